@@ -1,0 +1,85 @@
+/**
+ * Domain errors. Each one carries what a caller needs to act on it; the single HTTP error
+ * mapper (lib/http.ts) turns them into problem+json responses. Anything that is not one of
+ * these is a fault of the service and becomes a generic 500.
+ */
+import type { Status } from './deployment.js';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export abstract class DomainError extends Error {
+  abstract readonly status: number;
+  abstract readonly title: string;
+  /** Extra problem members (RFC 9457 extensions). */
+  extensions(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/** Input that breaks the contract: a field, a query parameter, the body itself. */
+export class InvalidInputError extends DomainError {
+  readonly status = 400;
+  readonly title = 'Invalid input';
+  constructor(
+    readonly errors: FieldError[],
+    detail = errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+  ) {
+    super(detail);
+  }
+  override extensions() {
+    return { errors: this.errors };
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly status = 404;
+  readonly title: string = 'Not found';
+}
+
+export class ConflictError extends DomainError {
+  readonly status = 409;
+  readonly title: string = 'Conflict';
+}
+
+/** The record is not in a status the requested transition starts from. */
+export class TransitionConflictError extends ConflictError {
+  override readonly title = 'Status transition not allowed';
+  constructor(
+    readonly currentStatus: Status,
+    detail: string,
+  ) {
+    super(detail);
+  }
+  override extensions() {
+    return { currentStatus: this.currentStatus };
+  }
+}
+
+/** An image tag without an environment matched records in several environments. */
+export class AmbiguousTagError extends ConflictError {
+  override readonly title = 'Image tag is deployed in several environments';
+  constructor(
+    readonly imageTag: string,
+    readonly environments: string[],
+  ) {
+    super(`Image tag ${imageTag} has records in ${environments.join(', ')}; give the environment to choose one.`);
+  }
+  override extensions() {
+    return { environments: this.environments };
+  }
+}
+
+/** An Idempotency-Key was reused with a different request body. */
+export class IdempotencyConflictError extends ConflictError {
+  override readonly title = 'Idempotency key reused with a different request';
+}
+
+/** A trigger (e.g. one alarm state change) was already acted on: nothing was written. */
+export class DuplicateEventError extends Error {
+  constructor(readonly dedupKey: string) {
+    super(`event ${dedupKey} was already handled`);
+  }
+}

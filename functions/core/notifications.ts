@@ -1,0 +1,118 @@
+/**
+ * The rollback topic's messages (contract: "Notifications (SNS)"). Core builds them; the
+ * store writes them to the outbox in the same transaction as the change they report, and
+ * the notifier publishes them. Bodies are versioned so subscribers can evolve safely.
+ */
+import type { Deployment } from './deployment.js';
+
+export const EVENT_TYPES = ['DEPLOYMENT_ROLLED_BACK', 'ROLLBACK_REQUESTED', 'AUTO_ROLLBACK_SKIPPED'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface AlarmRef {
+  name: string;
+  arn: string;
+  reason: string;
+  stateChangedAt: string;
+}
+
+interface MessageBase {
+  version: 1;
+  eventId: string;
+  eventType: EventType;
+  environment: string;
+  occurredAt: string;
+}
+
+export interface DeploymentRolledBack extends MessageBase {
+  eventType: 'DEPLOYMENT_ROLLED_BACK';
+  trigger: 'manual' | 'alarm';
+  alarm: AlarmRef | null;
+  deployment: Deployment;
+}
+
+export interface RollbackRequested extends MessageBase {
+  eventType: 'ROLLBACK_REQUESTED';
+  targetImageTag: string;
+  alarm: AlarmRef | null;
+  current: Deployment;
+  target: Deployment;
+}
+
+export interface AutoRollbackSkipped extends MessageBase {
+  eventType: 'AUTO_ROLLBACK_SKIPPED';
+  reason: string;
+  alarm: AlarmRef;
+  current: Deployment | null;
+}
+
+export type RollbackMessage = DeploymentRolledBack | RollbackRequested | AutoRollbackSkipped;
+
+/** A message waiting in the outbox: what to publish, and the subject line people see. */
+export interface OutboxEvent {
+  subject: string;
+  message: RollbackMessage;
+}
+
+type Stamp = { eventId: string; occurredAt: string };
+
+/** SNS subjects are at most 100 printable ASCII characters. */
+function subject(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
+}
+
+export function deploymentRolledBack(stamp: Stamp, deployment: Deployment, alarm: AlarmRef | null): OutboxEvent {
+  return {
+    subject: subject(`[${deployment.environment}] ${deployment.imageTag} rolled back`),
+    message: {
+      version: 1,
+      ...stamp,
+      eventType: 'DEPLOYMENT_ROLLED_BACK',
+      environment: deployment.environment,
+      trigger: alarm ? 'alarm' : 'manual',
+      alarm,
+      deployment,
+    },
+  };
+}
+
+export function rollbackRequested(
+  stamp: Stamp,
+  current: Deployment,
+  target: Deployment,
+  alarm: AlarmRef | null,
+): OutboxEvent {
+  return {
+    subject: subject(`[${current.environment}] redeploy ${target.imageTag} to replace ${current.imageTag}`),
+    message: {
+      version: 1,
+      ...stamp,
+      eventType: 'ROLLBACK_REQUESTED',
+      environment: current.environment,
+      targetImageTag: target.imageTag,
+      alarm,
+      current,
+      target,
+    },
+  };
+}
+
+export function autoRollbackSkipped(
+  stamp: Stamp,
+  environment: string,
+  reason: string,
+  alarm: AlarmRef,
+  current: Deployment | null,
+): OutboxEvent {
+  return {
+    subject: subject(`[${environment}] auto-rollback skipped: ${alarm.name}`),
+    message: {
+      version: 1,
+      ...stamp,
+      eventType: 'AUTO_ROLLBACK_SKIPPED',
+      environment,
+      reason,
+      alarm,
+      current,
+    },
+  };
+}

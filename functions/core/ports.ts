@@ -1,0 +1,75 @@
+/**
+ * The ports the use cases depend on. The DynamoDB adapter implements DeploymentStore for
+ * real; the unit tests use an in-memory one. Nothing here knows about AWS.
+ */
+import type { Deployment, FINISHED_STATUSES, Status } from './deployment.js';
+import type { OutboxEvent } from './notifications.js';
+
+/** A record's place in an environment's history (the order of `newestFirst`). */
+export interface Position {
+  deployedAt: string;
+  id: string;
+}
+
+export interface HistoryPage {
+  items: Deployment[];
+  /** Whether records after the last item exist (and match the filter). */
+  hasMore: boolean;
+}
+
+export interface DeploymentStore {
+  /**
+   * Writes a new record. With an idempotency key, the first write under that key wins:
+   * a later call with the same fingerprint gets the first record back (`replayed: true`),
+   * one with another fingerprint throws IdempotencyConflictError.
+   */
+  create(
+    record: Deployment,
+    idempotency?: { key: string; fingerprint: string },
+  ): Promise<{ record: Deployment; replayed: boolean }>;
+
+  get(id: string): Promise<Deployment | undefined>;
+
+  /** IN_PROGRESS → DEPLOYED | FAILED, as a conditional write. */
+  finish(
+    id: string,
+    change: { status: (typeof FINISHED_STATUSES)[number]; notes?: string | undefined; updatedAt: string },
+  ): Promise<Deployment>;
+
+  /** One page of an environment's history, newest first, strictly after `after`. */
+  page(
+    environment: string,
+    options: { limit: number; status?: Status | undefined; after?: Position | undefined },
+  ): Promise<HistoryPage>;
+
+  /** An environment's history newest first, fetched lazily page by page. */
+  iterate(environment: string): AsyncIterable<Deployment>;
+
+  /** The most recent record of `imageTag` in `environment`. */
+  latestOfTag(imageTag: string, environment: string): Promise<Deployment | undefined>;
+
+  /** The environments that hold at least one record of `imageTag`, sorted. */
+  environmentsOfTag(imageTag: string): Promise<string[]>;
+
+  /**
+   * Stores `rolledBack` (a DEPLOYED record already turned ROLLED_BACK by core) as a write
+   * conditional on the stored status still being DEPLOYED, with `events` written to the
+   * outbox in the same transaction. A lost race is TransitionConflictError with the status
+   * found. With `dedupKey`, the write also claims that key, and a second claim throws
+   * DuplicateEventError: a redelivered trigger changes nothing.
+   */
+  markRolledBack(
+    rolledBack: Deployment,
+    options: { events: OutboxEvent[]; dedupKey?: string | undefined },
+  ): Promise<Deployment>;
+
+  /** Writes `events` to the outbox on their own, claiming `dedupKey` as markRolledBack does. */
+  emit(events: OutboxEvent[], options: { dedupKey?: string | undefined }): Promise<void>;
+}
+
+/** Everything a use case may need from the outside world. */
+export interface Ports {
+  deployments: DeploymentStore;
+  now: () => Date;
+  newId: () => string;
+}

@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import type { Deployment } from '../deployment.js';
+import { InvalidInputError } from '../errors.js';
+import type { Ports } from '../ports.js';
+import type { RecordDeploymentInput } from '../schemas.js';
+
+/** How far in the future a caller-supplied `deployedAt` may lie (clock skew allowance). */
+const MAX_FUTURE_MS = 5 * 60 * 1000;
+
+/**
+ * Records a deployment.
+ *
+ * 1. Rejects a `deployedAt` more than five minutes ahead of the service's clock.
+ * 2. Checks that `rollbackOf`, when given, names a record in the same environment.
+ * 3. Builds the record: a new ULID, every optional field present (null or []),
+ *    `deployedBy` from the authenticated caller, never from the body.
+ * 4. Writes it; with an idempotency key, a retry of the same body returns the first record
+ *    and a different body under the same key is a conflict (settled in the store).
+ */
+export async function recordDeployment(
+  ports: Ports,
+  input: RecordDeploymentInput,
+  context: { by: string; idempotencyKey?: string | undefined },
+): Promise<{ record: Deployment; replayed: boolean }> {
+  const now = ports.now();
+  const deployedAt = input.deployedAt ?? now.toISOString();
+  if (Date.parse(deployedAt) > now.getTime() + MAX_FUTURE_MS) {
+    throw new InvalidInputError([{ field: 'deployedAt', message: 'must not be more than 5 minutes in the future' }]);
+  }
+  if (input.rollbackOf) {
+    const undone = await ports.deployments.get(input.rollbackOf);
+    if (!undone || undone.environment !== input.environment) {
+      throw new InvalidInputError([
+        { field: 'rollbackOf', message: `must be the id of an existing deployment in ${input.environment}` },
+      ]);
+    }
+  }
+  const record: Deployment = {
+    id: ports.newId(),
+    environment: input.environment,
+    imageTag: input.imageTag,
+    imageDigest: input.imageDigest ?? null,
+    status: input.status,
+    deployedAt,
+    deployedBy: context.by,
+    version: input.version ?? null,
+    commitSha: input.commitSha ?? null,
+    notes: input.notes ?? null,
+    migrations: (input.migrations ?? []).map((m) => ({
+      id: m.id,
+      reversible: m.reversible,
+      description: m.description ?? null,
+    })),
+    pipelineRunUrl: input.pipelineRunUrl ?? null,
+    rollbackOf: input.rollbackOf ?? null,
+    rolledBackAt: null,
+    rolledBackBy: null,
+    rollbackReason: null,
+    updatedAt: now.toISOString(),
+  };
+  const idempotency = context.idempotencyKey
+    ? { key: context.idempotencyKey, fingerprint: fingerprint(input) }
+    : undefined;
+  return ports.deployments.create(record, idempotency);
+}
+
+/** A stable hash of the validated input: member order in the request does not matter. */
+function fingerprint(input: RecordDeploymentInput): string {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(
+        Object.entries(value)
+          .filter(([, v]) => v !== undefined)
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, v]) => [k, canonical(v)]),
+      );
+    }
+    return value;
+  };
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(input)))
+    .digest('hex');
+}

@@ -1,0 +1,64 @@
+import type { Deployment } from '../deployment.js';
+import { TransitionConflictError } from '../errors.js';
+import { type AlarmRef, deploymentRolledBack, type OutboxEvent } from '../notifications.js';
+import type { Ports } from '../ports.js';
+import { resolveTag } from './resolve-tag.js';
+
+export interface RollbackRequest {
+  imageTag: string;
+  environment?: string | undefined;
+  reason?: string | undefined;
+  /** The authenticated caller, or `auto-rollback:<alarm>` for the automated path. */
+  by: string;
+}
+
+/**
+ * Marks a deployment ROLLED_BACK.
+ *
+ * 1. Resolves the tag to one record (see resolveTag): unknown is 404, ambiguous is 409.
+ * 2. Refuses anything but DEPLOYED with TransitionConflictError carrying the status.
+ * 3. Writes the change conditionally on `status = DEPLOYED`, together with its
+ *    DEPLOYMENT_ROLLED_BACK notification in the outbox: of concurrent callers exactly one
+ *    wins, and the notification cannot be lost between the write and the publish.
+ */
+export async function rollbackDeployment(ports: Ports, request: RollbackRequest): Promise<Deployment> {
+  const record = await resolveTag(ports, request.imageTag, request.environment);
+  return markRolledBack(ports, record, { by: request.by, reason: request.reason ?? null, alarm: null });
+}
+
+/**
+ * The shared last step of every rollback, manual or automated: the conditional write and
+ * its notification(s). `extraEvents` go out in the same transaction (e.g. ROLLBACK_REQUESTED).
+ */
+export async function markRolledBack(
+  ports: Ports,
+  record: Deployment,
+  how: {
+    by: string;
+    reason: string | null;
+    alarm: AlarmRef | null;
+    dedupKey?: string;
+    extraEvents?: (rolledBack: Deployment) => OutboxEvent[];
+  },
+): Promise<Deployment> {
+  if (record.status !== 'DEPLOYED') {
+    throw new TransitionConflictError(
+      record.status,
+      `Deployment ${record.id} (${record.imageTag} in ${record.environment}) is ${record.status}; only a DEPLOYED deployment can be rolled back.`,
+    );
+  }
+  const at = ports.now().toISOString();
+  const rolledBack: Deployment = {
+    ...record,
+    status: 'ROLLED_BACK',
+    rolledBackAt: at,
+    rolledBackBy: how.by,
+    rollbackReason: how.reason,
+    updatedAt: at,
+  };
+  const events = [
+    deploymentRolledBack({ eventId: ports.newId(), occurredAt: at }, rolledBack, how.alarm),
+    ...(how.extraEvents?.(rolledBack) ?? []),
+  ];
+  return ports.deployments.markRolledBack(rolledBack, { events, dedupKey: how.dedupKey });
+}

@@ -1,0 +1,10 @@
+import { FinishDeploymentInput, IdPath } from '../core/schemas.js';
+import { finishDeployment } from '../core/use-cases/finish-deployment.js';
+import { httpHandler, ok, parseBody, parsePath } from '../lib/http.js';
+
+/** PATCH /api/v1/platform/deployments/{id}: finish an IN_PROGRESS deployment. */
+export const handler = httpHandler(async (event, ports) => {
+  const { id } = parsePath(event, IdPath);
+  const input = parseBody(event, FinishDeploymentInput);
+  return ok(await finishDeployment(ports, id, input));
+});

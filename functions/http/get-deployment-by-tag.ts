@@ -1,0 +1,10 @@
+import { OptionalEnvironmentQuery, TagPath } from '../core/schemas.js';
+import { resolveTag } from '../core/use-cases/resolve-tag.js';
+import { httpHandler, ok, parsePath, parseQuery } from '../lib/http.js';
+
+/** GET /api/v1/platform/deployments/tag/{imageTag}: one record, resolved by the contract's rules. */
+export const handler = httpHandler(async (event, ports) => {
+  const { imageTag } = parsePath(event, TagPath);
+  const { environment } = parseQuery(event, OptionalEnvironmentQuery);
+  return ok(await resolveTag(ports, imageTag, environment));
+});

@@ -1,0 +1,8 @@
+import { HistoryQuery } from '../core/schemas.js';
+import { listHistory } from '../core/use-cases/list-history.js';
+import { httpHandler, ok, parseQuery } from '../lib/http.js';
+
+/** GET /api/v1/platform/deployments/history: an environment's history, newest first. */
+export const handler = httpHandler(async (event, ports) =>
+  ok(await listHistory(ports, parseQuery(event, HistoryQuery))),
+);

@@ -1,0 +1,12 @@
+import { IdempotencyKey, RecordDeploymentInput } from '../core/schemas.js';
+import { recordDeployment } from '../core/use-cases/record-deployment.js';
+import { callerOf, created, httpHandler, parseBody, parseHeader } from '../lib/http.js';
+import { BASE_PATH } from '../routes.js';
+
+/** POST /api/v1/platform/deployments: record a deployment (Idempotency-Key aware). */
+export const handler = httpHandler(async (event, ports) => {
+  const input = parseBody(event, RecordDeploymentInput);
+  const idempotencyKey = parseHeader(event, 'Idempotency-Key', IdempotencyKey);
+  const { record, replayed } = await recordDeployment(ports, input, { by: callerOf(event), idempotencyKey });
+  return created(record, `${BASE_PATH}/${record.id}`, replayed ? { 'idempotent-replayed': 'true' } : undefined);
+});

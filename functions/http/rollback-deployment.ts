@@ -1,0 +1,12 @@
+import { OptionalEnvironmentQuery, RollbackInput, TagPath } from '../core/schemas.js';
+import { rollbackDeployment } from '../core/use-cases/rollback-deployment.js';
+import { callerOf, eitherOf, httpHandler, ok, parseBody, parsePath, parseQuery } from '../lib/http.js';
+
+/** POST /api/v1/platform/deployments/tag/{imageTag}/rollback: mark the resolved record ROLLED_BACK. */
+export const handler = httpHandler(async (event, ports) => {
+  const { imageTag } = parsePath(event, TagPath);
+  const query = parseQuery(event, OptionalEnvironmentQuery);
+  const body = parseBody(event, RollbackInput, { optional: true });
+  const environment = eitherOf('environment', query.environment, body.environment);
+  return ok(await rollbackDeployment(ports, { imageTag, environment, reason: body.reason, by: callerOf(event) }));
+});

@@ -1,0 +1,201 @@
+/**
+ * HTTP plumbing for the Lambda handlers (API Gateway HTTP API, payload 2.0): parsing input
+ * against the contract's schemas, shaping responses, and THE error mapper that turns any
+ * error into application/problem+json. Handlers only call into this; none builds a
+ * response or a problem by hand.
+ */
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { app } from '../adapters/aws.js';
+import { DomainError, type FieldError, InvalidInputError } from '../core/errors.js';
+import type { Ports } from '../core/ports.js';
+import { logger } from './logger.js';
+
+export type HttpEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+export type HttpHandler = (event: HttpEvent, context?: Context) => Promise<HttpResult>;
+
+/** The largest request body the service accepts (contract: 413 above 64 KiB). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const PROBLEM_TYPE = 'urn:platform-rollback:problem:';
+
+class PayloadTooLargeError extends DomainError {
+  readonly status = 413;
+  readonly title = 'Request body too large';
+}
+
+class UnsupportedMediaTypeError extends DomainError {
+  readonly status = 415;
+  readonly title = 'Unsupported media type';
+}
+
+/** Raised by the fallback route: a path the service does not serve. */
+export class RouteNotFoundError extends DomainError {
+  readonly status = 404;
+  readonly title = 'Not found';
+}
+
+/** Raised by the fallback route: a known path asked with a method it does not take. */
+export class MethodNotAllowedError extends DomainError {
+  readonly status = 405;
+  readonly title = 'Method not allowed';
+  constructor(
+    readonly allow: string[],
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+export const ok = (body: unknown, headers?: Record<string, string>) => json(200, body, headers);
+export const created = (body: unknown, location: string, headers?: Record<string, string>) =>
+  json(201, body, { location, ...headers });
+
+const slug = (title: string) =>
+  title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/(^-|-$)/g, '');
+
+/**
+ * THE error mapper. Domain errors become their 4xx problem; anything else is a fault of the
+ * service: logged in full, answered with a generic 500 that echoes nothing of it.
+ */
+export function toProblem(error: unknown, instance?: string): HttpResult {
+  const problem =
+    error instanceof DomainError
+      ? {
+          type: `${PROBLEM_TYPE}${slug(error.title)}`,
+          title: error.title,
+          status: error.status,
+          detail: error.message,
+          ...(instance ? { instance } : {}),
+          ...error.extensions(),
+        }
+      : {
+          type: `${PROBLEM_TYPE}internal-error`,
+          title: 'Internal error',
+          status: 500,
+          detail: 'The service failed to handle this request. It has been logged; retrying may help.',
+          ...(instance ? { instance } : {}),
+        };
+  if (!(error instanceof DomainError)) logger.error('unhandled error', { error: error as Error });
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
+  if (error instanceof MethodNotAllowedError) headers.allow = error.allow.join(', ');
+  return { statusCode: problem.status, headers, body: JSON.stringify(problem) };
+}
+
+/**
+ * Wraps a route's function into a Lambda handler: builds the ports at init (so bad config
+ * fails the cold start), tags logs with the request id, and maps every error.
+ */
+export function httpHandler(fn: (event: HttpEvent, ports: Ports) => Promise<HttpResult>): HttpHandler {
+  const { ports } = app();
+  return async (event, context) => {
+    if (context) logger.addContext(context);
+    logger.setCorrelationId(event.requestContext?.requestId);
+    try {
+      return await fn(event, ports);
+    } catch (error) {
+      return toProblem(error, event.rawPath);
+    } finally {
+      logger.resetKeys();
+    }
+  };
+}
+
+function fieldErrors(error: z.ZodError, root: string): FieldError[] {
+  return error.issues.flatMap((issue) => {
+    const path = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        field: path ? `${path}.${key}` : key,
+        message: 'is not a member this route accepts',
+      }));
+    }
+    const missing = issue.code === 'invalid_type' && issue.input === undefined;
+    return [{ field: path || root, message: missing ? 'is required' : issue.message }];
+  });
+}
+
+function validate<S extends z.ZodType>(schema: S, value: unknown, root: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new InvalidInputError(fieldErrors(result.error, root));
+  return result.data;
+}
+
+function header(event: HttpEvent, name: string): string | undefined {
+  return event.headers?.[name] ?? undefined;
+}
+
+/**
+ * The JSON body, checked against `schema`. Size, media type and syntax are checked first,
+ * so a bad request never reaches a use case. `optional`: an empty body counts as `{}`.
+ */
+export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S, options: { optional?: boolean } = {}) {
+  const raw = event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : undefined;
+  if (raw && raw.length > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`The body is ${raw.length} bytes; the limit is ${MAX_BODY_BYTES}.`);
+  }
+  if (!raw || raw.length === 0) {
+    if (options.optional) return validate(schema, {}, 'body');
+    throw new InvalidInputError([{ field: 'body', message: 'is required: a JSON object' }]);
+  }
+  const type = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json' && !type?.endsWith('+json')) {
+    throw new UnsupportedMediaTypeError(
+      `The body must be JSON sent with content-type application/json, not ${type ?? 'no content-type'}.`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new InvalidInputError([{ field: 'body', message: 'is not valid JSON' }]);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidInputError([{ field: 'body', message: 'must be a JSON object' }]);
+  }
+  return validate(schema, value, 'body');
+}
+
+/** The query string, checked against `schema` (unknown parameters are refused). */
+export function parseQuery<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+  return validate(schema, { ...event.queryStringParameters }, 'query');
+}
+
+/** The path parameters, checked against `schema`. */
+export function parsePath<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+  return validate(schema, { ...event.pathParameters }, 'path');
+}
+
+/** An optional header, checked against `schema` and reported under the header's name. */
+export function parseHeader<S extends z.ZodType>(event: HttpEvent, name: string, schema: S): z.infer<S> | undefined {
+  const value = header(event, name.toLowerCase());
+  return value === undefined ? undefined : validate(schema, value, name);
+}
+
+/**
+ * The authenticated caller: the IAM principal API Gateway passes on. Never taken from the
+ * body. Every route requires IAM auth, so its absence is a deployment fault, not bad input.
+ */
+export function callerOf(event: HttpEvent): string {
+  const arn = event.requestContext?.authorizer?.iam?.userArn;
+  if (!arn) throw new Error('request reached a handler without an IAM principal; is the route IAM-authorized?');
+  return arn;
+}
+
+/** A value that may come from the query or the body; both given and different is a 400. */
+export function eitherOf(field: string, fromQuery: string | undefined, fromBody: string | undefined) {
+  if (fromQuery !== undefined && fromBody !== undefined && fromQuery !== fromBody) {
+    throw new InvalidInputError([{ field, message: 'differs between the query string and the body' }]);
+  }
+  return fromQuery ?? fromBody;
+}

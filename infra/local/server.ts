@@ -1,0 +1,134 @@
+/**
+ * The local API: a plain Node.js HTTP server that turns each request into the API Gateway
+ * HTTP API (payload 2.0) event the Lambda gets in AWS, and calls the same handler module the
+ * stack deploys for that route (from functions/routes.ts). Requests no route takes go to the
+ * fallback handler, as API Gateway's `$default` route does.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { HttpEvent, HttpHandler, HttpResult } from '../../functions/lib/http.js';
+import { MAX_BODY_BYTES } from '../../functions/lib/http.js';
+import { FALLBACK, matchRoute, type Route } from '../../functions/routes.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The principal local mode writes as `deployedBy` / `rolledBackBy` (contract: `local`). */
+export const LOCAL_PRINCIPAL = 'local';
+
+const handlers = new Map<string, Promise<HttpHandler>>();
+function handlerOf(entry: string): Promise<HttpHandler> {
+  let loaded = handlers.get(entry);
+  if (!loaded) {
+    loaded = import(pathToFileURL(join(ROOT, entry)).href).then((m: { handler: HttpHandler }) => m.handler);
+    handlers.set(entry, loaded);
+  }
+  return loaded;
+}
+
+/** Reads at most one byte past the limit: enough for the handler to answer 413. */
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    chunks.push(buffer);
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) {
+      request.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks);
+}
+
+const TEXTUAL = /^(application\/(.+\+)?json|text\/)/i;
+
+/** The payload 2.0 event API Gateway would build for this request. */
+export function toEvent(
+  request: IncomingMessage,
+  body: Buffer,
+  route: Route | undefined,
+  params: Record<string, string>,
+): HttpEvent {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const key of new Set(url.searchParams.keys())) query[key] = url.searchParams.getAll(key).join(',');
+  const method = (request.method ?? 'GET').toUpperCase();
+  const routeKey = route ? `${route.method} ${route.path}` : '$default';
+  const now = new Date();
+  const textual = TEXTUAL.test(headers['content-type'] ?? '');
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    ...(route && Object.keys(params).length ? { pathParameters: params } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+      authorizer: {
+        iam: {
+          accessKey: 'LOCAL',
+          accountId: '000000000000',
+          callerId: LOCAL_PRINCIPAL,
+          cognitoIdentity: null as never,
+          principalOrgId: '',
+          userArn: LOCAL_PRINCIPAL,
+          userId: LOCAL_PRINCIPAL,
+        },
+      },
+    },
+    ...(body.length ? { body: body.toString(textual ? 'utf8' : 'base64') } : {}),
+    isBase64Encoded: body.length > 0 && !textual,
+  };
+}
+
+/** Serves every route of the route table on `port` (0: any free port). */
+export async function startApiServer(port: number): Promise<{ server: Server; url: string }> {
+  const server = createServer(async (request, response) => {
+    let result: HttpResult;
+    try {
+      const body = await readBody(request);
+      const match = matchRoute(request.method ?? 'GET', new URL(request.url ?? '/', 'http://localhost').pathname);
+      const route = match.kind === 'route' ? match.route : undefined;
+      const handler = await handlerOf(route ? route.entry : FALLBACK.entry);
+      result = await handler(toEvent(request, body, route, match.kind === 'route' ? match.params : {}));
+    } catch (error) {
+      // Handlers map their own errors; reaching here means the local server itself broke.
+      console.error('local server error', error);
+      result = {
+        statusCode: 502,
+        headers: { 'content-type': 'application/problem+json' },
+        body: '{"title":"Bad gateway","status":502}',
+      };
+    }
+    response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
+    response.end(result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? ''));
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const address = server.address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  return { server, url: `http://127.0.0.1:${actual}` };
+}
