@@ -1,0 +1,26 @@
+import { randomUUID } from 'node:crypto';
+import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
+import { monotonicFactory } from 'ulid';
+import { documentClient } from '../../functions/adapters/aws.js';
+import { DynamoDeploymentStore } from '../../functions/adapters/dynamodb-store.js';
+import type { Ports } from '../../functions/core/ports.js';
+import { createDeploymentsTable, LOCAL_REGION, localClient } from '../../infra/local/dynamodb-local.js';
+
+/**
+ * A fresh deployments table on the run's DynamoDB Local, with a real store over it and a
+ * log of the capacity each operation consumed.
+ */
+export async function freshTable() {
+  const endpoint = process.env.DYNAMODB_ENDPOINT;
+  if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run this file in the integration or e2e project');
+  const tableName = `deployments-${randomUUID().slice(0, 8)}`;
+  const raw = localClient(endpoint);
+  await createDeploymentsTable(raw, tableName);
+  const client = documentClient({ region: LOCAL_REGION, dynamodbEndpoint: endpoint });
+  const capacity: { operation: string; consumed: ConsumedCapacity[] }[] = [];
+  const store = new DynamoDeploymentStore(client, tableName, {
+    onCapacity: (operation, consumed) => capacity.push({ operation, consumed }),
+  });
+  const ports: Ports = { deployments: store, now: () => new Date(), newId: monotonicFactory() };
+  return { endpoint, tableName, raw, client, store, ports, capacity };
+}

@@ -1,0 +1,31 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Four test projects with their own commands (npm run test:<name>); `npm test` runs all.
+ * integration and e2e share one DynamoDB Local per run (test/support/global-setup.ts);
+ * each test file makes its own table, so files stay independent.
+ */
+const dynamodb = {
+  globalSetup: ['test/support/global-setup.ts'],
+  setupFiles: ['test/support/dynamodb-env.ts'],
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+};
+
+export default defineConfig({
+  test: {
+    env: {
+      AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1',
+      POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+    },
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], ...dynamodb } },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...dynamodb } },
+      {
+        extends: true,
+        test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 180_000 },
+      },
+    ],
+  },
+});
