@@ -5,6 +5,15 @@ import { defineConfig } from 'vitest/config';
  * integration and e2e share one DynamoDB Local per run (test/support/global-setup.ts);
  * each test file makes its own table, so files stay independent.
  */
+// The AWS SDK warns that Node.js 20 nears its end of support; Lambda runs a newer Node.js.
+// Older SDK releases read the first variable, current ones the second. globalSetup loads the
+// SDK in this process too, so set them here as well as in the workers' env.
+const QUIET_SDK = {
+  AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+Object.assign(process.env, QUIET_SDK);
+
 const dynamodb = {
   globalSetup: ['test/support/global-setup.ts'],
   setupFiles: ['test/support/dynamodb-env.ts'],
@@ -14,10 +23,7 @@ const dynamodb = {
 
 export default defineConfig({
   test: {
-    env: {
-      AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1',
-      POWERTOOLS_LOG_LEVEL: 'CRITICAL',
-    },
+    env: { ...QUIET_SDK, POWERTOOLS_LOG_LEVEL: 'CRITICAL' },
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], ...dynamodb } },

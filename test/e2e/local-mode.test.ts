@@ -1,0 +1,60 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../../infra/local/dynamodb-local.js';
+import { BASE } from '../support/http.js';
+
+/** Java processes running DynamoDB Local on `port` (other test runs may have their own). */
+function emulatorsOn(port: string): string[] {
+  try {
+    const lines = execFileSync('pgrep', ['-af', 'DynamoDBLocal.jar'], { encoding: 'utf8' }).trim().split('\n');
+    return lines.filter((line) => line.split(' ')[1] === 'java' && line.endsWith(`-port ${port}`));
+  } catch {
+    return [];
+  }
+}
+
+describe('npm start', () => {
+  it('serves the API on PORT, prints the routes, and Ctrl-C leaves no emulator behind', async () => {
+    const port = await freePort();
+    const child = spawn('npm', ['start', '--silent'], {
+      env: { ...process.env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so a signal can reach the whole group as Ctrl-C in a terminal does.
+      detached: true,
+    });
+    const group = -(child.pid ?? 0);
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    try {
+      const deadline = Date.now() + 45_000;
+      while (!output.includes('Ctrl-C') && Date.now() < deadline && child.exitCode === null) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(output).toContain(`serving on http://127.0.0.1:${port}`);
+      expect(output).toContain(`POST   ${BASE}/tag/{imageTag}/rollback`);
+      expect(output).not.toMatch(/NodeVersionSupportWarning/);
+      const dbPort = /DynamoDB Local: http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1] ?? 'none';
+      expect(emulatorsOn(dbPort)).toHaveLength(1);
+
+      const created = await fetch(`http://127.0.0.1:${port}${BASE}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ environment: 'prod', imageTag: 'v1' }),
+      });
+      expect(created.status).toBe(201);
+
+      process.kill(group, 'SIGINT');
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+      expect(emulatorsOn(dbPort)).toEqual([]);
+    } finally {
+      if (child.exitCode === null) process.kill(group, 'SIGKILL');
+    }
+  });
+});
