@@ -1,0 +1,473 @@
+/**
+ * `platform-rollback`: the command pipelines run to roll back safely, and thin commands over
+ * the API's routes for pipelines that script the steps themselves. Parses arguments
+ * (node:util parseArgs), builds the API client (SigV4 for the deployed API, plain HTTP for
+ * local mode), runs the command and returns its exit code (see exit-codes.ts).
+ */
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { Deployment } from '../functions/core/deployment.js';
+import { STATUSES, type Status } from '../functions/core/deployment.js';
+import { DeploymentId, Environment, ImageTag } from '../functions/core/schemas.js';
+import { ApiClient, ApiError, type RecordInput } from './api-client.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { Output, type Sink } from './output.js';
+import { type RollbackOptions, runRollback } from './rollback.js';
+import { parseRepository } from './safety.js';
+import { type Credentials, isLocalUrl, regionFromHost } from './sigv4.js';
+
+/** What main() uses from the outside world; tests replace any of it. */
+export interface CliDeps {
+  stdout: Sink;
+  stderr: Sink;
+  env: NodeJS.ProcessEnv;
+  /** Used for the API and the health check. */
+  fetch: typeof fetch;
+  /** Credentials for SigV4; default: the standard AWS chain (the pipeline's assumed role). */
+  credentials?: Credentials;
+  /** Builds the ECR client for the image check; default: a real client in `region`. */
+  ecrClient?: (region: string | undefined) => ECRClient;
+  /** Asks for confirmation; default: a prompt on a terminal, none elsewhere. */
+  confirm?: ((question: string) => Promise<boolean>) | undefined;
+}
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  'api-url': { type: 'string' },
+  region: { type: 'string' },
+  sign: { type: 'boolean' },
+  environment: { type: 'string', short: 'e' },
+  to: { type: 'string' },
+  reason: { type: 'string' },
+  'deploy-command': { type: 'string' },
+  'deploy-timeout': { type: 'string' },
+  'health-url': { type: 'string' },
+  'health-successes': { type: 'string' },
+  'health-interval': { type: 'string' },
+  'health-timeout': { type: 'string' },
+  'ecr-repository': { type: 'string' },
+  'pipeline-run-url': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
+  force: { type: 'boolean' },
+  'image-tag': { type: 'string' },
+  limit: { type: 'string' },
+  status: { type: 'string' },
+  cursor: { type: 'string' },
+  all: { type: 'boolean' },
+  'image-digest': { type: 'string' },
+  version: { type: 'string' },
+  'commit-sha': { type: 'string' },
+  notes: { type: 'string' },
+  migrations: { type: 'string' },
+  'rollback-of': { type: 'string' },
+  'deployed-at': { type: 'string' },
+  'idempotency-key': { type: 'string' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+type Values = { [K in OptionName]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+const GLOBAL: OptionName[] = ['help', 'json', 'api-url', 'region', 'sign'];
+const ROLLBACK: OptionName[] = [
+  'environment',
+  'to',
+  'reason',
+  'deploy-command',
+  'deploy-timeout',
+  'health-url',
+  'health-successes',
+  'health-interval',
+  'health-timeout',
+  'ecr-repository',
+  'pipeline-run-url',
+  'dry-run',
+  'yes',
+  'force',
+];
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: OptionName[];
+  /** A command that takes the image tag as its one positional argument. */
+  tagArgument?: boolean;
+}
+
+const COMMANDS: Record<string, Command> = {
+  rollback: {
+    summary: 'roll back an environment: target, safety checks, mark, deploy + record, health',
+    usage: `rollback --environment ENV [--to TAG] [--reason TEXT] --deploy-command CMD [--health-url URL]
+                  [--health-successes N] [--health-interval DUR] [--health-timeout DUR] [--deploy-timeout DUR]
+                  [--ecr-repository NAME|URI] [--pipeline-run-url URL] [--dry-run] [--yes] [--force --reason TEXT]`,
+    options: ROLLBACK,
+  },
+  plan: {
+    summary: 'what rollback would do (current, target, every check, the steps); changes nothing',
+    usage: 'plan --environment ENV [--to TAG] [same options as rollback]',
+    options: ROLLBACK,
+  },
+  history: {
+    summary: "an environment's deployments, newest first",
+    usage: 'history --environment ENV [--limit N] [--status STATUS] [--cursor C] [--all]',
+    options: ['environment', 'limit', 'status', 'cursor', 'all'],
+  },
+  target: {
+    summary: 'what a rollback would go back to (the rollback-target route)',
+    usage: 'target --environment ENV [--image-tag TAG]',
+    options: ['environment', 'image-tag'],
+  },
+  exists: {
+    summary: 'whether any record of an image tag exists',
+    usage: 'exists TAG [--environment ENV]',
+    options: ['environment', 'image-tag'],
+    tagArgument: true,
+  },
+  record: {
+    summary: 'record a deployment',
+    usage: `record --environment ENV --image-tag TAG [--status DEPLOYED|IN_PROGRESS|FAILED] [--image-digest D]
+                [--version V] [--commit-sha SHA] [--notes TEXT] [--migrations JSON] [--pipeline-run-url URL]
+                [--rollback-of ID] [--deployed-at ISO] [--idempotency-key KEY]`,
+    options: [
+      'environment',
+      'image-tag',
+      'status',
+      'image-digest',
+      'version',
+      'commit-sha',
+      'notes',
+      'migrations',
+      'pipeline-run-url',
+      'rollback-of',
+      'deployed-at',
+      'idempotency-key',
+    ],
+  },
+  'mark-rolled-back': {
+    summary: 'mark the most recent record of a tag ROLLED_BACK (no redeploy)',
+    usage: 'mark-rolled-back TAG [--environment ENV] [--reason TEXT]',
+    options: ['environment', 'image-tag', 'reason'],
+    tagArgument: true,
+  },
+};
+
+const HELP = `platform-rollback: safe rollbacks and deployment records for CD pipelines
+
+Usage: platform-rollback <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(17)} ${c.summary}`)
+  .join('\n')}
+
+Options for every command:
+  --api-url URL      the API (env PLATFORM_ROLLBACK_API_URL); http://127.0.0.1/localhost is local mode
+  --region REGION    for SigV4 (env AWS_REGION; default: from an execute-api host name)
+  --sign, --no-sign  force SigV4 signing on or off (default: off in local mode, on otherwise)
+  --json             print one JSON object on stdout (other output goes to stderr)
+  -h, --help         this help; "platform-rollback <command> --help" for a command's options
+
+Rollback options (environment variables in brackets):
+  --deploy-command CMD   run with sh -c; gets IMAGE_TAG, ENVIRONMENT, TARGET_DEPLOYMENT_ID,
+                         TARGET_VERSION, TARGET_IMAGE_DIGEST  [PLATFORM_ROLLBACK_DEPLOY_COMMAND]
+  --health-url URL       polled after the deploy until N consecutive 2xx  [PLATFORM_ROLLBACK_HEALTH_URL]
+  --health-successes N   default 3;  --health-interval DUR default 5s;  --health-timeout DUR default 5m
+  --deploy-timeout DUR   stop the deploy command after this long (default: no limit)
+  --ecr-repository REPO  name or URI for the image check  [PLATFORM_ROLLBACK_ECR_REPOSITORY]
+  --force --reason TEXT  go on although a safety check failed (the reason is recorded)
+  --yes                  do not ask for confirmation (needed without a terminal)
+  Durations: 500ms, 5s, 2m (a plain number is seconds).
+
+Exit codes:
+  0  done
+  1  usage error, or the API answered with an error
+  2  a safety check failed (nothing was changed)
+  3  the deploy command failed (no redeploy recorded)
+  4  unhealthy after the rollback (redeployed and recorded)
+`;
+
+class UsageError extends Error {}
+
+/** "500ms", "5s", "2m", or a plain number of seconds. */
+export function parseDuration(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  if (!m) throw new UsageError(`${flag} must be a duration like 500ms, 5s or 2m, got "${value}"`);
+  const n = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+}
+
+function parseCount(value: string, flag: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${value}"`);
+  }
+  return Number(value);
+}
+
+function checked(schema: typeof Environment, value: string, flag: string): string {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new UsageError(`${flag} ${result.error.issues[0]?.message ?? 'is invalid'}: "${value}"`);
+  return result.data;
+}
+
+function need(value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+function httpUrl(value: string, flag: string): string {
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    throw new UsageError(`${flag} must be an http(s) URL, got "${value}"`);
+  }
+  return value;
+}
+
+/** The run's URL on GitHub Actions, so the redeploy's record links to the pipeline that made it. */
+function pipelineRunUrlFrom(env: NodeJS.ProcessEnv): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = env;
+  return server && repo && run ? `${server}/${repo}/actions/runs/${run}` : undefined;
+}
+
+function apiClient(values: Values, deps: CliDeps): ApiClient {
+  const raw = values['api-url'] ?? deps.env.PLATFORM_ROLLBACK_API_URL;
+  if (!raw) throw new UsageError('--api-url (or PLATFORM_ROLLBACK_API_URL) is required');
+  const url = new URL(httpUrl(raw, '--api-url'));
+  const sign = values.sign ?? !isLocalUrl(url);
+  if (!sign) return new ApiClient({ baseUrl: raw, sign: false, fetch: deps.fetch });
+  const region = values.region ?? deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION ?? regionFromHost(url.hostname);
+  if (!region) throw new UsageError(`--region (or AWS_REGION) is required to sign requests to ${url.host}`);
+  return new ApiClient({
+    baseUrl: raw,
+    sign: true,
+    region,
+    credentials: deps.credentials ?? fromNodeProviderChain(),
+    fetch: deps.fetch,
+  });
+}
+
+function rollbackOptions(values: Values, deps: CliDeps, dryRun: boolean): RollbackOptions {
+  const env = deps.env;
+  const environment = checked(Environment, need(values.environment, '--environment'), '--environment');
+  const to = values.to === undefined ? undefined : checked(ImageTag, values.to, '--to');
+  if (values.force && !values.reason?.trim()) throw new UsageError('--force needs --reason "why"');
+  const deployCommand = values['deploy-command'] ?? env.PLATFORM_ROLLBACK_DEPLOY_COMMAND;
+  if (!dryRun && !deployCommand) {
+    throw new UsageError('--deploy-command (or PLATFORM_ROLLBACK_DEPLOY_COMMAND) is required to roll back');
+  }
+  const healthUrl = values['health-url'] ?? env.PLATFORM_ROLLBACK_HEALTH_URL;
+  const repository = values['ecr-repository'] ?? env.PLATFORM_ROLLBACK_ECR_REPOSITORY;
+  const ref = repository ? parseRepository(repository) : undefined;
+  const pipelineRunUrl = values['pipeline-run-url'] ?? pipelineRunUrlFrom(env);
+  const region = values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  return {
+    environment,
+    to,
+    reason: values.reason,
+    deployCommand,
+    deployTimeoutMs: values['deploy-timeout'] ? parseDuration(values['deploy-timeout'], '--deploy-timeout') : undefined,
+    healthUrl: healthUrl ? httpUrl(healthUrl, '--health-url') : undefined,
+    health: {
+      successes: values['health-successes'] ? parseCount(values['health-successes'], '--health-successes', 1, 100) : 3,
+      intervalMs: values['health-interval'] ? parseDuration(values['health-interval'], '--health-interval') : 5000,
+      timeoutMs: values['health-timeout'] ? parseDuration(values['health-timeout'], '--health-timeout') : 300_000,
+    },
+    dryRun,
+    yes: values.yes ?? false,
+    force: values.force ?? false,
+    ecr: ref
+      ? {
+          repository: ref,
+          client: deps.ecrClient
+            ? deps.ecrClient(ref.region ?? region)
+            : new ECRClient({ region: ref.region ?? region }),
+        }
+      : undefined,
+    pipelineRunUrl: pipelineRunUrl ? httpUrl(pipelineRunUrl, '--pipeline-run-url') : undefined,
+  };
+}
+
+const line = (d: Deployment) =>
+  [
+    d.deployedAt,
+    d.environment,
+    d.imageTag.padEnd(20),
+    d.status.padEnd(11),
+    d.id,
+    d.rollbackOf ? `rollbackOf ${d.rollbackOf}` : '',
+    d.notes ? `"${d.notes.length > 60 ? `${d.notes.slice(0, 57)}...` : d.notes}"` : '',
+  ]
+    .filter(Boolean)
+    .join('  ');
+
+/** The thin commands: one route each, the API's answer printed as it is (JSON) or as lines. */
+async function thin(name: string, values: Values, tag: string | undefined, api: ApiClient, out: Output) {
+  const environment = values.environment ? checked(Environment, values.environment, '--environment') : undefined;
+  switch (name) {
+    case 'history': {
+      const env = need(environment, '--environment');
+      const status = values.status;
+      if (status !== undefined && !STATUSES.includes(status as Status)) {
+        throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
+      }
+      const query = {
+        ...(values.limit ? { limit: parseCount(values.limit, '--limit', 1, 100) } : {}),
+        ...(status ? { status: status as Status } : {}),
+        ...(values.cursor ? { cursor: values.cursor } : {}),
+      };
+      let page = await api.history(env, query);
+      const items = [...page.items];
+      while (values.all && page.nextCursor) {
+        page = await api.history(env, { ...query, cursor: page.nextCursor });
+        items.push(...page.items);
+      }
+      out.result({ items, nextCursor: page.nextCursor });
+      for (const d of items) out.line(line(d));
+      if (!items.length) out.line(`no deployments in ${env}`);
+      if (page.nextCursor) out.line(`more: --cursor ${page.nextCursor} (or --all)`);
+      return;
+    }
+    case 'target': {
+      const result = await api.rollbackTarget(need(environment, '--environment'), tag);
+      out.result(result);
+      out.line(`current  ${line(result.current)}`);
+      out.line(`target   ${line(result.target)}`);
+      return;
+    }
+    case 'exists': {
+      const result = await api.exists(need(tag, 'an image tag'), environment);
+      out.result(result);
+      out.line(
+        result.exists
+          ? `${result.imageTag} exists in ${result.environments.join(', ')}`
+          : `${result.imageTag} has no record${environment ? ` in ${environment}` : ''}`,
+      );
+      return;
+    }
+    case 'mark-rolled-back': {
+      const reason = values.reason;
+      const record = await api.markRolledBack(need(tag, 'an image tag'), { environment, reason });
+      out.result(record);
+      out.line(`ROLLED_BACK  ${line(record)}`);
+      return;
+    }
+    case 'record': {
+      let migrations: unknown;
+      if (values.migrations) {
+        try {
+          migrations = JSON.parse(values.migrations);
+        } catch {
+          throw new UsageError('--migrations must be a JSON array, e.g. \'[{"id":"0042_x","reversible":true}]\'');
+        }
+      }
+      if (values['rollback-of']) checked(DeploymentId, values['rollback-of'], '--rollback-of');
+      const input = Object.fromEntries(
+        Object.entries({
+          environment: need(environment, '--environment'),
+          imageTag: need(tag, '--image-tag'),
+          status: values.status,
+          imageDigest: values['image-digest'],
+          version: values.version,
+          commitSha: values['commit-sha'],
+          notes: values.notes,
+          migrations,
+          pipelineRunUrl: values['pipeline-run-url'],
+          rollbackOf: values['rollback-of'],
+          deployedAt: values['deployed-at'],
+        }).filter(([, v]) => v !== undefined),
+      ) as RecordInput;
+      const record = await api.record(input, values['idempotency-key']);
+      out.result(record);
+      out.line(`recorded  ${line(record)}`);
+      return;
+    }
+  }
+}
+
+/** A y/N question on the terminal; none (undefined) when stdin is not one, e.g. in a pipeline. */
+function terminalConfirm(): ((question: string) => Promise<boolean>) | undefined {
+  if (!process.stdin.isTTY) return undefined;
+  return async (question) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+    } finally {
+      rl.close();
+    }
+  };
+}
+
+/**
+ * Runs the CLI with `argv` (without node and the script) and returns the exit code. Never
+ * throws for a usage or API error: it prints the problem's title and detail instead.
+ */
+export async function main(argv: string[], overrides: Partial<CliDeps> = {}): Promise<ExitCode> {
+  const deps: CliDeps = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    fetch: globalThis.fetch,
+    confirm: terminalConfirm(),
+    ...overrides,
+  };
+  const jsonRequested = argv.includes('--json');
+  const out = new Output(deps.stdout, deps.stderr, jsonRequested);
+  const fail = (code: ExitCode, title: string, detail: string, extra: Record<string, unknown> = {}) => {
+    out.result({ ok: false, exitCode: code, error: { title, detail, ...extra } });
+    out.warn(`${title}${detail ? `: ${detail}` : ''}`);
+    return code;
+  };
+  try {
+    const { values: parsed, positionals } = parseArgs({
+      args: argv,
+      options: OPTIONS,
+      allowPositionals: true,
+      allowNegative: true,
+      strict: true,
+    });
+    const values = parsed as Values;
+    const [name, ...rest] = positionals;
+    const command = name ? COMMANDS[name] : undefined;
+    if (!name || values.help) {
+      const text = command
+        ? `Usage: platform-rollback ${command.usage}\n\n${command.summary}.\nplatform-rollback --help explains every option and the exit codes.\n`
+        : HELP;
+      deps.stdout.write(text);
+      return name && !command ? EXIT.usageOrApi : EXIT.ok;
+    }
+    if (!command) throw new UsageError(`unknown command "${name}"; run platform-rollback --help`);
+    const allowed = new Set<string>([...GLOBAL, ...command.options]);
+    const extra = Object.keys(values).filter((k) => !allowed.has(k));
+    if (extra.length) throw new UsageError(`${name} does not take --${extra.join(', --')}`);
+    if (rest.length > (command.tagArgument ? 1 : 0)) throw new UsageError(`unexpected argument "${rest.at(-1)}"`);
+    const tagValue = values['image-tag'] ?? rest[0];
+    const tag = tagValue === undefined ? undefined : checked(ImageTag, tagValue, 'the image tag');
+    const api = apiClient(values, deps);
+
+    if (name === 'rollback' || name === 'plan') {
+      const options = rollbackOptions(values, deps, name === 'plan' || (values['dry-run'] ?? false));
+      const report = await runRollback(options, {
+        api,
+        out,
+        confirm: deps.confirm,
+        env: deps.env,
+        fetch: deps.fetch,
+      });
+      out.result(report);
+      if (report.error) out.warn(`${report.error.title}${report.error.detail ? `: ${report.error.detail}` : ''}`);
+      return report.exitCode;
+    }
+    await thin(name, values, tag, api, out);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof ApiError) {
+      return fail(EXIT.usageOrApi, error.title, error.detail, { status: error.status, problem: error.problem });
+    }
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      return fail(EXIT.usageOrApi, 'Usage error', (error as Error).message);
+    }
+    const e = error as Error;
+    return fail(EXIT.usageOrApi, 'Error', e.message || String(error));
+  }
+}

@@ -1,0 +1,417 @@
+/**
+ * The seed's five-step rollback, as the `rollback` and `plan` commands run it:
+ *
+ * 1. identify the target (the rollback-target route, or `--to`);
+ * 2. run the safety checks, and stop on a failed one unless forced with a reason;
+ * 3. mark the current deployment ROLLED_BACK;
+ * 4. run the deploy command for the target; on success record the redeploy with `rollbackOf`;
+ * 5. poll the health URL until it answers 2xx enough times in a row.
+ *
+ * A re-run after a failed deploy resumes: the current deployment is then already
+ * ROLLED_BACK, step 3 says so, and the record's idempotency key keeps a retried step 4 from
+ * recording twice.
+ */
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { Deployment } from '../functions/core/deployment.js';
+import { type ApiClient, ApiError, type RecordInput } from './api-client.js';
+import { deployEnvironment, runDeployCommand } from './deploy-command.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { type HealthResult, pollHealth } from './health.js';
+import { formatDuration, MARK, type Output } from './output.js';
+import {
+  type CheckResult,
+  deploymentsBetween,
+  imageCheckResult,
+  lookUpImage,
+  migrationsCheck,
+  notesCheck,
+  type RepositoryRef,
+  safetyVerdict,
+  targetRecordCheck,
+} from './safety.js';
+
+export interface RollbackOptions {
+  environment: string;
+  /** Image tag to roll back to; default: what the rollback-target route picks. */
+  to?: string | undefined;
+  reason?: string | undefined;
+  deployCommand?: string | undefined;
+  deployTimeoutMs?: number | undefined;
+  healthUrl?: string | undefined;
+  health: { successes: number; intervalMs: number; timeoutMs: number };
+  dryRun: boolean;
+  yes: boolean;
+  force: boolean;
+  ecr?: { client: ECRClient; repository: RepositoryRef } | undefined;
+  pipelineRunUrl?: string | undefined;
+}
+
+export interface RollbackDeps {
+  api: ApiClient;
+  out: Output;
+  /** Asks a person to confirm; undefined when nobody can answer (no terminal). */
+  confirm?: ((question: string) => Promise<boolean>) | undefined;
+  /** The environment the deploy command inherits. */
+  env?: NodeJS.ProcessEnv;
+  /** For the health check (tests may count calls). */
+  fetch?: typeof fetch;
+}
+
+export type StepStatus = 'ok' | 'failed' | 'skipped' | 'planned';
+
+export interface StepResult {
+  step: number;
+  name: string;
+  status: StepStatus;
+  durationMs: number;
+  detail: string;
+}
+
+/** Everything a run found and did: the --json output, and what tests assert on. */
+export interface RollbackReport {
+  command: 'rollback' | 'plan';
+  ok: boolean;
+  exitCode: ExitCode;
+  message: string;
+  environment: string;
+  dryRun: boolean;
+  current: Deployment | null;
+  target: Deployment | null;
+  checks: CheckResult[];
+  between: Deployment[];
+  forced: { reason: string; overridden: string[] } | null;
+  steps: StepResult[];
+  record: Deployment | null;
+  health: HealthResult | null;
+  error: { status: number; title: string; detail: string } | null;
+}
+
+const STEP_NAMES = [
+  'identify target',
+  'safety checks',
+  'mark current ROLLED_BACK',
+  'deploy and record',
+  'verify health',
+];
+
+/** The key that lets a retried step 4 record the redeploy once: one per (undone, target) pair. */
+export function idempotencyKeyFor(current: Deployment, target: Deployment): string {
+  return `rollback-${current.id}-${target.id}`;
+}
+
+/**
+ * The redeploy's record: the target's image and version again, `rollbackOf` the undone
+ * deployment. Deterministic for the same inputs, so a retry sends the same body under the
+ * same idempotency key and gets the first record back.
+ */
+export function redeployRecord(
+  environment: string,
+  current: Deployment,
+  target: Deployment,
+  options: { reason?: string | undefined; pipelineRunUrl?: string | undefined } = {},
+): RecordInput {
+  const notes = `Rollback of ${current.imageTag} (${current.id}) to ${target.imageTag} (${target.id})${
+    options.reason ? `. Reason: ${options.reason}` : ''
+  }`;
+  return {
+    environment,
+    imageTag: target.imageTag,
+    status: 'DEPLOYED',
+    rollbackOf: current.id,
+    notes: notes.slice(0, 4096),
+    ...(target.imageDigest ? { imageDigest: target.imageDigest } : {}),
+    ...(target.version ? { version: target.version } : {}),
+    ...(target.commitSha ? { commitSha: target.commitSha } : {}),
+    ...(options.pipelineRunUrl ? { pipelineRunUrl: options.pipelineRunUrl } : {}),
+  };
+}
+
+/** Records with a couple of retries on network errors and 5xx; safe because of the idempotency key. */
+async function recordWithRetry(api: ApiClient, input: RecordInput, key: string): Promise<Deployment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await api.record(input, key);
+    } catch (error) {
+      if (!(error instanceof ApiError) || !error.transient || attempt >= 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
+}
+
+const describe = (d: Deployment) => `${d.imageTag} (${d.id})`;
+
+/** Runs `rollback` (or `plan`, with dryRun) and returns its report; prints as it goes. */
+export async function runRollback(options: RollbackOptions, deps: RollbackDeps): Promise<RollbackReport> {
+  const { api, out } = deps;
+  const started = Date.now();
+  const report: RollbackReport = {
+    command: options.dryRun ? 'plan' : 'rollback',
+    ok: false,
+    exitCode: EXIT.ok,
+    message: '',
+    environment: options.environment,
+    dryRun: options.dryRun,
+    current: null,
+    target: null,
+    checks: [],
+    between: [],
+    forced: null,
+    steps: [],
+    record: null,
+    health: null,
+    error: null,
+  };
+
+  const step = (n: number, status: StepStatus, since: number, detail: string) => {
+    const result: StepResult = {
+      step: n,
+      name: STEP_NAMES[n - 1] ?? '',
+      status,
+      durationMs: status === 'planned' ? 0 : Date.now() - since,
+      detail,
+    };
+    report.steps.push(result);
+    const mark = { ok: MARK.passed, failed: MARK.failed, skipped: MARK.skipped, planned: MARK.planned }[status];
+    const time = status === 'planned' ? '' : `  (${formatDuration(result.durationMs)})`;
+    out.line(`${mark} ${n}/5 ${result.name}: ${detail}${time}`);
+    return result;
+  };
+
+  const finish = (exitCode: ExitCode, message: string): RollbackReport => {
+    report.exitCode = exitCode;
+    report.ok = exitCode === EXIT.ok;
+    report.message = message;
+    out.line();
+    out.line(`${report.ok ? MARK.passed : MARK.failed} ${message}  (${formatDuration(Date.now() - started)})`);
+    return report;
+  };
+
+  const apiFailure = (n: number, since: number, error: unknown, what: string): RollbackReport => {
+    if (!(error instanceof ApiError)) throw error;
+    report.error = { status: error.status, title: error.title, detail: error.detail };
+    step(n, 'failed', since, `${error.title}${error.detail ? `: ${error.detail}` : ''}`);
+    return finish(EXIT.usageOrApi, `${what}: ${error.title}${error.detail ? ` (${error.detail})` : ''}`);
+  };
+
+  out.line(`${options.dryRun ? 'Plan' : 'Rollback'} for ${options.environment}`);
+
+  // 1. Identify the target.
+  let t = Date.now();
+  let current: Deployment;
+  let target: Deployment | undefined;
+  try {
+    if (options.to) {
+      const latest = (await api.history(options.environment, { limit: 1 })).items[0];
+      if (!latest) {
+        step(1, 'failed', t, `no deployments in ${options.environment}`);
+        return finish(EXIT.usageOrApi, `Nothing to roll back in ${options.environment}`);
+      }
+      current = latest;
+      if (current.imageTag === options.to) {
+        step(1, 'failed', t, `${options.to} is the current deployment's tag`);
+        return finish(EXIT.usageOrApi, `--to ${options.to} is what ${options.environment} runs now`);
+      }
+      target = await api.byTag(options.to, options.environment).catch((error: unknown) => {
+        if (error instanceof ApiError && error.status === 404) return undefined;
+        throw error;
+      });
+    } else {
+      ({ current, target } = await api.rollbackTarget(options.environment));
+    }
+  } catch (error) {
+    return apiFailure(1, t, error, 'Could not identify the rollback target');
+  }
+  report.current = current;
+  report.target = target ?? null;
+  if (current.status !== 'DEPLOYED' && current.status !== 'ROLLED_BACK') {
+    step(1, 'failed', t, `current deployment ${describe(current)} is ${current.status}`);
+    return finish(
+      EXIT.usageOrApi,
+      `Only a DEPLOYED deployment is rolled back; ${describe(current)} is ${current.status}`,
+    );
+  }
+  step(
+    1,
+    'ok',
+    t,
+    `${describe(current)} → ${target ? `${describe(target)}, deployed ${target.deployedAt}` : `${options.to} (no record)`}`,
+  );
+
+  // 2. Safety checks.
+  t = Date.now();
+  const targetTag = target?.imageTag ?? options.to ?? '';
+  try {
+    const exists = await api.exists(targetTag, options.environment);
+    if (target) {
+      report.checks.push(targetRecordCheck(exists, target, options.environment));
+      const lookup = options.ecr ? await lookUpImage(options.ecr.client, options.ecr.repository, targetTag) : undefined;
+      report.checks.push(imageCheckResult(target, options.ecr?.repository, lookup));
+      const seen: Deployment[] = [];
+      let found = deploymentsBetween(seen, current, target);
+      for await (const page of api.iterateHistory(options.environment)) {
+        seen.push(...page.items);
+        found = deploymentsBetween(seen, current, target);
+        if (found.reachedTarget) break;
+      }
+      report.between = found.between;
+      report.checks.push(notesCheck(found.between, found.reachedTarget, target));
+      report.checks.push(migrationsCheck(found.between));
+    } else {
+      report.checks.push({
+        id: 'target-record',
+        name: 'target record exists',
+        status: 'failed',
+        detail: exists.exists
+          ? `${targetTag} has records only in ${exists.environments.join(', ')}, none in ${options.environment}`
+          : `no record of ${targetTag} in ${options.environment}`,
+        items: [],
+      });
+    }
+  } catch (error) {
+    return apiFailure(2, t, error, 'Could not run the safety checks');
+  }
+  const verdict = safetyVerdict(report.checks, {
+    force: options.force,
+    ...(options.reason ? { reason: options.reason } : {}),
+  });
+  if (verdict.overridden.length && options.reason) {
+    report.forced = { reason: options.reason, overridden: verdict.overridden.map((c) => c.id) };
+  }
+  const counts = (['passed', 'failed', 'skipped'] as const)
+    .map((s) => [s, report.checks.filter((c) => c.status === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(', ');
+  const canProceed = verdict.proceed && target !== undefined;
+  step(
+    2,
+    canProceed ? 'ok' : 'failed',
+    t,
+    `${counts}${verdict.overridden.length ? ` (overridden by --force: ${options.reason})` : ''}`,
+  );
+  for (const c of report.checks) {
+    out.line(`    ${MARK[c.status]} ${c.name}: ${c.detail}`);
+    for (const item of c.items) out.line(`        ${item}`);
+  }
+  if (!canProceed || !target) {
+    const names = verdict.failed.map((c) => c.name).join(', ');
+    const hint = target ? '; fix it, or pass --force with --reason "..." to override' : '';
+    return finish(EXIT.safety, `Safety check failed (${names}); nothing was changed${hint}`);
+  }
+
+  if (options.dryRun) {
+    const planned = [
+      current.status === 'ROLLED_BACK'
+        ? `${describe(current)} is already ROLLED_BACK`
+        : `mark ${describe(current)} ROLLED_BACK`,
+      `run ${options.deployCommand ? `\`${options.deployCommand}\`` : 'the deploy command'} with IMAGE_TAG=${target.imageTag}, then record ${target.imageTag} with rollbackOf ${current.id}`,
+      options.healthUrl
+        ? `poll ${options.healthUrl} until ${options.health.successes} consecutive 2xx (timeout ${formatDuration(options.health.timeoutMs)})`
+        : 'no --health-url: health would not be verified',
+    ];
+    planned.forEach((detail, i) => {
+      step(i + 3, 'planned', Date.now(), detail);
+    });
+    return finish(
+      EXIT.ok,
+      `Plan only: ${options.environment} would roll back to ${target.imageTag}; nothing was changed`,
+    );
+  }
+
+  if (!options.yes) {
+    const question = `Roll back ${options.environment} from ${current.imageTag} to ${target.imageTag}?`;
+    if (!deps.confirm) {
+      return finish(EXIT.usageOrApi, 'Not confirmed: pass --yes to roll back without a terminal; nothing was changed');
+    }
+    if (!(await deps.confirm(question))) return finish(EXIT.usageOrApi, 'Cancelled; nothing was changed');
+  }
+
+  // 3. Mark the current deployment ROLLED_BACK (already done on a resumed run).
+  t = Date.now();
+  if (current.status === 'ROLLED_BACK') {
+    step(3, 'ok', t, `${describe(current)} is already ROLLED_BACK (by ${current.rolledBackBy ?? 'unknown'})`);
+  } else {
+    try {
+      const marked = await api.markRolledBack(current.imageTag, {
+        environment: options.environment,
+        reason: options.reason ?? `Rolled back to ${target.imageTag} by platform-rollback`,
+      });
+      report.current = marked;
+      step(3, 'ok', t, `${describe(marked)} is ROLLED_BACK`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409 && error.problem.currentStatus === 'ROLLED_BACK') {
+        step(3, 'ok', t, `${describe(current)} was already ROLLED_BACK`);
+      } else {
+        return apiFailure(3, t, error, `Could not mark ${current.imageTag} ROLLED_BACK`);
+      }
+    }
+  }
+
+  // 4. Deploy the target, then record the redeploy.
+  t = Date.now();
+  const command = options.deployCommand ?? '';
+  out.line(`  $ ${command}`);
+  const progress = out.progress(`deploying ${target.imageTag} to ${options.environment}`);
+  const deployed = await runDeployCommand(command, deployEnvironment(options.environment, target, current), {
+    onOutput: (chunk, stream) => out.passthrough(chunk, stream),
+    timeoutMs: options.deployTimeoutMs,
+    ...(deps.env ? { env: deps.env } : {}),
+  });
+  progress.stop();
+  if (!deployed.ok) {
+    const why = deployed.timedOut
+      ? `timed out after ${formatDuration(options.deployTimeoutMs ?? 0)}`
+      : deployed.exitCode === null
+        ? `ended by ${deployed.signal ?? 'an error'}`
+        : `exited with ${deployed.exitCode}`;
+    step(4, 'failed', t, `deploy command ${why}; no redeploy recorded`);
+    return finish(
+      EXIT.deploy,
+      `Deploy of ${target.imageTag} failed (${why}). ${current.imageTag} stays ROLLED_BACK; run the same command again to retry`,
+    );
+  }
+  try {
+    const input = redeployRecord(options.environment, current, target, {
+      reason: options.reason,
+      pipelineRunUrl: options.pipelineRunUrl,
+    });
+    report.record = await recordWithRetry(api, input, idempotencyKeyFor(current, target));
+  } catch (error) {
+    return apiFailure(4, t, error, `Deployed ${target.imageTag} but could not record it (run the same command again)`);
+  }
+  step(4, 'ok', t, `deployed ${target.imageTag}, recorded ${report.record.id} (rollbackOf ${current.id})`);
+
+  // 5. Verify health.
+  t = Date.now();
+  if (!options.healthUrl) {
+    step(5, 'skipped', t, 'no --health-url given: health not verified');
+    return finish(EXIT.ok, `${options.environment} runs ${target.imageTag} again (rollback of ${current.imageTag})`);
+  }
+  const { successes, intervalMs, timeoutMs } = options.health;
+  const watching = out.progress(`health: waiting for ${successes} consecutive 2xx from ${options.healthUrl}`);
+  report.health = await pollHealth(options.healthUrl, {
+    successes,
+    intervalMs,
+    timeoutMs,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    onAttempt: (a) =>
+      watching.update(
+        `health: ${a.consecutive}/${successes} consecutive 2xx (attempt ${a.attempt}, last ${a.status ?? a.error}, ${formatDuration(a.elapsedMs)})`,
+      ),
+  });
+  watching.stop();
+  const h = report.health;
+  if (!h.healthy) {
+    const last = h.lastStatus !== undefined ? `HTTP ${h.lastStatus}` : (h.lastError ?? 'no answer');
+    step(5, 'failed', t, `${options.healthUrl} not healthy after ${h.attempts} attempts (last: ${last})`);
+    return finish(
+      EXIT.unhealthy,
+      `Unhealthy after rollback: ${options.healthUrl} did not answer 2xx ${successes} times in a row within ${formatDuration(timeoutMs)} (last: ${last}). ${target.imageTag} is deployed and recorded`,
+    );
+  }
+  step(5, 'ok', t, `${successes} consecutive 2xx from ${options.healthUrl} (${h.attempts} attempts)`);
+  return finish(
+    EXIT.ok,
+    `${options.environment} runs ${target.imageTag} again (rollback of ${current.imageTag}), healthy`,
+  );
+}
