@@ -1,0 +1,131 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { FALLBACK, ROUTES } from '../../functions/routes.js';
+import { ServiceFunction } from '../constructs/service-function.js';
+import type { Settings } from './settings.js';
+
+export interface StatelessStackProps extends StackProps {
+  settings: Settings;
+  /** The deployments table, from the stateful stack. */
+  table: ITable;
+  /** The rollback topic (its key is `topic.masterKey`), from the stateful stack. */
+  topic: ITopic;
+}
+
+/**
+ * One access log line per request, as JSON. The caller's IAM principal is in it, so the log
+ * answers "which pipeline called this" without reading the function logs.
+ */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    requestTime: '$context.requestTime',
+    httpMethod: '$context.httpMethod',
+    path: '$context.path',
+    routeKey: '$context.routeKey',
+    status: '$context.status',
+    protocol: '$context.protocol',
+    responseLength: '$context.responseLength',
+    responseLatency: '$context.responseLatency',
+    integrationLatency: '$context.integrationLatency',
+    integrationError: '$context.integrationErrorMessage',
+    sourceIp: '$context.identity.sourceIp',
+    userAgent: '$context.identity.userAgent',
+    caller: '$context.identity.userArn',
+    authorizerError: '$context.authorizer.error',
+    error: '$context.error.message',
+  }),
+);
+
+/**
+ * The code: the HTTP API and one function per route of functions/routes.ts, plus the
+ * `$default` route for everything else. Holds no data, so it can be destroyed and redeployed
+ * freely; the table and topic come in as props from the stateful stack.
+ *
+ * Extension point: the event-fed functions belong here too, beside the routes, e.g.
+ * `new Notifier(this, 'Notifier', { table: props.table, topic: props.topic, logRetention })`
+ * (infra/constructs/notifier.ts: stream → function → topic) and `new AutoRollback(...)`; both
+ * build on ServiceFunction (`bindTable`, `bindTopic`). The table's stream is
+ * `props.table.tableStreamArn`, the topic's key `props.topic.masterKey`.
+ */
+export class StatelessStack extends Stack {
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+  /** Route id (and `Fallback`) to its function. */
+  readonly functions = new Map<string, ServiceFunction>();
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { settings, table } = props;
+    const iam = new HttpIamAuthorizer();
+
+    this.api = new HttpApi(this, 'Api', {
+      description: `platform-rollback deployments API (${settings.stage})`,
+      // The stage is made below, with access logs and throttling, which the default one lacks.
+      // No corsPreflight: pipelines call from servers, never from browsers.
+      createDefaultStage: false,
+    });
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: settings.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: settings.throttle,
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
+    });
+
+    for (const route of ROUTES) {
+      const fn = new ServiceFunction(this, route.id, {
+        entry: route.entry,
+        description: `${route.method} ${route.path}: ${route.summary}`,
+        logRetention: settings.logRetention,
+      }).bindTable(table, route.access);
+      this.functions.set(route.id, fn);
+      new HttpRoute(this.api, `${route.id}Route`, {
+        httpApi: this.api,
+        routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
+        integration: new HttpLambdaIntegration(`${route.id}Integration`, fn.fn),
+        authorizer: iam,
+      });
+    }
+
+    // Unknown paths and methods reach the fallback, which answers the contract's 404/405 as
+    // problem+json; it reads nothing, so it is bound to no table. IAM-only like every route:
+    // an unauthenticated caller learns nothing, not even which paths exist.
+    const fallback = new ServiceFunction(this, FALLBACK.id, {
+      entry: FALLBACK.entry,
+      description: 'Every request no route matched: 404 or 405 as problem+json',
+      logRetention: settings.logRetention,
+    });
+    this.functions.set(FALLBACK.id, fallback);
+    new HttpRoute(this.api, `${FALLBACK.id}Route`, {
+      httpApi: this.api,
+      routeKey: HttpRouteKey.DEFAULT,
+      integration: new HttpLambdaIntegration(`${FALLBACK.id}Integration`, fallback.fn),
+      authorizer: iam,
+    });
+
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.apiEndpoint,
+      description: 'Base URL of the API; routes start at /api/v1/platform/deployments',
+    });
+  }
+}

@@ -1,0 +1,51 @@
+import { App } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { describe, expect, it } from 'vitest';
+import { readSettings } from '../../infra/stacks/settings.js';
+
+/** Context as `-c key=value` gives it: every value a string. */
+const settingsOf = (context: Record<string, string>) => readSettings(new App({ context }).node);
+
+describe('settings from CDK context', () => {
+  it('defaults to the dev stage, 30-day logs, 50 rps with bursts of 100, and no ops email', () => {
+    expect(settingsOf({})).toEqual({
+      stage: 'dev',
+      opsEmail: undefined,
+      logRetention: RetentionDays.ONE_MONTH,
+      throttle: { rateLimit: 50, burstLimit: 100 },
+    });
+  });
+
+  it('takes every setting from -c strings', () => {
+    expect(
+      settingsOf({
+        stage: 'prod',
+        opsEmail: 'ops@example.com',
+        logRetentionDays: '90',
+        throttleRateLimit: '20',
+        throttleBurstLimit: '40',
+      }),
+    ).toEqual({
+      stage: 'prod',
+      opsEmail: 'ops@example.com',
+      logRetention: RetentionDays.THREE_MONTHS,
+      throttle: { rateLimit: 20, burstLimit: 40 },
+    });
+  });
+
+  it('treats an empty opsEmail as none', () => {
+    expect(settingsOf({ opsEmail: '' }).opsEmail).toBeUndefined();
+  });
+
+  it.each([
+    [{ stage: 'Prod' }, /stage/],
+    [{ stage: 'prod_eu' }, /stage/],
+    [{ opsEmail: 'not-an-address' }, /opsEmail/],
+    [{ logRetentionDays: '31' }, /logRetentionDays must be one CloudWatch Logs accepts/],
+    [{ logRetentionDays: 'forever' }, /logRetentionDays must be a positive integer/],
+    [{ throttleRateLimit: '0' }, /throttleRateLimit/],
+    [{ throttleBurstLimit: '1.5' }, /throttleBurstLimit/],
+  ])('refuses %o at synth', (context, message) => {
+    expect(() => settingsOf(context)).toThrow(message);
+  });
+});
