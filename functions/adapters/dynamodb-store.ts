@@ -40,9 +40,11 @@ const recordKey = (r: Deployment) => ({ PK: envKey(r.environment), SK: sortKey(r
 const idKey = (id: string) => ({ PK: `ID#${id}`, SK: 'ID' });
 const idempotencyKey = (key: string) => ({ PK: `IDEMPOTENCY#${key}`, SK: 'IDEMPOTENCY' });
 const dedupKeyOf = (key: string) => ({ PK: `EVENT#${key}`, SK: 'EVENT' });
-const outboxKey = (eventId: string) => ({ PK: `OUTBOX#${eventId}`, SK: 'OUTBOX' });
+/** The outbox item of one event (the notifier's ledger marks it published). */
+export const outboxKey = (eventId: string) => ({ PK: `OUTBOX#${eventId}`, SK: 'OUTBOX' });
 
-function toItem(record: Deployment) {
+/** The stored item of a record; exported so the benchmark seeds items of exactly this shape. */
+export function toItem(record: Deployment) {
   return {
     ...recordKey(record),
     GSI1PK: `TAG#${record.imageTag}`,

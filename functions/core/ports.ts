@@ -3,7 +3,7 @@
  * real; the unit tests use an in-memory one. Nothing here knows about AWS.
  */
 import type { Deployment, FINISHED_STATUSES, Status } from './deployment.js';
-import type { OutboxEvent } from './notifications.js';
+import type { EventType, OutboxEvent } from './notifications.js';
 
 /** A record's place in an environment's history (the order of `newestFirst`). */
 export interface Position {
@@ -72,4 +72,38 @@ export interface Ports {
   deployments: DeploymentStore;
   now: () => Date;
   newId: () => string;
+}
+
+/** One outbox item as the notifier finds it: the message body stays the JSON text stored. */
+export interface Notification {
+  eventId: string;
+  eventType: EventType;
+  environment: string;
+  subject: string;
+  /** The versioned JSON body (see notifications.ts), exactly as written in the transaction. */
+  message: string;
+}
+
+/** Where notifications go: the rollback topic in AWS, a file in local mode. */
+export interface Publisher {
+  /** Resolves once the message is accepted; rejects when it may not have been. */
+  publish(notification: Notification): Promise<void>;
+}
+
+/**
+ * Which outbox items are already published. Stream records are delivered at least once,
+ * and a failed batch is redelivered from its first failure; the ledger keeps those
+ * redeliveries from publishing a message again.
+ */
+export interface OutboxLedger {
+  isPublished(eventId: string): Promise<boolean>;
+  /** Records the publication; false when it was already recorded (another delivery got there first). */
+  markPublished(eventId: string, at: string): Promise<boolean>;
+}
+
+/** What the notifier needs. */
+export interface NotifierPorts {
+  ledger: OutboxLedger;
+  publisher: Publisher;
+  now: () => Date;
 }

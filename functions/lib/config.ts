@@ -2,6 +2,21 @@
  * The service's configuration, read from the environment once per cold start. A missing
  * or malformed setting throws here, at init, rather than on the first request.
  */
+import { z } from 'zod';
+import { Environment } from '../core/schemas.js';
+import type { AlarmRule } from '../core/use-cases/auto-rollback.js';
+
+const AlarmRules = z.record(
+  z.string().min(1).max(255),
+  z.strictObject({
+    environment: Environment,
+    windowMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60),
+  }),
+);
 
 export interface Config {
   tableName: string;
@@ -10,6 +25,12 @@ export interface Config {
   region: string;
   /** The rollback topic; only the notifier needs it. */
   topicArn: string | undefined;
+  /**
+   * ALARM_RULES: alarm name → the environment it guards (auto-rollback only; `{}` when unset).
+   * Keyed by alarm NAME, not ARN: the alarm's action references the function, so a function
+   * setting that referenced the alarm's ARN would make a CloudFormation cycle.
+   */
+  alarmRules: Readonly<Record<string, AlarmRule>>;
 }
 
 export class ConfigError extends Error {}
@@ -29,5 +50,23 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dynamodbEndpoint: optionalUrl('DYNAMODB_ENDPOINT', env.DYNAMODB_ENDPOINT),
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     topicArn: env.TOPIC_ARN || undefined,
+    alarmRules: alarmRules(env.ALARM_RULES),
   };
+}
+
+/** ALARM_RULES is JSON: `{ "<alarm name>": { "environment": "prod", "windowMinutes": 60 } }`. */
+function alarmRules(value: string | undefined): Record<string, AlarmRule> {
+  if (value === undefined || value === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError('ALARM_RULES must be JSON: {"<alarm name>": {"environment": "prod", "windowMinutes": 60}}');
+  }
+  const result = AlarmRules.safeParse(parsed);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ConfigError(`ALARM_RULES is invalid: ${problems}`);
+  }
+  return result.data;
 }

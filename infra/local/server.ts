@@ -27,18 +27,17 @@ function handlerOf(entry: string): Promise<HttpHandler> {
   return loaded;
 }
 
-/** Reads at most one byte past the limit: enough for the handler to answer 413. */
+/**
+ * Keeps at most one byte past the limit (enough for the handler to answer 413) and drains
+ * the rest, so the client still gets that answer instead of a reset connection.
+ */
 async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     const buffer = chunk as Buffer;
-    chunks.push(buffer);
+    if (size <= MAX_BODY_BYTES) chunks.push(buffer);
     size += buffer.length;
-    if (size > MAX_BODY_BYTES) {
-      request.destroy();
-      break;
-    }
   }
   return Buffer.concat(chunks);
 }
@@ -105,12 +104,25 @@ export function toEvent(
   };
 }
 
-/** Serves every route of the route table on `port` (0: any free port). */
-export async function startApiServer(port: number): Promise<{ server: Server; url: string }> {
+/** Local-only endpoints (`"GET /_local/..."` → answer), served before the route table; not part of the API. */
+export type LocalRoutes = Record<string, () => Promise<HttpResult>>;
+
+/** Serves every route of the route table on `port` (0: any free port), plus `localRoutes`. */
+export async function startApiServer(
+  port: number,
+  localRoutes: LocalRoutes = {},
+): Promise<{ server: Server; url: string }> {
   const server = createServer(async (request, response) => {
     let result: HttpResult;
     try {
       const body = await readBody(request);
+      const local = localRoutes[`${request.method} ${new URL(request.url ?? '/', 'http://localhost').pathname}`];
+      if (local) {
+        const answer = await local();
+        response.writeHead(answer.statusCode ?? 200, answer.headers as Record<string, string>);
+        response.end(answer.body ?? '');
+        return;
+      }
       const match = matchRoute(request.method ?? 'GET', new URL(request.url ?? '/', 'http://localhost').pathname);
       const route = match.kind === 'route' ? match.route : undefined;
       const handler = await handlerOf(route ? route.entry : FALLBACK.entry);

@@ -1,32 +1,51 @@
 /**
  * The whole service on one machine: DynamoDB Local with the deployments table, and the API
  * server in front of the real handlers. `npm start`, the e2e tests and the benchmark use it.
+ * With `notifications`, it also runs the notification path: the table's stream → the
+ * notifier code → a file (see stream-poller.ts, file-publisher.ts).
  */
+import { documentClient } from '../../functions/adapters/aws.js';
+import { DynamoOutboxLedger } from '../../functions/adapters/outbox-ledger.js';
+import { createNotifier } from '../../functions/events/stream-notifier.js';
+import { ok } from '../../functions/lib/http.js';
 import {
   createDeploymentsTable,
+  type DynamoDbLocal,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
   localClient,
   startDynamoDbLocal,
 } from './dynamodb-local.js';
-import { startApiServer } from './server.js';
+import { FilePublisher, readNotifications } from './file-publisher.js';
+import { type LocalRoutes, startApiServer } from './server.js';
+import type { LocalStackInfo } from './stack-info.js';
+import { type StreamPoller, startStreamPoller } from './stream-poller.js';
 
-export interface LocalStack {
-  url: string;
-  dynamodbEndpoint: string;
-  tableName: string;
+export interface LocalStack extends LocalStackInfo {
   stop(): Promise<void>;
 }
 
+export interface LocalStackOptions {
+  port?: number;
+  dataDir?: string;
+  tableName?: string;
+  /** Use this running DynamoDB Local (e.g. the test run's) instead of starting one; stop() leaves it running. */
+  dynamodbEndpoint?: string;
+  /** Run the notification path, publishing to this file (and logging each message). */
+  notifications?: { file: string; log?: (line: string) => void };
+}
+
 /**
- * Starts DynamoDB Local, creates the table and serves the API. Sets the environment the
- * handlers read at init (TABLE_NAME, DYNAMODB_ENDPOINT, credentials) before loading them.
+ * Starts DynamoDB Local (unless given one), creates the table and serves the API. Sets the
+ * environment the handlers read at init (TABLE_NAME, DYNAMODB_ENDPOINT, credentials) before
+ * loading them.
  */
-export async function startLocalStack(
-  options: { port?: number; dataDir?: string; tableName?: string } = {},
-): Promise<LocalStack> {
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const tableName = options.tableName ?? 'deployments';
-  const db = await startDynamoDbLocal({ dataDir: options.dataDir });
+  const db: Pick<DynamoDbLocal, 'endpoint' | 'stop'> = options.dynamodbEndpoint
+    ? { endpoint: options.dynamodbEndpoint, stop: async () => {} }
+    : await startDynamoDbLocal({ dataDir: options.dataDir });
+  let poller: StreamPoller | undefined;
   try {
     const client = localClient(db.endpoint);
     await createDeploymentsTable(client, tableName);
@@ -38,18 +57,36 @@ export async function startLocalStack(
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     });
-    const { server, url } = await startApiServer(options.port ?? 0);
+    const localRoutes: LocalRoutes = {};
+    const notifications = options.notifications;
+    if (notifications) {
+      const documents = documentClient({ region: LOCAL_REGION, dynamodbEndpoint: db.endpoint });
+      poller = await startStreamPoller({
+        endpoint: db.endpoint,
+        tableName,
+        handler: createNotifier({
+          ledger: new DynamoOutboxLedger(documents, tableName),
+          publisher: new FilePublisher(notifications.file, notifications.log),
+          now: () => new Date(),
+        }),
+      });
+      localRoutes['GET /_local/notifications'] = async () => ok(await readNotifications(notifications.file));
+    }
+    const { server, url } = await startApiServer(options.port ?? 0, localRoutes);
     return {
       url,
       dynamodbEndpoint: db.endpoint,
       tableName,
+      notificationsFile: notifications?.file,
       stop: async () => {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
+        await poller?.stop();
         await db.stop();
       },
     };
   } catch (error) {
+    await poller?.stop();
     await db.stop();
     throw error;
   }

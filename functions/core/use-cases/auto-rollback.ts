@@ -1,0 +1,162 @@
+import type { Deployment } from '../deployment.js';
+import { DuplicateEventError, NotFoundError, TransitionConflictError } from '../errors.js';
+import { type AlarmRef, autoRollbackSkipped, rollbackRequested } from '../notifications.js';
+import type { Ports } from '../ports.js';
+import { findRollbackTarget } from './find-rollback-target.js';
+import { markRolledBack } from './rollback-deployment.js';
+
+/** One alarm state change, whichever way it arrived (see functions/events/alarm-event.ts). */
+export interface AlarmStateChange {
+  name: string;
+  arn: string;
+  /** `ALARM`, `OK` or `INSUFFICIENT_DATA`. */
+  state: string;
+  /** The state it left, where the event says (the SNS shape does, as OldStateValue). */
+  previousState: string | null;
+  reason: string;
+  /** When the state changed, ISO 8601 UTC: with the ARN, the change's identity. */
+  stateChangedAt: string;
+}
+
+/** Which environment an alarm guards, and how recent a deployment must be to be blamed. */
+export interface AlarmRule {
+  environment: string;
+  windowMinutes: number;
+}
+
+export type AutoRollbackOutcome =
+  | { kind: 'ignored'; alarm: string; reason: string }
+  | { kind: 'rolled-back'; alarm: string; environment: string; rolledBack: Deployment; target: Deployment }
+  | { kind: 'skipped'; alarm: string; environment: string; reason: string; current: Deployment | null }
+  | { kind: 'duplicate'; alarm: string; environment: string; dedupKey: string };
+
+/** rollbackReason holds at most what the API accepts as a reason. */
+const MAX_REASON = 1024;
+/** Re-reads when a deployment lands between reading the current one and its target. */
+const MAX_READS = 3;
+
+/** The identity of one state change: the same key however many times and ways it arrives. */
+export function dedupKeyOf(change: AlarmStateChange): string {
+  return `${change.arn}#${change.stateChangedAt}`;
+}
+
+/**
+ * Why the current deployment must not be rolled back for this alarm, or null when it may.
+ * The rules in order: nothing deployed; not DEPLOYED (already rolled back, failed, in
+ * progress); itself a rollback (no chains of rollbacks from one misattributed alarm);
+ * deployed after the alarm fired (a late or redelivered alarm must not undo a fix); deployed
+ * longer than the window before the alarm fired (too old to be the likely cause).
+ */
+export function skipReason(current: Deployment | undefined, change: AlarmStateChange, rule: AlarmRule): string | null {
+  if (!current) return `no deployments in ${rule.environment}`;
+  const what = `${current.imageTag} (${current.id})`;
+  if (current.status === 'ROLLED_BACK') return `${what} is already rolled back`;
+  if (current.status !== 'DEPLOYED') return `${what} is ${current.status}, not DEPLOYED`;
+  if (current.rollbackOf)
+    return `${what} is itself a rollback (of ${current.rollbackOf}); rollbacks are not rolled back`;
+  const deployed = Date.parse(current.deployedAt);
+  const fired = Date.parse(change.stateChangedAt);
+  if (deployed > fired) return `${what} was deployed at ${current.deployedAt}, after the alarm fired`;
+  if (fired - deployed > rule.windowMinutes * 60_000) {
+    return `${what} was deployed at ${current.deployedAt}, more than ${rule.windowMinutes} minutes before the alarm fired at ${change.stateChangedAt}`;
+  }
+  return null;
+}
+
+/**
+ * Acts on one alarm state change.
+ *
+ * 1. Ignores anything but a transition into ALARM (state ALARM, previous state not ALARM
+ *    where known), and alarms the rules do not map to an environment.
+ * 2. Reads the environment's current (most recent) deployment and applies skipReason; then
+ *    finds the target (findRollbackTarget); none is a skip too.
+ * 3. Rolls back with markRolledBack: the conditional write (status = DEPLOYED), its
+ *    DEPLOYMENT_ROLLED_BACK and a ROLLBACK_REQUESTED naming the target, and the claim of the
+ *    change's identity (alarm ARN + state-change time), all in one transaction.
+ * 4. A skip writes AUTO_ROLLBACK_SKIPPED (saying why) under the same claim, so a redelivered
+ *    change notifies once. A change already claimed (DuplicateEventError) writes nothing. A
+ *    lost race with a manual rollback (TransitionConflictError) is a skip: "already rolled back".
+ */
+export async function autoRollback(
+  ports: Ports,
+  change: AlarmStateChange,
+  rules: Readonly<Record<string, AlarmRule>>,
+): Promise<AutoRollbackOutcome> {
+  const alarm = change.name;
+  if (change.state !== 'ALARM') return { kind: 'ignored', alarm, reason: `state ${change.state} is not ALARM` };
+  if (change.previousState === 'ALARM') {
+    return { kind: 'ignored', alarm, reason: 'the alarm was already in ALARM: not a transition into it' };
+  }
+  const rule = Object.hasOwn(rules, alarm) ? rules[alarm] : undefined;
+  if (!rule) return { kind: 'ignored', alarm, reason: `alarm ${alarm} is not mapped to an environment (ALARM_RULES)` };
+
+  const { environment } = rule;
+  const ref: AlarmRef = {
+    name: alarm,
+    arn: change.arn,
+    reason: change.reason,
+    stateChangedAt: change.stateChangedAt,
+  };
+  const dedupKey = dedupKeyOf(change);
+  const outcome = { alarm, environment };
+
+  const skip = async (reason: string, current: Deployment | null): Promise<AutoRollbackOutcome> => {
+    const stamp = { eventId: ports.newId(), occurredAt: ports.now().toISOString() };
+    try {
+      await ports.deployments.emit([autoRollbackSkipped(stamp, environment, reason, ref, current)], { dedupKey });
+    } catch (error) {
+      if (error instanceof DuplicateEventError) return { kind: 'duplicate', ...outcome, dedupKey };
+      throw error;
+    }
+    return { kind: 'skipped', ...outcome, reason, current };
+  };
+
+  for (let read = 1; ; read++) {
+    const current = (await ports.deployments.page(environment, { limit: 1 })).items[0];
+    const reason = skipReason(current, change, rule);
+    if (reason || !current) return skip(reason ?? `no deployments in ${environment}`, current ?? null);
+
+    let target: Deployment;
+    try {
+      const found = await findRollbackTarget(ports, environment, undefined);
+      if (found.current.id !== current.id) {
+        if (read < MAX_READS) continue;
+        throw new Error(`the current deployment of ${environment} kept changing while alarm ${alarm} was handled`);
+      }
+      target = found.target;
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      return skip(`no earlier DEPLOYED version in ${environment} to roll back ${current.imageTag} to`, current);
+    }
+
+    try {
+      const rolledBack = await markRolledBack(ports, current, {
+        by: `auto-rollback:${alarm}`,
+        reason: change.reason.slice(0, MAX_REASON),
+        alarm: ref,
+        dedupKey,
+        extraEvents: (done) => [
+          rollbackRequested(
+            { eventId: ports.newId(), occurredAt: done.rolledBackAt ?? done.updatedAt },
+            done,
+            target,
+            ref,
+          ),
+        ],
+      });
+      return { kind: 'rolled-back', ...outcome, rolledBack, target };
+    } catch (error) {
+      if (error instanceof DuplicateEventError) return { kind: 'duplicate', ...outcome, dedupKey };
+      if (error instanceof TransitionConflictError) {
+        const status = error.currentStatus;
+        return skip(
+          status === 'ROLLED_BACK'
+            ? `${current.imageTag} (${current.id}) is already rolled back (by another rollback while this alarm was handled)`
+            : `${current.imageTag} (${current.id}) became ${status} while this alarm was handled`,
+          { ...current, status },
+        );
+      }
+      throw error;
+    }
+  }
+}

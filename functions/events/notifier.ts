@@ -1,0 +1,19 @@
+/**
+ * The notifier function: the table's stream (outbox INSERTs only, by the event source's
+ * filter) → the rollback topic. Its ports are built once per cold start; a missing
+ * TOPIC_ARN fails the cold start.
+ */
+import { documentClient } from '../adapters/aws.js';
+import { DynamoOutboxLedger } from '../adapters/outbox-ledger.js';
+import { SnsPublisher, snsClient } from '../adapters/sns-publisher.js';
+import { ConfigError, readConfig } from '../lib/config.js';
+import { createNotifier } from './stream-notifier.js';
+
+const config = readConfig();
+if (!config.topicArn) throw new ConfigError('TOPIC_ARN is required: the rollback topic the notifier publishes to');
+
+export const handler = createNotifier({
+  ledger: new DynamoOutboxLedger(documentClient(config), config.tableName),
+  publisher: new SnsPublisher(snsClient(config), config.topicArn),
+  now: () => new Date(),
+});

@@ -1,0 +1,83 @@
+/**
+ * The notifier's logic over its ports: turns the table's stream records into notifications
+ * and publishes each once. The deployed function (notifier.ts) runs it with SNS; local mode
+ * (infra/local/stream-poller.ts) runs the same code with a file publisher.
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { EVENT_TYPES } from '../core/notifications.js';
+import type { Notification, NotifierPorts } from '../core/ports.js';
+import { publishNotification } from '../core/use-cases/publish-notification.js';
+import { logger } from '../lib/logger.js';
+
+const OutboxItem = z.object({
+  PK: z.string().regex(/^OUTBOX#.+$/),
+  entity: z.literal('outbox'),
+  eventType: z.enum(EVENT_TYPES),
+  environment: z.string().min(1),
+  subject: z.string().min(1).max(100),
+  message: z.string().min(2),
+});
+
+/**
+ * The notification an outbox INSERT carries, or undefined for any other record (updates,
+ * TTL removals, deployment items: the event source's filter drops those in AWS, local mode
+ * sees them all). A malformed outbox item throws: it fails its batch and, after the retries,
+ * lands in the on-failure destination, where its alarm tells someone, rather than vanishing.
+ */
+export function notificationOf(record: DynamoDBRecord): Notification | undefined {
+  if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) return undefined;
+  const image = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);
+  if (image.entity !== 'outbox') return undefined;
+  const result = OutboxItem.safeParse(image);
+  if (!result.success) throw new Error(`malformed outbox item ${String(image.PK)}: ${result.error.message}`);
+  const item = result.data;
+  return {
+    eventId: item.PK.slice('OUTBOX#'.length),
+    eventType: item.eventType,
+    environment: item.environment,
+    subject: item.subject,
+    message: item.message,
+  };
+}
+
+/**
+ * A stream batch handler (with ReportBatchItemFailures). Records go out in stream order; at
+ * the first failure it stops and reports that record and every later one. Lambda resumes a
+ * stream batch from the lowest failed sequence number anyway, so publishing past a failure
+ * would only reorder messages and be redelivered; the ledger makes the redelivery of the
+ * records before it publish nothing.
+ */
+export function createNotifier(ports: NotifierPorts) {
+  return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+    const records = event.Records ?? [];
+    for (const [index, record] of records.entries()) {
+      try {
+        const notification = notificationOf(record);
+        if (!notification) continue;
+        const outcome = await publishNotification(ports, notification, (error) =>
+          logger.warn('published, but could not record it; a redelivery of this record would publish again', {
+            eventId: notification.eventId,
+            error: error as Error,
+          }),
+        );
+        logger.info(outcome.kind === 'published' ? 'notification published' : 'notification already published', {
+          eventId: notification.eventId,
+          eventType: notification.eventType,
+          environment: notification.environment,
+        });
+      } catch (error) {
+        logger.error('notification not published; the stream will deliver it again', {
+          sequenceNumber: record.dynamodb?.SequenceNumber,
+          error: error as Error,
+        });
+        return {
+          batchItemFailures: records.slice(index).map((r) => ({ itemIdentifier: r.dynamodb?.SequenceNumber ?? '' })),
+        };
+      }
+    }
+    return { batchItemFailures: [] };
+  };
+}

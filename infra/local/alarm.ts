@@ -1,0 +1,101 @@
+/**
+ * `npm run alarm -- --environment prod [--alarm-name NAME] [--shape lambda|eventbridge|sns]
+ * [--state ALARM|OK|INSUFFICIENT_DATA] [--reason TEXT] [--window MINUTES] [--stack FILE]`
+ *
+ * Fires a realistic alarm event through the real auto-rollback handler against the table of
+ * a running `npm start` (found through .local/local-stack.json), maps the alarm to the
+ * environment the same way the deployed function does (ALARM_RULES), and prints what
+ * happened, the environment's history, and the notifications the running notifier published.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { AlarmShape } from '../../functions/events/alarm-event.js';
+import { alarmArnOf, alarmEvent } from './alarm-events.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb-local.js';
+import { readNotifications } from './file-publisher.js';
+import { LOCAL_STACK_FILE, type LocalStackInfo } from './stack-info.js';
+
+const { values } = parseArgs({
+  options: {
+    environment: { type: 'string' },
+    'alarm-name': { type: 'string' },
+    shape: { type: 'string', default: 'lambda' },
+    state: { type: 'string', default: 'ALARM' },
+    reason: { type: 'string' },
+    window: { type: 'string', default: '60' },
+    stack: { type: 'string', default: LOCAL_STACK_FILE },
+  },
+  allowPositionals: false,
+});
+const fail = (message: string): never => {
+  console.error(message);
+  process.exit(2);
+};
+const environment = values.environment ?? fail('--environment is required, e.g. npm run alarm -- --environment prod');
+const shape = values.shape as AlarmShape;
+if (!['lambda', 'eventbridge', 'sns'].includes(shape)) fail('--shape is one of lambda, eventbridge, sns');
+const state = values.state as 'ALARM' | 'OK' | 'INSUFFICIENT_DATA';
+const alarmName = values['alarm-name'] ?? `${environment}-api-5xx`;
+
+const info: LocalStackInfo = await readFile(values.stack, 'utf8').then(
+  (text) => JSON.parse(text),
+  () => fail(`No running local stack (${values.stack} not found): start one with npm start, then run this again.`),
+);
+
+// The same settings the deployed function reads at init, pointed at the local table.
+Object.assign(process.env, {
+  TABLE_NAME: info.tableName,
+  DYNAMODB_ENDPOINT: info.dynamodbEndpoint,
+  AWS_REGION: LOCAL_REGION,
+  AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+  ALARM_RULES: JSON.stringify({ [alarmName]: { environment, windowMinutes: Number(values.window) } }),
+  // This command prints its own summary; the handler's JSON logs only for problems.
+  POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
+});
+const { handler } = await import('../../functions/events/auto-rollback.js');
+
+const before = info.notificationsFile ? (await readNotifications(info.notificationsFile)).length : 0;
+const event = alarmEvent(shape, {
+  name: alarmName,
+  arn: alarmArnOf(alarmName),
+  state,
+  at: new Date(),
+  ...(values.reason ? { reason: values.reason } : {}),
+});
+console.log(`Alarm ${alarmName} → ${state} (${shape} shape), mapped to ${environment}:`);
+const result = await handler(event);
+for (const outcome of result.outcomes) {
+  if (outcome.kind === 'rolled-back') {
+    console.log(
+      `  rolled back ${outcome.rolledBack.imageTag} (${outcome.rolledBack.id}); redeploy requested: ${outcome.target.imageTag}`,
+    );
+  } else if (outcome.kind === 'skipped') console.log(`  skipped: ${outcome.reason}`);
+  else if (outcome.kind === 'duplicate') console.log('  already handled (same alarm state change)');
+  else console.log(`  ignored: ${outcome.reason}`);
+}
+if (result.dropped) console.log(`  dropped: ${result.dropped}`);
+
+const history = (await (
+  await fetch(`${info.url}/api/v1/platform/deployments/history?environment=${encodeURIComponent(environment)}&limit=5`)
+).json()) as { items?: { imageTag: string; status: string; rolledBackBy: string | null }[] };
+console.log(`\nHistory of ${environment} (newest first):`);
+for (const r of history.items ?? []) {
+  console.log(`  ${r.imageTag.padEnd(24)} ${r.status.padEnd(12)} ${r.rolledBackBy ?? ''}`);
+}
+
+if (info.notificationsFile) {
+  // The running stack's notifier polls the stream every 250 ms.
+  const deadline = Date.now() + 3_000;
+  let fresh = (await readNotifications(info.notificationsFile)).slice(before);
+  const expected =
+    result.outcomes.filter((o) => o.kind === 'skipped').length +
+    2 * result.outcomes.filter((o) => o.kind === 'rolled-back').length;
+  while (fresh.length < expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    fresh = (await readNotifications(info.notificationsFile)).slice(before);
+  }
+  console.log(`\nNotifications published (${info.notificationsFile}, also GET ${info.url}/_local/notifications):`);
+  for (const n of fresh) console.log(`  ${n.messageAttributes.eventType.padEnd(22)} ${n.subject}`);
+  if (fresh.length === 0) console.log('  (none)');
+}

@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
+import type { LocalStackInfo } from '../../infra/local/stack-info.js';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BASE = '/api/v1/platform/deployments';
+const run = promisify(execFile);
+let dir: string;
+let stack: LocalStack;
+let stackFile: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'alarm-e2e-'));
+  stack = await startLocalStack({
+    dynamodbEndpoint: inject('dynamodbEndpoint'),
+    tableName: `alarm-e2e-${randomUUID().slice(0, 8)}`,
+    notifications: { file: path.join(dir, 'notifications.jsonl'), log: () => {} },
+  });
+  // What `npm start` writes to .local/local-stack.json, here in a file of this test's own.
+  stackFile = path.join(dir, 'local-stack.json');
+  const { stop: _, ...info } = stack;
+  writeFileSync(stackFile, JSON.stringify(info satisfies LocalStackInfo));
+});
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function call(method: string, url: string, body?: unknown) {
+  const response = await fetch(`${stack.url}${url}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+/** `npm run alarm -- ...`, as a user runs it, against this test's stack. */
+async function alarm(...args: string[]) {
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', 'infra/local/alarm.ts', '--stack', stackFile, ...args],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' },
+    },
+  );
+  return stdout;
+}
+
+async function notificationsUntil(count: number) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { body } = await call('GET', '/_local/notifications');
+    if (body.length >= count || Date.now() > deadline) return body;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('local mode: an alarm fired with npm run alarm', () => {
+  it('rolls back the current deployment, the history shows it, and the notifications appear', async () => {
+    const v1 = await call('POST', BASE, { environment: 'prod', imageTag: 'v1.0.0-aaa1111' });
+    const v2 = await call('POST', BASE, { environment: 'prod', imageTag: 'v2.0.0-bbb2222' });
+    await call('POST', BASE, { environment: 'staging', imageTag: 'v9.0.0' });
+    expect([v1.status, v2.status]).toEqual([201, 201]);
+
+    const out = await alarm('--environment', 'prod');
+    expect(out).toContain('Alarm prod-api-5xx → ALARM (lambda shape), mapped to prod:');
+    expect(out).toContain(`rolled back v2.0.0-bbb2222 (${v2.body.id}); redeploy requested: v1.0.0-aaa1111`);
+    expect(out).toMatch(/v2\.0\.0-bbb2222\s+ROLLED_BACK\s+auto-rollback:prod-api-5xx/);
+    expect(out).toMatch(/DEPLOYMENT_ROLLED_BACK\s+\[prod\] v2\.0\.0-bbb2222 rolled back/);
+    expect(out).toMatch(/ROLLBACK_REQUESTED\s+\[prod\] redeploy v1\.0\.0-aaa1111 to replace v2\.0\.0-bbb2222/);
+
+    const history = await call('GET', `${BASE}/history?environment=prod`);
+    expect(history.body.items.map((r: { imageTag: string; status: string }) => [r.imageTag, r.status])).toEqual([
+      ['v2.0.0-bbb2222', 'ROLLED_BACK'],
+      ['v1.0.0-aaa1111', 'DEPLOYED'],
+    ]);
+    expect(history.body.items[0]).toMatchObject({ rolledBackBy: 'auto-rollback:prod-api-5xx' });
+    expect((await call('GET', `${BASE}/history?environment=staging`)).body.items[0].status).toBe('DEPLOYED');
+
+    const notifications = await notificationsUntil(2);
+    expect(notifications).toHaveLength(2);
+    expect(notifications.map((n: { messageAttributes: unknown }) => n.messageAttributes)).toEqual([
+      { eventType: 'DEPLOYMENT_ROLLED_BACK', environment: 'prod' },
+      { eventType: 'ROLLBACK_REQUESTED', environment: 'prod' },
+    ]);
+    expect(notifications[1].message).toMatchObject({
+      version: 1,
+      targetImageTag: 'v1.0.0-aaa1111',
+      current: { id: v2.body.id, status: 'ROLLED_BACK' },
+      target: { id: v1.body.id },
+    });
+    // The file holds the same lines the endpoint serves.
+    const lines = readFileSync(stack.notificationsFile ?? '', 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual(notifications);
+  });
+
+  it('a second alarm (SNS shape) finds it rolled back: no rollback, one AUTO_ROLLBACK_SKIPPED', async () => {
+    const out = await alarm('--environment', 'prod', '--shape', 'sns');
+    expect(out).toMatch(/skipped: v2\.0\.0-bbb2222 \(\w+\) is already rolled back/);
+    const notifications = await notificationsUntil(3);
+    expect(notifications).toHaveLength(3);
+    expect(notifications[2]).toMatchObject({
+      messageAttributes: { eventType: 'AUTO_ROLLBACK_SKIPPED', environment: 'prod' },
+      message: { reason: expect.stringMatching(/already rolled back/) },
+    });
+  });
+
+  it('an OK state (EventBridge shape) changes nothing', async () => {
+    const out = await alarm('--environment', 'staging', '--shape', 'eventbridge', '--state', 'OK');
+    expect(out).toContain('ignored: state OK is not ALARM');
+    expect((await call('GET', `${BASE}/history?environment=staging`)).body.items[0].status).toBe('DEPLOYED');
+  });
+});
