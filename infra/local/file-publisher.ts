@@ -7,8 +7,9 @@ import { mkdirSync } from 'node:fs';
 import { appendFile, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Notification, Publisher } from '../../functions/core/ports.js';
+import { LOCAL_DIR } from './stack-info.js';
 
-export const DEFAULT_NOTIFICATIONS_FILE = '.local/notifications.jsonl';
+export const DEFAULT_NOTIFICATIONS_FILE = `${LOCAL_DIR}/notifications.jsonl`;
 
 /** One line of the file: what SNS would have been given. */
 export interface LocalNotification {

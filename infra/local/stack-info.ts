@@ -3,8 +3,11 @@
  * a tool can read it before it loads (and configures) the handlers.
  */
 
+/** Where local mode keeps its files: `.local/`, or LOCAL_DIR (tests use their own). */
+export const LOCAL_DIR = process.env.LOCAL_DIR || '.local';
+
 /** Written by `npm start`, removed when it stops. */
-export const LOCAL_STACK_FILE = '.local/local-stack.json';
+export const LOCAL_STACK_FILE = `${LOCAL_DIR}/local-stack.json`;
 
 export interface LocalStackInfo {
   url: string;

@@ -1,5 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/dynamodb-local.js';
 import { BASE } from '../support/http.js';
@@ -17,8 +20,10 @@ function emulatorsOn(port: string): string[] {
 describe('npm start', () => {
   it('serves the API on PORT, prints the routes, and Ctrl-C leaves no emulator behind', async () => {
     const port = await freePort();
+    const localDir = mkdtempSync(join(tmpdir(), 'local-mode-'));
     const child = spawn('npm', ['start', '--silent'], {
-      env: { ...process.env, PORT: String(port) },
+      // Its own LOCAL_DIR, so a developer's own `npm start` keeps its .local/ files.
+      env: { ...process.env, PORT: String(port), LOCAL_DIR: localDir },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so a signal can reach the whole group as Ctrl-C in a terminal does.
       detached: true,
@@ -41,6 +46,8 @@ describe('npm start', () => {
       expect(output).not.toMatch(/NodeVersionSupportWarning/);
       const dbPort = /DynamoDB Local: http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1] ?? 'none';
       expect(emulatorsOn(dbPort)).toHaveLength(1);
+      // `npm run alarm` finds the running stack through this file.
+      expect(JSON.parse(readFileSync(join(localDir, 'local-stack.json'), 'utf8')).url).toBe(`http://127.0.0.1:${port}`);
 
       const created = await fetch(`http://127.0.0.1:${port}${BASE}`, {
         method: 'POST',
@@ -53,6 +60,7 @@ describe('npm start', () => {
       const [code] = await once(child, 'exit');
       expect(code).toBe(0);
       expect(emulatorsOn(dbPort)).toEqual([]);
+      expect(existsSync(join(localDir, 'local-stack.json'))).toBe(false);
     } finally {
       if (child.exitCode === null) process.kill(group, 'SIGKILL');
     }
