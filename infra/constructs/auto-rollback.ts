@@ -1,7 +1,9 @@
-import { Duration, Lazy, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import { type AlarmBase, CfnAlarm, CfnCompositeAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { LambdaAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -16,6 +18,9 @@ export interface AutoRollbackProps {
   logRetention: RetentionDays;
 }
 
+/** The longest window the function accepts in ALARM_RULES (functions/lib/config.ts). */
+const MAX_WINDOW_MINUTES = 7 * 24 * 60;
+
 export interface WatchOptions {
   /** The environment this alarm guards: its current deployment is rolled back when the alarm goes into ALARM. */
   environment: string;
@@ -24,8 +29,9 @@ export interface WatchOptions {
 }
 
 /**
- * The automated rollback: a function that CloudWatch alarms invoke directly (their Lambda
- * action), and `watch()` to wire an alarm to an environment.
+ * The automated rollback: a function that CloudWatch alarms invoke, `watch()` to wire an
+ * alarm defined in this CDK app to an environment (its Lambda action), and `watchByName()`
+ * for an alarm that exists already, outside the app (an EventBridge rule on its state changes).
  *
  * The function needs no topic: its rollback and its messages are one transaction on the
  * table (the outbox), and the Notifier publishes them. Async invocations that fail after
@@ -34,7 +40,8 @@ export interface WatchOptions {
 export class AutoRollback extends Construct {
   readonly function: ServiceFunction;
   readonly failures: FailureQueue;
-  private readonly rules: Record<string, AlarmRule> = {};
+  /** Alarm name → rule; a Map, so no alarm name can collide with an object's own properties. */
+  private readonly rules = new Map<string, AlarmRule>();
 
   constructor(scope: Construct, id: string, props: AutoRollbackProps) {
     super(scope, id);
@@ -44,7 +51,7 @@ export class AutoRollback extends Construct {
       logRetention: props.logRetention,
       timeout: Duration.seconds(30),
       // The rules are written at synth from every watch() call, including later ones.
-      environment: { ALARM_RULES: Lazy.string({ produce: () => JSON.stringify(this.rules) }) },
+      environment: { ALARM_RULES: Lazy.string({ produce: () => JSON.stringify(Object.fromEntries(this.rules)) }) },
     }).bindTable(props.table, 'write');
     this.failures = new FailureQueue(this, 'Failed', { what: 'Automated rollbacks' });
     this.function.fn.configureAsyncInvoke({
@@ -71,20 +78,56 @@ export class AutoRollback extends Construct {
           'The rollback maps alarms to environments by name, because referencing the ARN from the function would form a dependency cycle with the alarm action.',
       );
     }
+    this.map(name, options);
+    alarm.addAlarmAction(new LambdaAction(this.function.fn, { useUniquePermissionId: true }));
+    return this;
+  }
+
+  /**
+   * Makes the EXISTING alarm `alarmName` (in this stack's account and region; made by hand, by
+   * another app, by Terraform) roll back `environment`, with nothing to change on the alarm: an
+   * EventBridge rule matches its transitions into ALARM (by the alarm's exact ARN) and invokes
+   * the function, which CloudWatch's Lambda action would need the alarm's owner to add. Lambda
+   * lets the rule invoke it (SourceArn: the rule); events EventBridge cannot deliver within an
+   * hour go to the failure queue. Returns the rule.
+   */
+  watchByName(alarmName: string, options: WatchOptions): Rule {
+    if (this.rules.has(alarmName)) throw new Error(`AutoRollback.watchByName(${alarmName}): already watched`);
+    this.map(alarmName, options);
+    const alarmArn = Stack.of(this).formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: alarmName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    return new Rule(this, `Watch ${alarmName.replaceAll('/', '_')}`, {
+      description: `Alarm ${alarmName} going into ALARM rolls back ${options.environment}`.slice(0, 512),
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        resources: [alarmArn],
+        detail: { state: { value: ['ALARM'] } },
+      },
+      targets: [
+        new LambdaFunction(this.function.fn, { deadLetterQueue: this.failures.queue, maxEventAge: Duration.hours(1) }),
+      ],
+    });
+  }
+
+  /** Adds `name` → environment to ALARM_RULES, after checking what the function would refuse at init. */
+  private map(name: string, options: WatchOptions): void {
     if (!ENVIRONMENT_PATTERN.test(options.environment)) {
       throw new Error(`AutoRollback.watch(${name}): "${options.environment}" is not a valid environment name`);
     }
     const windowMinutes = options.window.toMinutes();
-    if (!Number.isInteger(windowMinutes) || windowMinutes < 1) {
-      throw new Error(`AutoRollback.watch(${name}): window must be a whole number of minutes, at least 1`);
+    if (!Number.isInteger(windowMinutes) || windowMinutes < 1 || windowMinutes > MAX_WINDOW_MINUTES) {
+      throw new Error(`AutoRollback.watch(${name}): window must be a whole number of minutes, from 1 to 7 days`);
     }
-    const existing = this.rules[name];
+    const existing = this.rules.get(name);
     if (existing && existing.environment !== options.environment) {
       throw new Error(`AutoRollback.watch(${name}): already watched for ${existing.environment}`);
     }
-    this.rules[name] = { environment: options.environment, windowMinutes };
-    alarm.addAlarmAction(new LambdaAction(this.function.fn, { useUniquePermissionId: true }));
-    return this;
+    this.rules.set(name, { environment: options.environment, windowMinutes });
   }
 }
 

@@ -1,5 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { z } from 'zod';
+import { Environment } from '../../functions/core/schemas.js';
 
 /**
  * The deployment's settings, all from CDK context (`-c name=value` on the command line, or
@@ -15,7 +17,33 @@ export interface Settings {
   logRetention: RetentionDays;
   /** The API stage's default route throttling (each route): steady requests per second, and the burst above it. */
   throttle: { rateLimit: number; burstLimit: number };
+  /**
+   * Existing CloudWatch alarms (same account and region as the stack) that roll back an
+   * environment when they go into ALARM; each is wired by `AutoRollback.watchByName`.
+   */
+  autoRollback: WatchedAlarm[];
 }
+
+/** One entry of the `autoRollback` context setting. */
+export interface WatchedAlarm {
+  alarmName: string;
+  environment: string;
+  /** Only a deployment made at most this many minutes before the alarm fired is rolled back. */
+  windowMinutes: number;
+}
+
+/** The same bounds the function checks in ALARM_RULES (functions/lib/config.ts), so synth fails first. */
+const WatchedAlarms = z.array(
+  z.strictObject({
+    alarmName: z.string().min(1).max(255),
+    environment: Environment,
+    windowMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60),
+  }),
+);
 
 const DEFAULTS = { stage: 'dev', logRetentionDays: 30, throttleRateLimit: 50, throttleBurstLimit: 100 };
 
@@ -50,5 +78,34 @@ export function readSettings(node: Node): Settings {
   }
   const rateLimit = positiveInteger('throttleRateLimit', context('throttleRateLimit'), DEFAULTS.throttleRateLimit);
   const burstLimit = positiveInteger('throttleBurstLimit', context('throttleBurstLimit'), DEFAULTS.throttleBurstLimit);
-  return { stage, opsEmail, logRetention: days as RetentionDays, throttle: { rateLimit, burstLimit } };
+  const autoRollback = watchedAlarms(context('autoRollback'));
+  return { stage, opsEmail, logRetention: days as RetentionDays, throttle: { rateLimit, burstLimit }, autoRollback };
+}
+
+/**
+ * `autoRollback`: a JSON array, `[{"alarmName":"prod-api-5xx","environment":"prod","windowMinutes":60}]`;
+ * a string from `-c`, an array from cdk.json. An alarm name may appear once: one alarm guards one environment.
+ */
+function watchedAlarms(raw: unknown): WatchedAlarm[] {
+  if (raw === undefined || raw === '') return [];
+  const example = '[{"alarmName":"prod-api-5xx","environment":"prod","windowMinutes":60}]';
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new Error(`context autoRollback must be a JSON array like ${example}, got "${raw}"`);
+    }
+  }
+  const result = WatchedAlarms.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`context autoRollback is invalid (${problems}); expected e.g. ${example}`);
+  }
+  const seen = new Set<string>();
+  for (const { alarmName } of result.data) {
+    if (seen.has(alarmName)) throw new Error(`context autoRollback names the alarm "${alarmName}" twice`);
+    seen.add(alarmName);
+  }
+  return result.data;
 }

@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import {
   AttributeType,
   BillingMode,
@@ -77,6 +77,29 @@ export class StatefulStack extends Stack {
       masterKey: this.topicKey,
       enforceSSL: true,
     });
+    // The topic's policy (enforceSSL made one) replaces SNS's default policy, whose
+    // account-wide allow is what lets CloudWatch alarms publish; without this statement the
+    // service's health alarms (StatelessStack's Monitoring) would fail with "no resource-based
+    // policy allows the SNS:Publish action". Only alarms of this account and region.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: {
+            'aws:SourceArn': this.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
     if (props.settings.opsEmail) this.topic.addSubscription(new EmailSubscription(props.settings.opsEmail));
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'The deployments table' });

@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -15,6 +15,9 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { FALLBACK, ROUTES } from '../../functions/routes.js';
+import { AutoRollback } from '../constructs/auto-rollback.js';
+import { Monitoring } from '../constructs/monitoring.js';
+import { Notifier } from '../constructs/notifier.js';
 import { ServiceFunction } from '../constructs/service-function.js';
 import type { Settings } from './settings.js';
 
@@ -53,20 +56,24 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 
 /**
  * The code: the HTTP API and one function per route of functions/routes.ts, plus the
- * `$default` route for everything else. Holds no data, so it can be destroyed and redeployed
- * freely; the table and topic come in as props from the stateful stack.
+ * `$default` route for everything else; the notifier (table stream → rollback topic); the
+ * automated rollback, with the alarms of the `autoRollback` setting wired to it; and the
+ * service's own health alarms and dashboard. Holds no data, so it can be destroyed and
+ * redeployed freely; the table and topic come in as props from the stateful stack.
  *
- * Extension point: the event-fed functions belong here too, beside the routes, e.g.
- * `new Notifier(this, 'Notifier', { table: props.table, topic: props.topic, logRetention })`
- * (infra/constructs/notifier.ts: stream → function → topic) and `new AutoRollback(...)`; both
- * build on ServiceFunction (`bindTable`, `bindTopic`). The table's stream is
- * `props.table.tableStreamArn`, the topic's key `props.topic.masterKey`.
+ * An alarm defined in this app rolls back an environment with
+ * `stack.autoRollback.watch(alarm, { environment: 'prod', window: Duration.minutes(60) })`.
  */
 export class StatelessStack extends Stack {
   readonly api: HttpApi;
   readonly stage: HttpStage;
-  /** Route id (and `Fallback`) to its function. */
+  /** Route id (and `Fallback`) to its function: the functions behind the API. */
   readonly functions = new Map<string, ServiceFunction>();
+  readonly notifier: Notifier;
+  /** `watch()` an alarm of this app here; existing alarms come from the `autoRollback` setting. */
+  readonly autoRollback: AutoRollback;
+  /** The service's health alarms (all notify the rollback topic) and its dashboard. */
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -123,9 +130,39 @@ export class StatelessStack extends Stack {
       authorizer: iam,
     });
 
+    this.notifier = new Notifier(this, 'Notifier', {
+      table,
+      topic: props.topic,
+      logRetention: settings.logRetention,
+    });
+    this.autoRollback = new AutoRollback(this, 'AutoRollback', { table, logRetention: settings.logRetention });
+    for (const { alarmName, environment, windowMinutes } of settings.autoRollback) {
+      this.autoRollback.watchByName(alarmName, { environment, window: Duration.minutes(windowMinutes) });
+    }
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stage: this.stage,
+      functions: new Map([
+        ...this.functions,
+        ['Notifier', this.notifier.function],
+        ['AutoRollback', this.autoRollback.function],
+      ]),
+      notifier: this.notifier,
+      autoRollback: this.autoRollback,
+      alarmTopic: props.topic,
+    });
+
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.apiEndpoint,
       description: 'Base URL of the API; routes start at /api/v1/platform/deployments',
+    });
+    new CfnOutput(this, 'AutoRollbackFunctionArn', {
+      value: this.autoRollback.function.fn.functionArn,
+      description: 'The automated rollback function, which the watched alarms invoke',
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.monitoring.dashboard.dashboardName}`,
+      description: "The service's CloudWatch dashboard",
     });
   }
 }

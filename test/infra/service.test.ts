@@ -1,8 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type CfnElement, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Alarm, Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import { AttributeType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -11,12 +14,15 @@ import { TABLE_SCHEMA } from '../../functions/adapters/table-schema.js';
 import { FALLBACK, ROUTES } from '../../functions/routes.js';
 import { createService, type Service } from '../../infra/app.js';
 import { BUNDLING, NODE_MAJOR } from '../../infra/bundling.js';
+import { AutoRollback } from '../../infra/constructs/auto-rollback.js';
 import { REPO_ROOT } from '../../infra/constructs/service-function.js';
 
 /**
  * The deployed shape, checked offline. The app is built and synthesized ONCE (esbuild bundles
- * every function, as `cdk synth` does), with cdk.json's context (plus an opsEmail) so the
- * defaults tested are the ones deployed; every test reads that one cloud assembly.
+ * every function, as `cdk synth` does), with cdk.json's context (plus an opsEmail, and one
+ * existing alarm in the `autoRollback` setting, given as `-c` gives it: a string) so the
+ * defaults tested are the ones deployed; every test reads that one cloud assembly. Before the
+ * synth, the test also does what a user's code may do: define an alarm and `watch()` it.
  */
 
 // biome-ignore lint/suspicious/noExplicitAny: a synthesized template is untyped JSON; each assertion checks the values it reads.
@@ -31,6 +37,8 @@ interface Statement {
 
 const cdkContext = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context as Json;
 const OPS_EMAIL = 'ops@example.com';
+/** An alarm that exists outside the app, named in the `autoRollback` context setting. */
+const EXISTING_ALARM = { alarmName: 'prod-api-5xx', environment: 'prod', windowMinutes: 60 };
 /** What the store's calls need (GetCommand, QueryCommand; TransactWriteItems, UpdateItem), sorted. */
 const READ = ['dynamodb:GetItem', 'dynamodb:Query'];
 const WRITE = [
@@ -47,6 +55,8 @@ let service: Service;
 let api: Template;
 let data: Template;
 let apiResources: Json;
+/** The alarm defined in the app and watched from code (staging, 30 minutes). */
+let watchedInCode: Alarm;
 
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const resourcesOf = (template: Template, type: string): [string, Json][] =>
@@ -83,7 +93,19 @@ function targetOf(routeKey: string): string {
 
 beforeAll(() => {
   outdir = mkdtempSync(path.join(tmpdir(), 'cdk-service-test-'));
-  service = createService({ context: { ...cdkContext, opsEmail: OPS_EMAIL }, outdir });
+  service = createService({
+    context: { ...cdkContext, opsEmail: OPS_EMAIL, autoRollback: JSON.stringify([EXISTING_ALARM]) },
+    outdir,
+  });
+  const { stateless } = service;
+  // After the stacks exist, as a user's own code would: ALARM_RULES is written at synth.
+  watchedInCode = new Alarm(stateless, 'StagingErrors', {
+    alarmName: `${stateless.stackName}-staging-errors`,
+    metric: new Metric({ namespace: 'MyApp', metricName: 'Errors', period: Duration.minutes(1) }),
+    threshold: 5,
+    evaluationPeriods: 1,
+  });
+  stateless.autoRollback.watch(watchedInCode, { environment: 'staging', window: Duration.minutes(30) });
   const assembly = service.app.synth();
   api = Template.fromJSON(assembly.getStackArtifact(service.stateless.artifactId).template);
   data = Template.fromJSON(assembly.getStackArtifact(service.stateful.artifactId).template);
@@ -109,10 +131,9 @@ describe('the HTTP API', () => {
     expect(targetOf('$default')).toBe(logicalId(fallback?.fn));
   });
 
-  it('has one route and one function per route, plus the fallback, and nothing else', () => {
-    // (When the notifier and auto-rollback functions join this stack, count them here too.)
+  it('has one route and one function per route, plus the fallback, the notifier and the auto-rollback', () => {
     api.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length + 1);
-    api.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 1);
+    api.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 1 + 2);
     const targets = new Set([...ROUTES.map((r) => `${r.method} ${r.path}`), '$default'].map(targetOf));
     expect(targets.size).toBe(ROUTES.length + 1);
   });
@@ -161,9 +182,15 @@ describe('every function', () => {
           Variables: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'platform-rollback' },
         },
       });
-      expect(props.Timeout, `${id} must time out before API Gateway's 30 s`).toBeLessThan(30);
+      expect(props.Timeout, id).toBeLessThanOrEqual(30);
       const logGroup = apiResources[props.LoggingConfig.LogGroup.Ref];
       expect(logGroup.Properties.RetentionInDays).toBe(cdkContext.logRetentionDays);
+    }
+  });
+
+  it("behind the API, times out before API Gateway's 30 s", () => {
+    for (const [id, fn] of service.stateless.functions) {
+      expect(apiResources[logicalId(fn.fn)].Properties.Timeout, id).toBeLessThan(30);
     }
   });
 
@@ -229,12 +256,14 @@ describe('least privilege', () => {
     expect(allowed.filter((a) => a.includes('*'))).toEqual([]);
   });
 
-  it('names a resource in every statement, except X-Ray, which has none to name', () => {
+  it("names a resource in every statement, except X-Ray's and the stream's ListStreams, which have none to name", () => {
     const starred = resourcesOf(api, 'AWS::IAM::Policy')
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[])
       .filter((s) => s.Resource === '*' || (Array.isArray(s.Resource) && s.Resource.includes('*')));
-    expect(starred.length).toBe(ROUTES.length + 1);
+    const functions = ROUTES.length + 1 + 2;
+    expect(starred.length).toBe(functions + 1);
     expect([...new Set(starred.flatMap(actionsOf))].sort()).toEqual([
+      'dynamodb:ListStreams',
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
@@ -350,6 +379,330 @@ describe('the rollback topic', () => {
     data.resourceCountIs('AWS::SNS::Subscription', 1);
     data.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: OPS_EMAIL });
     data.hasOutput('TopicArn', { Value: { Ref: Match.anyValue() } });
+  });
+});
+
+describe('the notifier (table stream → function → rollback topic)', () => {
+  const notifier = () => service.stateless.notifier;
+
+  it('is fed by the table stream, outbox INSERTs only, bisecting and reporting failed items, with an on-failure queue', () => {
+    const [[, mapping] = []] = resourcesOf(api, 'AWS::Lambda::EventSourceMapping');
+    api.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    const { Tags: _tags, ...properties } = mapping?.Properties ?? {};
+    expect(properties).toEqual({
+      FunctionName: { Ref: logicalId(notifier().function.fn) },
+      EventSourceArn: { 'Fn::ImportValue': expect.stringMatching(/StreamArn/) },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 10,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      ParallelizationFactor: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(notifier().failures.queue), 'Arn'] } },
+      },
+      FilterCriteria: {
+        Filters: [
+          { Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: ['outbox'] } } } }) },
+        ],
+      },
+    });
+  });
+
+  it('may publish to the rollback topic (and use its key), GetItem and UpdateItem the table: nothing else on it', () => {
+    const statements = roleStatements(logicalId(notifier().function.role));
+    const topicArn = data.toJSON().Outputs.TopicArn.Value.Ref as string;
+    const publish = statements.find((s) => actionsOf(s).includes('sns:Publish'));
+    expect(JSON.stringify(publish?.Resource)).toMatch(new RegExp(`ExportsOutputRef${topicArn}`));
+    const kms = statements.find((s) => actionsOf(s).includes('kms:GenerateDataKey'));
+    expect(actionsOf(kms as Statement).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(JSON.stringify(kms?.Resource)).toMatch(/TopicKey/);
+    const tableActions = statements
+      .flatMap(actionsOf)
+      .filter((a) => a.startsWith('dynamodb:') && !/GetRecords|GetShardIterator|DescribeStream|ListStreams/.test(a));
+    expect(tableActions.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    const env = apiResources[logicalId(notifier().function.fn)].Properties.Environment.Variables;
+    expect(env.TOPIC_ARN).toEqual({ 'Fn::ImportValue': expect.stringContaining(`ExportsOutputRef${topicArn}`) });
+    expect(env.TABLE_NAME).toBeDefined();
+  });
+
+  it('its failure queue is encrypted and TLS-only, and an alarm fires on its first message', () => {
+    const queue = logicalId(notifier().failures.queue);
+    api.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(apiResources[queue].Properties.SqsManagedSseEnabled).toBe(true);
+    api.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queue }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('the automated rollback', () => {
+  const fnId = () => logicalId(service.stateless.autoRollback.function.fn);
+  const fnArn = () => ({ 'Fn::GetAtt': [fnId(), 'Arn'] });
+
+  it('maps the alarms of the autoRollback setting and those watch()ed in code to their environments (ALARM_RULES)', () => {
+    const env = apiResources[fnId()].Properties.Environment.Variables;
+    expect(JSON.parse(env.ALARM_RULES)).toEqual({
+      [EXISTING_ALARM.alarmName]: { environment: 'prod', windowMinutes: 60 },
+      [`${service.stateless.stackName}-staging-errors`]: { environment: 'staging', windowMinutes: 30 },
+    });
+  });
+
+  it('an existing alarm from the setting: an EventBridge rule on its ARN going into ALARM invokes the function, for that rule only', () => {
+    const rules = resourcesOf(api, 'AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    const [[ruleId, rule] = []] = rules;
+    const { EventPattern, Targets } = rule?.Properties ?? {};
+    expect(EventPattern).toMatchObject({
+      source: ['aws.cloudwatch'],
+      'detail-type': ['CloudWatch Alarm State Change'],
+      detail: { state: { value: ['ALARM'] } },
+    });
+    expect(EventPattern.resources).toHaveLength(1);
+    const arn = EventPattern.resources[0]['Fn::Join'][1];
+    expect(arn).toEqual([
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':cloudwatch:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:alarm:${EXISTING_ALARM.alarmName}`,
+    ]);
+    expect(Targets).toEqual([
+      expect.objectContaining({
+        Arn: fnArn(),
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(service.stateless.autoRollback.failures.queue), 'Arn'] } },
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600 },
+      }),
+    ]);
+    const fromEvents = resourcesOf(api, 'AWS::Lambda::Permission').filter(
+      ([, p]) => p.Properties.Principal === 'events.amazonaws.com',
+    );
+    expect(fromEvents.map(([, p]) => p.Properties)).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: fnArn(),
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+      },
+    ]);
+  });
+
+  it('an alarm of the app, watch()ed in code: the function is its action, invocable by CloudWatch for that alarm only', () => {
+    api.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${service.stateless.stackName}-staging-errors`,
+      AlarmActions: [fnArn()],
+    });
+    const fromAlarms = resourcesOf(api, 'AWS::Lambda::Permission').filter(
+      ([, p]) => p.Properties.Principal === 'lambda.alarms.cloudwatch.amazonaws.com',
+    );
+    expect(fromAlarms.map(([, p]) => p.Properties)).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: fnArn(),
+        Principal: 'lambda.alarms.cloudwatch.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [logicalId(watchedInCode), 'Arn'] },
+        SourceAccount: { Ref: 'AWS::AccountId' },
+      },
+    ]);
+  });
+
+  it('writes the table (rollback + outbox) with no Scan and no DeleteItem, and needs no topic', () => {
+    const actions = roleStatements(logicalId(service.stateless.autoRollback.function.role)).flatMap(actionsOf);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
+    expect(actions.filter((a) => /sns:|kms:|Scan|DeleteItem|BatchWrite/.test(a))).toEqual([]);
+  });
+
+  it('sends async invocations that fail after the retries to its failure queue', () => {
+    api.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId() },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(service.stateless.autoRollback.failures.queue), 'Arn'] } },
+      },
+    });
+  });
+
+  it('outputs the function ARN', () => {
+    api.hasOutput('AutoRollbackFunctionArn', { Value: fnArn() });
+  });
+
+  it('refuses, at synth, an alarm without a literal name, a bad environment or window, and a name watched twice', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Other');
+    const table = new Table(stack, 'T', {
+      partitionKey: { name: 'PK', type: AttributeType.STRING },
+      stream: StreamViewType.NEW_IMAGE,
+    });
+    const rollback = new AutoRollback(stack, 'R', { table, logRetention: RetentionDays.ONE_DAY });
+    const metric = new Metric({ namespace: 'N', metricName: 'M' });
+    const unnamed = new Alarm(stack, 'Unnamed', { metric, threshold: 1, evaluationPeriods: 1 });
+    const hour = { environment: 'prod', window: Duration.hours(1) };
+    expect(() => rollback.watch(unnamed, hour)).toThrow(/needs a literal alarmName.*dependency cycle/s);
+    const named = new Alarm(stack, 'Named', { alarmName: 'n', metric, threshold: 1, evaluationPeriods: 1 });
+    expect(() => rollback.watch(named, { ...hour, environment: 'Prod!' })).toThrow(/not a valid environment/);
+    expect(() => rollback.watchByName('x', { ...hour, window: Duration.days(8) })).toThrow(/from 1 to 7 days/);
+    rollback.watchByName('existing', hour);
+    expect(() => rollback.watchByName('existing', hour)).toThrow(/already watched/);
+    expect(() => rollback.watch(named, hour).watch(named, { ...hour, environment: 'staging' })).toThrow(
+      /already watched for prod/,
+    );
+  });
+});
+
+describe('the service health alarms and dashboard', () => {
+  const monitoring = () => service.stateless.monitoring;
+  const alarms = () => resourcesOf(api, 'AWS::CloudWatch::Alarm');
+  const allFunctions = () => [
+    ...service.stateless.functions,
+    ['Notifier', service.stateless.notifier.function] as const,
+    ['AutoRollback', service.stateless.autoRollback.function] as const,
+  ];
+
+  it.each(['Errors', 'Throttles'])(
+    'alarm on the %s of every function: routes, fallback, notifier, auto-rollback',
+    (metric) => {
+      const functions = allFunctions();
+      expect(functions).toHaveLength(ROUTES.length + 3);
+      for (const [name, fn] of functions) {
+        const matching = alarms().filter(
+          ([, a]) =>
+            a.Properties.Namespace === 'AWS/Lambda' &&
+            a.Properties.MetricName === metric &&
+            a.Properties.Dimensions?.[0]?.Value?.Ref === logicalId(fn.fn),
+        );
+        expect(matching, name).toHaveLength(1);
+        expect(matching[0]?.[1].Properties).toMatchObject({ Statistic: 'Sum', Threshold: 1 });
+      }
+    },
+  );
+
+  it('alarm on the API stage 5xx', () => {
+    api.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Statistic: 'Sum',
+      Dimensions: Match.arrayWith([
+        { Name: 'ApiId', Value: { Ref: logicalId(service.stateless.api) } },
+        { Name: 'Stage', Value: '$default' },
+      ]),
+    });
+  });
+
+  it('reuse the failure-queue and late-notification alarms of the constructs (one each, not duplicated)', () => {
+    const { notifier, autoRollback } = service.stateless;
+    const tracked = monitoring().alarms.map(logicalId);
+    for (const alarm of [notifier.failures.alarm, notifier.iteratorAgeAlarm, autoRollback.failures.alarm]) {
+      expect(tracked).toContain(logicalId(alarm));
+    }
+    expect(alarms().filter(([, a]) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(
+      2,
+    );
+    expect(alarms().filter(([, a]) => a.Properties.MetricName === 'IteratorAge')).toHaveLength(1);
+  });
+
+  it('every alarm of the stack but the one watched from code is a health alarm, notifying the rollback topic of ALARM and OK', () => {
+    const topicRef = { 'Fn::ImportValue': expect.stringMatching(/ExportsOutputRefRollbackTopic/) };
+    const health = new Set(monitoring().alarms.map(logicalId));
+    expect(health.size).toBe(allFunctions().length * 2 + 1 + 3);
+    const others = alarms().filter(([id]) => !health.has(id));
+    expect(others.map(([id]) => id)).toEqual([logicalId(watchedInCode)]);
+    for (const id of health) {
+      const props = apiResources[id].Properties;
+      expect(props.AlarmActions, id).toEqual([topicRef]);
+      expect(props.OKActions, id).toEqual([topicRef]);
+      expect(props.AlarmName, `${id} has no physical name`).toBeUndefined();
+    }
+  });
+
+  it('none of them can trigger an automated rollback: only the alarm watched from code has the function as an action', () => {
+    const fnId = logicalId(service.stateless.autoRollback.function.fn);
+    const invoking = alarms().filter(([, a]) =>
+      JSON.stringify([
+        a.Properties.AlarmActions,
+        a.Properties.OKActions,
+        a.Properties.InsufficientDataActions,
+      ]).includes(fnId),
+    );
+    expect(invoking.map(([id]) => id)).toEqual([logicalId(watchedInCode)]);
+    // and none is named in ALARM_RULES (they have no literal name to be mapped by)
+    const rules = JSON.parse(apiResources[fnId].Properties.Environment.Variables.ALARM_RULES);
+    expect(Object.keys(rules)).toHaveLength(2);
+  });
+
+  it('the rollback topic lets CloudWatch alarms of this account publish (its key policy already does)', () => {
+    data.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': Match.anyValue() },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('a dashboard, unnamed, with the API, every function, the notifier and the auto-rollback; its URL is output', () => {
+    const dashboards = resourcesOf(api, 'AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const [[dashboardId, dashboard] = []] = dashboards;
+    expect(dashboard?.Properties.DashboardName).toBeUndefined();
+    // The body is a Fn::Join of JSON text and references; each reference becomes "<logical id>".
+    const parts: unknown[] = dashboard?.Properties.DashboardBody['Fn::Join'][1];
+    const text = parts
+      .map((p) =>
+        typeof p === 'string' ? p : `<${JSON.stringify(p).match(/"(?:Ref|Fn::GetAtt)":\[?"([^"]+)"/)?.[1]}>`,
+      )
+      .join('');
+    const widgets: Json[] = JSON.parse(text).widgets;
+    /** `namespace/metric` → the dimension values it is graphed for. */
+    const graphed = new Map<string, string[]>();
+    for (const [namespace, name, ...rest] of widgets.flatMap((w) => w.properties.metrics ?? [])) {
+      const key = `${namespace}/${name}`;
+      graphed.set(key, [
+        ...(graphed.get(key) ?? []),
+        ...rest.filter((x: unknown) => typeof x === 'string' && x.startsWith('<')),
+      ]);
+    }
+    for (const metric of ['Count', '4xx', '5xx', 'Latency', 'IntegrationLatency']) {
+      expect(graphed.get(`AWS/ApiGateway/${metric}`), metric).toContain(`<${logicalId(service.stateless.api)}>`);
+    }
+    for (const metric of ['Errors', 'Throttles', 'Duration']) {
+      const functions = allFunctions().map(([, fn]) => `<${logicalId(fn.fn)}>`);
+      expect(graphed.get(`AWS/Lambda/${metric}`), metric).toEqual(expect.arrayContaining(functions));
+    }
+    expect(graphed.get('AWS/Lambda/IteratorAge')).toEqual([`<${logicalId(service.stateless.notifier.function.fn)}>`]);
+    expect(graphed.get('AWS/Lambda/Invocations')).toEqual([
+      `<${logicalId(service.stateless.autoRollback.function.fn)}>`,
+    ]);
+    expect(graphed.get('AWS/SQS/ApproximateNumberOfMessagesVisible')).toEqual([
+      `<${logicalId(service.stateless.notifier.failures.queue)}>`,
+      `<${logicalId(service.stateless.autoRollback.failures.queue)}>`,
+    ]);
+    const alarmWidget = widgets.find((w) => w.type === 'alarm');
+    expect(alarmWidget?.properties.alarms).toHaveLength(monitoring().alarms.length);
+    api.hasOutput('DashboardUrl', {
+      Value: { 'Fn::Join': ['', Match.arrayWith([{ Ref: dashboardId }])] },
+    });
   });
 });
 

@@ -13,6 +13,7 @@ describe('settings from CDK context', () => {
       opsEmail: undefined,
       logRetention: RetentionDays.ONE_MONTH,
       throttle: { rateLimit: 50, burstLimit: 100 },
+      autoRollback: [],
     });
   });
 
@@ -24,13 +25,23 @@ describe('settings from CDK context', () => {
         logRetentionDays: '90',
         throttleRateLimit: '20',
         throttleBurstLimit: '40',
+        autoRollback: '[{"alarmName":"prod-api-5xx","environment":"prod","windowMinutes":60}]',
       }),
     ).toEqual({
       stage: 'prod',
       opsEmail: 'ops@example.com',
       logRetention: RetentionDays.THREE_MONTHS,
       throttle: { rateLimit: 20, burstLimit: 40 },
+      autoRollback: [{ alarmName: 'prod-api-5xx', environment: 'prod', windowMinutes: 60 }],
     });
+  });
+
+  it('takes autoRollback as JSON from cdk.json too (an array, not a string)', () => {
+    const alarms = [
+      { alarmName: 'a', environment: 'prod', windowMinutes: 60 },
+      { alarmName: 'b', environment: 'eu-staging', windowMinutes: 15 },
+    ];
+    expect(readSettings(new App({ context: { autoRollback: alarms } }).node).autoRollback).toEqual(alarms);
   });
 
   it('treats an empty opsEmail as none', () => {
@@ -45,6 +56,19 @@ describe('settings from CDK context', () => {
     [{ logRetentionDays: 'forever' }, /logRetentionDays must be a positive integer/],
     [{ throttleRateLimit: '0' }, /throttleRateLimit/],
     [{ throttleBurstLimit: '1.5' }, /throttleBurstLimit/],
+    [{ autoRollback: 'prod-api-5xx' }, /autoRollback must be a JSON array/],
+    [{ autoRollback: '{"alarmName":"a","environment":"prod","windowMinutes":60}' }, /autoRollback is invalid/],
+    [{ autoRollback: '[{"alarmName":"a","environment":"Prod","windowMinutes":60}]' }, /0\.environment/],
+    [{ autoRollback: '[{"alarmName":"a","environment":"prod","windowMinutes":0}]' }, /0\.windowMinutes/],
+    [{ autoRollback: '[{"alarmName":"a","environment":"prod","windowMinutes":60,"window":1}]' }, /window/],
+    [{ autoRollback: '[{"alarmName":"","environment":"prod","windowMinutes":60}]' }, /0\.alarmName/],
+    [
+      {
+        autoRollback:
+          '[{"alarmName":"a","environment":"prod","windowMinutes":60},{"alarmName":"a","environment":"dev","windowMinutes":5}]',
+      },
+      /names the alarm "a" twice/,
+    ],
   ])('refuses %o at synth', (context, message) => {
     expect(() => settingsOf(context)).toThrow(message);
   });
