@@ -92,6 +92,23 @@ export const OptionalEnvironmentQuery = z.strictObject({
 export const TagPath = z.strictObject({ imageTag: ImageTag });
 export const IdPath = z.strictObject({ id: DeploymentId });
 
+/** The longest auto-rollback window: a deployment older than a week is not an alarm's suspect. */
+export const MAX_WINDOW_MINUTES = 7 * 24 * 60;
+
+/**
+ * Which environment an alarm guards, and how recent a deployment must be to be blamed. One
+ * definition for the function's ALARM_RULES and the CDK app's `autoRollback` setting, so a
+ * rule the function would refuse fails at synth.
+ */
+export const AlarmRule = z.strictObject({
+  environment: Environment,
+  windowMinutes: z.number().int().min(1).max(MAX_WINDOW_MINUTES),
+});
+export type AlarmRule = z.infer<typeof AlarmRule>;
+
+/** An alarm's name as CloudWatch allows it. */
+export const AlarmName = z.string().min(1).max(255);
+
 /** `Idempotency-Key` header: printable ASCII, as the IETF draft's examples use. */
 export const IdempotencyKey = z
   .string()

@@ -7,7 +7,8 @@
  */
 import { app } from '../adapters/aws.js';
 import type { Ports } from '../core/ports.js';
-import { type AlarmRule, type AutoRollbackOutcome, autoRollback } from '../core/use-cases/auto-rollback.js';
+import type { AlarmRule } from '../core/schemas.js';
+import { type AutoRollbackOutcome, autoRollback } from '../core/use-cases/auto-rollback.js';
 import { logger } from '../lib/logger.js';
 import { type AlarmShape, MalformedAlarmEvent, parseAlarmEvent } from './alarm-event.js';
 

@@ -3,20 +3,9 @@
  * or malformed setting throws here, at init, rather than on the first request.
  */
 import { z } from 'zod';
-import { Environment } from '../core/schemas.js';
-import type { AlarmRule } from '../core/use-cases/auto-rollback.js';
+import { AlarmName, AlarmRule } from '../core/schemas.js';
 
-const AlarmRules = z.record(
-  z.string().min(1).max(255),
-  z.strictObject({
-    environment: Environment,
-    windowMinutes: z
-      .number()
-      .int()
-      .min(1)
-      .max(7 * 24 * 60),
-  }),
-);
+const AlarmRules = z.record(AlarmName, AlarmRule);
 
 export interface Config {
   tableName: string;

@@ -7,8 +7,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENVIRONMENT_PATTERN } from '../../functions/core/schemas.js';
-import type { AlarmRule } from '../../functions/core/use-cases/auto-rollback.js';
+import { AlarmRule } from '../../functions/core/schemas.js';
 import { FailureQueue } from './notifier.js';
 import { ServiceFunction } from './service-function.js';
 
@@ -17,9 +16,6 @@ export interface AutoRollbackProps {
   table: ITable;
   logRetention: RetentionDays;
 }
-
-/** The longest window the function accepts in ALARM_RULES (functions/lib/config.ts). */
-const MAX_WINDOW_MINUTES = 7 * 24 * 60;
 
 export interface WatchOptions {
   /** The environment this alarm guards: its current deployment is rolled back when the alarm goes into ALARM. */
@@ -116,18 +112,16 @@ export class AutoRollback extends Construct {
 
   /** Adds `name` → environment to ALARM_RULES, after checking what the function would refuse at init. */
   private map(name: string, options: WatchOptions): void {
-    if (!ENVIRONMENT_PATTERN.test(options.environment)) {
-      throw new Error(`AutoRollback.watch(${name}): "${options.environment}" is not a valid environment name`);
-    }
-    const windowMinutes = options.window.toMinutes();
-    if (!Number.isInteger(windowMinutes) || windowMinutes < 1 || windowMinutes > MAX_WINDOW_MINUTES) {
-      throw new Error(`AutoRollback.watch(${name}): window must be a whole number of minutes, from 1 to 7 days`);
+    const rule = AlarmRule.safeParse({ environment: options.environment, windowMinutes: options.window.toMinutes() });
+    if (!rule.success) {
+      const problems = rule.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      throw new Error(`AutoRollback.watch(${name}): ${problems} (the window is whole minutes, 1 minute to 7 days)`);
     }
     const existing = this.rules.get(name);
     if (existing && existing.environment !== options.environment) {
       throw new Error(`AutoRollback.watch(${name}): already watched for ${existing.environment}`);
     }
-    this.rules.set(name, { environment: options.environment, windowMinutes });
+    this.rules.set(name, rule.data);
   }
 }
 

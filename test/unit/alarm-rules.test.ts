@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Deployment } from '../../functions/core/deployment.js';
 import { type AlarmStateChange, autoRollback, skipReason } from '../../functions/core/use-cases/auto-rollback.js';
+import { deploymentFixture } from '../support/fixtures.js';
 import { MemoryStore } from '../support/memory-store.js';
 
 const firedAt = '2026-11-27T10:00:00.000Z';
@@ -15,26 +16,14 @@ const change: AlarmStateChange = {
 const rule = { environment: 'prod', windowMinutes: 60 };
 
 function record(over: Partial<Deployment>): Deployment {
-  return {
+  return deploymentFixture({
     id: '01JDQ5T2M8W3K9Z4X7V6B1N0CE',
-    environment: 'prod',
     imageTag: 'v2.0.0',
-    imageDigest: null,
-    status: 'DEPLOYED',
     deployedAt: '2026-11-27T09:30:00.000Z',
     deployedBy: 'ci',
-    version: null,
-    commitSha: null,
-    notes: null,
-    migrations: [],
-    pipelineRunUrl: null,
-    rollbackOf: null,
-    rolledBackAt: null,
-    rolledBackBy: null,
-    rollbackReason: null,
     updatedAt: '2026-11-27T09:30:00.000Z',
     ...over,
-  };
+  });
 }
 
 describe('skipReason: the rules, in order', () => {

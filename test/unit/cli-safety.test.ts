@@ -19,35 +19,13 @@ import {
   targetRecordCheck,
 } from '../../cli/safety.js';
 import type { Deployment, Migration } from '../../functions/core/deployment.js';
+import { deploymentFixture } from '../support/fixtures.js';
 
 const DIGEST_A = `sha256:${'a'.repeat(64)}`;
 const DIGEST_B = `sha256:${'b'.repeat(64)}`;
 
-let seq = 0;
-function deployment(imageTag: string, overrides: Partial<Deployment> = {}): Deployment {
-  seq += 1;
-  const at = new Date(Date.UTC(2026, 10, 27, 10, seq)).toISOString();
-  return {
-    id: `01JDQ5T2M8W3K9Z4X7V6B1N0${String(seq).padStart(2, '0')}`,
-    environment: 'prod',
-    imageTag,
-    imageDigest: null,
-    status: 'DEPLOYED',
-    deployedAt: at,
-    deployedBy: 'local',
-    version: null,
-    commitSha: null,
-    notes: null,
-    migrations: [],
-    pipelineRunUrl: null,
-    rollbackOf: null,
-    rolledBackAt: null,
-    rolledBackBy: null,
-    rollbackReason: null,
-    updatedAt: at,
-    ...overrides,
-  };
-}
+const deployment = (imageTag: string, overrides: Partial<Deployment> = {}): Deployment =>
+  deploymentFixture({ imageTag, ...overrides });
 
 const migration = (id: string, reversible: boolean, description: string | null = null): Migration => ({
   id,

@@ -2,33 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { Deployment, Status } from '../../functions/core/deployment.js';
 import { NotFoundError } from '../../functions/core/errors.js';
 import { chooseTarget, findRollbackTarget } from '../../functions/core/use-cases/find-rollback-target.js';
+import { deploymentFixture } from '../support/fixtures.js';
 import { memoryPorts } from '../support/memory-store.js';
 
-let n = 0;
-/** A record `minutes` after 10:00, with an id that sorts in creation order. */
-function rec(imageTag: string, status: Status, minutes: number): Deployment {
-  n += 1;
-  const at = new Date(Date.UTC(2026, 10, 27, 10, minutes)).toISOString();
-  return {
-    id: `01JDQ5T2M8000000000000${String(n).padStart(4, '0')}`,
-    environment: 'prod',
-    imageTag,
-    imageDigest: null,
-    status,
-    deployedAt: at,
-    deployedBy: 'test',
-    version: null,
-    commitSha: null,
-    notes: null,
-    migrations: [],
-    pipelineRunUrl: null,
-    rollbackOf: null,
-    rolledBackAt: null,
-    rolledBackBy: null,
-    rollbackReason: null,
-    updatedAt: at,
-  };
-}
+/** A record `minutes` after 10:00, created after every earlier call. */
+const rec = (imageTag: string, status: Status, minutes: number): Deployment =>
+  deploymentFixture({ imageTag, status, deployedAt: new Date(Date.UTC(2026, 10, 27, 10, minutes)).toISOString() });
 /** History newest first, as the store hands it out. */
 const newest = (...records: Deployment[]) => [...records].reverse();
 

@@ -2,6 +2,7 @@ import type { Deployment } from '../deployment.js';
 import { DuplicateEventError, NotFoundError, TransitionConflictError } from '../errors.js';
 import { type AlarmRef, autoRollbackSkipped, rollbackRequested } from '../notifications.js';
 import type { Ports } from '../ports.js';
+import type { AlarmRule } from '../schemas.js';
 import { findRollbackTarget } from './find-rollback-target.js';
 import { markRolledBack } from './rollback-deployment.js';
 
@@ -16,12 +17,6 @@ export interface AlarmStateChange {
   reason: string;
   /** When the state changed, ISO 8601 UTC: with the ARN, the change's identity. */
   stateChangedAt: string;
-}
-
-/** Which environment an alarm guards, and how recent a deployment must be to be blamed. */
-export interface AlarmRule {
-  environment: string;
-  windowMinutes: number;
 }
 
 export type AutoRollbackOutcome =
