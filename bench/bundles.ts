@@ -1,0 +1,130 @@
+/**
+ * Bundle size per function, built exactly as the stack bundles it (infra/bundling.ts), next
+ * to a reference bundle that only creates the same AWS SDK clients: the difference is what
+ * our code and its other dependencies cost in bytes, and so in download and parse time.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { FALLBACK, ROUTES } from '../functions/routes.js';
+import { BUNDLING } from '../infra/bundling.js';
+import { OUT, ROOT } from './lib/paths.js';
+
+/** An SDK package a bundle may pull in, and the lines a reference uses to create its client. */
+const CLIENTS: Record<string, { imports: string; create: string }> = {
+  '@aws-sdk/client-dynamodb': {
+    imports: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
+    create: 'export const dynamodb = new DynamoDBClient({});',
+  },
+  '@aws-sdk/lib-dynamodb': {
+    imports: "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';",
+    create: 'export const documents = DynamoDBDocumentClient.from(dynamodb);',
+  },
+  '@aws-sdk/client-sns': {
+    imports: "import { SNSClient } from '@aws-sdk/client-sns';",
+    create: 'export const sns = new SNSClient({});',
+  },
+};
+
+export interface Bundle {
+  id: string;
+  /** The built ES module; init time imports this file. */
+  file: string;
+  bytes: number;
+  /** Bytes that come from our own sources (inputs under functions/). */
+  ownBytes: number;
+  /** Bytes per top-level package, largest first, to explain a size. */
+  packages: Record<string, number>;
+  /** The AWS SDK client packages found in the bundle. */
+  clients: string[];
+}
+
+export interface BundleReport {
+  functions: (Bundle & { reference: string })[];
+  references: Record<string, Bundle>;
+}
+
+/** esbuild options equal to what NodejsFunction runs with the shared BUNDLING settings. */
+function options(outfile: string): BuildOptions {
+  return {
+    absWorkingDir: ROOT,
+    bundle: true,
+    outfile,
+    minify: BUNDLING.minify,
+    sourcemap: BUNDLING.sourceMap,
+    format: BUNDLING.format,
+    target: BUNDLING.target,
+    platform: BUNDLING.platform,
+    mainFields: [...BUNDLING.mainFields],
+    external: [...BUNDLING.externalModules],
+    banner: { js: BUNDLING.banner },
+    metafile: true,
+    logLevel: 'warning',
+  };
+}
+
+function packageOf(input: string): string {
+  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+  if (match?.[1]) return match[1];
+  return input.startsWith('functions/') ? 'functions/ (own code)' : input;
+}
+
+function describe(id: string, file: string, metafile: Metafile): Bundle {
+  const output = Object.entries(metafile.outputs).find(([path]) => path.endsWith('.mjs'));
+  if (!output) throw new Error(`esbuild wrote no .mjs for ${id}`);
+  const [, meta] = output;
+  const packages: Record<string, number> = {};
+  for (const [input, { bytesInOutput }] of Object.entries(meta.inputs)) {
+    const name = packageOf(input);
+    packages[name] = (packages[name] ?? 0) + bytesInOutput;
+  }
+  const sorted = Object.fromEntries(Object.entries(packages).sort(([, a], [, b]) => b - a));
+  return {
+    id,
+    file,
+    bytes: meta.bytes,
+    ownBytes: packages['functions/ (own code)'] ?? 0,
+    packages: sorted,
+    clients: Object.keys(CLIENTS).filter((name) => name in packages),
+  };
+}
+
+async function buildOne(id: string, entry: BuildOptions): Promise<Bundle> {
+  const dir = join(OUT, 'bundles', id);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'index.mjs');
+  const result = await build({ ...options(file), ...entry });
+  return describe(id, file, result.metafile as Metafile);
+}
+
+/** A reference entry: creates the given SDK clients and does nothing else. */
+function referenceSource(clients: string[]): string {
+  const wanted = clients.includes('@aws-sdk/lib-dynamodb')
+    ? [...new Set(['@aws-sdk/client-dynamodb', ...clients])]
+    : clients;
+  const parts = wanted.map((name) => CLIENTS[name]).filter((part) => part !== undefined);
+  return [...parts.map((p) => p.imports), ...parts.map((p) => p.create), 'export {};'].join('\n');
+}
+
+/** Builds every route's function, the fallback, and one reference per set of SDK clients. */
+export async function measureBundles(): Promise<BundleReport> {
+  const entries = [...ROUTES, FALLBACK].map((r) => ({ id: r.id, entry: r.entry }));
+  const built = await Promise.all(entries.map((e) => buildOne(e.id, { entryPoints: [join(ROOT, e.entry)] })));
+  const references: Record<string, Bundle> = {};
+  const functions: BundleReport['functions'] = [];
+  for (const bundle of built) {
+    const key = bundle.clients.length ? bundle.clients.map((c) => c.replace('@aws-sdk/', '')).join('+') : 'no-sdk';
+    if (!references[key]) {
+      references[key] = await buildOne(`reference-${key}`, {
+        stdin: {
+          contents: referenceSource(bundle.clients),
+          resolveDir: ROOT,
+          loader: 'ts',
+          sourcefile: `reference-${key}.ts`,
+        },
+      });
+    }
+    functions.push({ ...bundle, reference: key });
+  }
+  return { functions, references };
+}

@@ -1,0 +1,194 @@
+/**
+ * `npm run bench`: bundle size, init time, DynamoDB cost per call, warm latency and local API
+ * throughput, side by side in one run, each held to its budget. Prints one table with a
+ * PASS / FAIL verdict per budget and writes the same figures to bench/results.json. Exits 0
+ * even when a budget fails: it is a report, read by people, not a gate.
+ *
+ * `--quick` runs a smaller version (10,000 records, fewer runs) for working on the bench
+ * itself, and writes bench/out/results.quick.json instead.
+ */
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { type DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import { documentClient } from '../functions/adapters/aws.js';
+import { DynamoDeploymentStore } from '../functions/adapters/dynamodb-store.js';
+import { TABLE_SCHEMA } from '../functions/adapters/table-schema.js';
+import {
+  createDeploymentsTable,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  localClient,
+  startDynamoDbLocal,
+} from '../infra/local/dynamodb-local.js';
+import { measureBundles } from './bundles.js';
+import { measureCapacity } from './capacity.js';
+import { measureInit, NODE_FLAGS } from './init-time.js';
+import { measureLatency } from './latency.js';
+import { OUT, ROOT } from './lib/paths.js';
+import { round } from './lib/stats.js';
+import { BUDGETS, buildRows, formatTable } from './report.js';
+import { fodder, putRecords, seedHistory } from './seed.js';
+import { measureThroughput } from './throughput.js';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const quick = values.quick ?? false;
+const SETTINGS = {
+  initRuns: quick ? 5 : 40,
+  smallHistory: 1_000,
+  largeHistory: quick ? 10_000 : 100_000,
+  /** FAILED records between the current release and its rollback target. */
+  gap: 200,
+  latencyCalls: quick ? 100 : 1_000,
+  latencyWarmup: quick ? 10 : 50,
+  connections: [1, 8, 32],
+  throughputSeconds: quick ? 1 : 4,
+  initNodeFlags: NODE_FLAGS,
+};
+
+/** What a reader of the table needs to know to read it right (details: docs/PERFORMANCE.md). */
+const NOTES = [
+  `init: import of the bundle in a fresh node ${NODE_FLAGS.join(' ')} (as deployed), median of ${SETTINGS.initRuns} runs each.`,
+  `capacity: as DynamoDB Local reports it; records of ~0.7 KB (the contract's example); rollback target walks ${SETTINGS.gap} FAILED records.`,
+  'capacity: DynamoDB Local reports 4 WCU per item of a TransactWriteItems (AWS: 2 per KB) and ignores the Idempotency-Key item.',
+  'latency: in-process handler vs the same DynamoDB requests sent again by a bare DynamoDBDocumentClient.',
+];
+
+const started = performance.now();
+const log = (message: string) =>
+  process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
+
+Object.assign(process.env, {
+  AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1',
+  AWS_REGION: LOCAL_REGION,
+  AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+  POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
+});
+
+/**
+ * Runs `seed` with the table's stream turned off, then turns it back on: DynamoDB Local
+ * writes about twice as fast without a stream, and the stream costs no capacity units, so
+ * the measurements (taken with the stream on, as deployed) are the same.
+ */
+async function withoutStream<T>(raw: DynamoDBClient, tableName: string, seed: () => Promise<T>): Promise<T> {
+  await raw.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: false } }));
+  const seeded = await seed();
+  await raw.send(
+    new UpdateTableCommand({
+      TableName: tableName,
+      StreamSpecification: { StreamEnabled: true, StreamViewType: TABLE_SCHEMA.streamView },
+    }),
+  );
+  return seeded;
+}
+
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: availableParallelism(),
+  memoryGiB: round(totalmem() / 2 ** 30, 1),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  loadAverageAtStart: loadavg().map((l) => round(l, 2)),
+  date: new Date().toISOString(),
+};
+
+log(`bundling ${quick ? '(quick run)' : ''}`);
+const bundles = await measureBundles();
+log(`init time: ${SETTINGS.initRuns} rounds`);
+const init = await measureInit(bundles.functions, bundles.references, SETTINGS.initRuns);
+
+log('starting DynamoDB Local');
+const db = await startDynamoDbLocal();
+let capacity: Awaited<ReturnType<typeof measureCapacity>>;
+let latency: Awaited<ReturnType<typeof measureLatency>>;
+try {
+  const raw = localClient(db.endpoint);
+  const client = documentClient({ region: LOCAL_REGION, dynamodbEndpoint: db.endpoint });
+  const tables = { small: 'bench-small', large: 'bench-large', latency: 'bench-latency' };
+  for (const name of Object.values(tables)) await createDeploymentsTable(raw, name);
+  const history = { environment: 'prod', gap: SETTINGS.gap, hotTag: 'v9.9.9-hot', others: ['staging'] };
+  log(`seeding ${SETTINGS.largeHistory.toLocaleString('en')} records (and their id pointers)`);
+  const large = await withoutStream(raw, tables.large, () =>
+    seedHistory(client, tables.large, { ...history, size: SETTINGS.largeHistory }),
+  );
+  log(`seeding ${SETTINGS.smallHistory.toLocaleString('en')} records, and the latency fixtures`);
+  const small = await seedHistory(client, tables.small, { ...history, size: SETTINGS.smallHistory });
+  const perKind = 2 * (SETTINGS.latencyCalls + SETTINGS.latencyWarmup);
+  const fixtures = {
+    history: await seedHistory(client, tables.latency, { ...history, size: SETTINGS.smallHistory, gap: 0 }),
+    deployed: fodder('fodder', 'rb', 'DEPLOYED', perKind),
+    inProgress: fodder('fodder', 'fin', 'IN_PROGRESS', perKind),
+  };
+  await putRecords(client, tables.latency, [...fixtures.deployed, ...fixtures.inProgress], 4);
+  // The seed writes items itself; check that the store reads them back (id pointer included).
+  const readBack = await new DynamoDeploymentStore(client, tables.small).get(small.current.id);
+  if (!isDeepStrictEqual(readBack, small.current)) {
+    throw new Error('the seeded items no longer match what DynamoDeploymentStore reads: update bench/seed.ts');
+  }
+
+  log('capacity per call');
+  capacity = await measureCapacity(
+    client,
+    { tableName: tables.small, history: small },
+    { tableName: tables.large, history: large },
+  );
+  log(`warm latency: ${SETTINGS.latencyCalls} calls per route`);
+  // The handlers read this at import (config once per cold start), as in Lambda.
+  Object.assign(process.env, { TABLE_NAME: tables.latency, DYNAMODB_ENDPOINT: db.endpoint });
+  latency = await measureLatency(fixtures, {
+    endpoint: db.endpoint,
+    region: LOCAL_REGION,
+    calls: SETTINGS.latencyCalls,
+    warmup: SETTINGS.latencyWarmup,
+  });
+  client.destroy();
+  raw.destroy();
+} finally {
+  await db.stop();
+}
+
+log(`local API throughput: ${SETTINGS.connections.join('/')} connections, ${SETTINGS.throughputSeconds} s each`);
+const throughput = await measureThroughput(SETTINGS.connections, SETTINGS.throughputSeconds);
+
+const { rows, checks } = buildRows({ bundles, init, capacity, latency, throughput });
+const failed = checks.filter((c) => !c.pass);
+const seconds = round((performance.now() - started) / 1000, 0);
+console.log(
+  `\nplatform-rollback bench, ${machine.date}: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node.js ${machine.node}`,
+);
+console.log(`(load average at start ${machine.loadAverageAtStart.join(' / ')}; KB = 1,024 bytes)\n`);
+console.log(formatTable(rows));
+console.log(`\n${NOTES.map((n) => `Note, ${n}`).join('\n')}`);
+console.log(
+  `\n${checks.length - failed.length} of ${checks.length} budget checks PASS${failed.length ? `, ${failed.length} FAIL:` : '.'}`,
+);
+for (const c of failed) console.log(`  FAIL ${c.budget} (${c.item}): ${c.value} > ${c.limit}`);
+console.log(`\nRun time ${seconds} s.`);
+
+const file = quick ? join(OUT, 'results.quick.json') : join(ROOT, 'bench', 'results.json');
+const results = {
+  machine,
+  settings: SETTINGS,
+  notes: NOTES,
+  runSeconds: seconds,
+  budgets: BUDGETS,
+  checks,
+  table: rows,
+  bundles: {
+    functions: bundles.functions.map(({ file: _file, ...b }) => ({
+      ...b,
+      packages: Object.fromEntries(Object.entries(b.packages).slice(0, 12)),
+    })),
+    references: Object.fromEntries(
+      Object.entries(bundles.references).map(([k, { file: _file, ...b }]) => [k, { ...b, packages: undefined }]),
+    ),
+  },
+  init,
+  capacity,
+  latency,
+  throughput,
+};
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`Figures written to ${file.replace(`${ROOT}/`, '')}.`);
