@@ -1,6 +1,7 @@
 import { FinishDeploymentInput, IdPath } from '../core/schemas.js';
 import { finishDeployment } from '../core/use-cases/finish-deployment.js';
-import { httpHandler, ok, parseBody, parsePath } from '../lib/http.js';
+import { ok, parseBody, parsePath } from '../lib/http.js';
+import { httpHandler } from '../lib/http-handler.js';
 
 /** PATCH /api/v1/platform/deployments/{id}: finish an IN_PROGRESS deployment. */
 export const handler = httpHandler(async (event, ports) => {

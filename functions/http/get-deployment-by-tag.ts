@@ -1,6 +1,7 @@
 import { OptionalEnvironmentQuery, TagPath } from '../core/schemas.js';
 import { resolveTag } from '../core/use-cases/resolve-tag.js';
-import { httpHandler, ok, parsePath, parseQuery } from '../lib/http.js';
+import { ok, parsePath, parseQuery } from '../lib/http.js';
+import { httpHandler } from '../lib/http-handler.js';
 
 /** GET /api/v1/platform/deployments/tag/{imageTag}: one record, resolved by the contract's rules. */
 export const handler = httpHandler(async (event, ports) => {

@@ -1,6 +1,7 @@
 import { RollbackTargetQuery } from '../core/schemas.js';
 import { findRollbackTarget } from '../core/use-cases/find-rollback-target.js';
-import { httpHandler, ok, parseQuery } from '../lib/http.js';
+import { ok, parseQuery } from '../lib/http.js';
+import { httpHandler } from '../lib/http-handler.js';
 
 /** GET /api/v1/platform/deployments/rollback-target: the problematic record and what to roll back to. */
 export const handler = httpHandler(async (event, ports) => {

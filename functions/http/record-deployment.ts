@@ -1,6 +1,7 @@
 import { IdempotencyKey, RecordDeploymentInput } from '../core/schemas.js';
 import { recordDeployment } from '../core/use-cases/record-deployment.js';
-import { callerOf, created, httpHandler, parseBody, parseHeader } from '../lib/http.js';
+import { callerOf, created, parseBody, parseHeader } from '../lib/http.js';
+import { httpHandler } from '../lib/http-handler.js';
 import { BASE_PATH } from '../routes.js';
 
 /** POST /api/v1/platform/deployments: record a deployment (Idempotency-Key aware). */

@@ -1,6 +1,7 @@
 import { OptionalEnvironmentQuery, RollbackInput, TagPath } from '../core/schemas.js';
 import { rollbackDeployment } from '../core/use-cases/rollback-deployment.js';
-import { callerOf, eitherOf, httpHandler, ok, parseBody, parsePath, parseQuery } from '../lib/http.js';
+import { callerOf, eitherOf, ok, parseBody, parsePath, parseQuery } from '../lib/http.js';
+import { httpHandler } from '../lib/http-handler.js';
 
 /** POST /api/v1/platform/deployments/tag/{imageTag}/rollback: mark the resolved record ROLLED_BACK. */
 export const handler = httpHandler(async (event, ports) => {

@@ -6,9 +6,7 @@
  */
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { app } from '../adapters/aws.js';
 import { DomainError, type FieldError, InvalidInputError } from '../core/errors.js';
-import type { Ports } from '../core/ports.js';
 import { logger } from './logger.js';
 
 export type HttpEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
@@ -90,25 +88,6 @@ export function toProblem(error: unknown, instance?: string): HttpResult {
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
   if (error instanceof MethodNotAllowedError) headers.allow = error.allow.join(', ');
   return { statusCode: problem.status, headers, body: JSON.stringify(problem) };
-}
-
-/**
- * Wraps a route's function into a Lambda handler: builds the ports at init (so bad config
- * fails the cold start), tags logs with the request id, and maps every error.
- */
-export function httpHandler(fn: (event: HttpEvent, ports: Ports) => Promise<HttpResult>): HttpHandler {
-  const { ports } = app();
-  return async (event, context) => {
-    if (context) logger.addContext(context);
-    logger.setCorrelationId(event.requestContext?.requestId);
-    try {
-      return await fn(event, ports);
-    } catch (error) {
-      return toProblem(error, event.rawPath);
-    } finally {
-      logger.resetKeys();
-    }
-  };
 }
 
 function fieldErrors(error: z.ZodError, root: string): FieldError[] {

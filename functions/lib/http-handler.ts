@@ -1,0 +1,28 @@
+/**
+ * The wrapper every route's Lambda handler is built with. Kept apart from lib/http.ts so that
+ * code needing only parsing and problems (the fallback route) does not pull in the AWS
+ * clients and config that this module builds at init.
+ */
+import { app } from '../adapters/aws.js';
+import type { Ports } from '../core/ports.js';
+import { type HttpEvent, type HttpHandler, type HttpResult, toProblem } from './http.js';
+import { logger } from './logger.js';
+
+/**
+ * Wraps a route's function into a Lambda handler: builds the ports at init (so bad config
+ * fails the cold start), tags logs with the request id, and maps every error.
+ */
+export function httpHandler(fn: (event: HttpEvent, ports: Ports) => Promise<HttpResult>): HttpHandler {
+  const { ports } = app();
+  return async (event, context) => {
+    if (context) logger.addContext(context);
+    logger.setCorrelationId(event.requestContext?.requestId);
+    try {
+      return await fn(event, ports);
+    } catch (error) {
+      return toProblem(error, event.rawPath);
+    } finally {
+      logger.resetKeys();
+    }
+  };
+}
