@@ -1,6 +1,6 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Deployment } from '../../functions/core/deployment.js';
+import { fromItem } from '../../functions/adapters/dynamodb-store.js';
 import { RecordDeploymentInput } from '../../functions/core/schemas.js';
 import { recordDeployment } from '../../functions/core/use-cases/record-deployment.js';
 import { rollbackDeployment } from '../../functions/core/use-cases/rollback-deployment.js';
@@ -80,9 +80,7 @@ async function stateOf(environment: string) {
         }),
       )
     ).Items ?? [];
-  const records = items
-    .filter((i) => i.entity === 'deployment')
-    .map(({ PK, SK, GSI1PK, GSI1SK, entity, ...record }) => record as Deployment);
+  const records = items.filter((i) => i.entity === 'deployment').map(fromItem);
   // biome-ignore lint/suspicious/noExplicitAny: message bodies are read as plain JSON
   const messages = items.filter((i) => i.entity === 'outbox').map((i) => JSON.parse(i.message) as any);
   const ofType = (type: string) => messages.filter((m) => m.eventType === type);
