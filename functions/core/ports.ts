@@ -13,7 +13,7 @@ export interface Position {
 
 export interface HistoryPage {
   items: Deployment[];
-  /** Whether records after the last item exist (and match the filter). */
+  /** Whether records after the last item may exist (false: none do). */
   hasMore: boolean;
 }
 

@@ -9,7 +9,7 @@ import type { HistoryQuery } from '../schemas.js';
  * 1. Decodes the cursor, refusing one made for another environment or filter.
  * 2. Reads up to `limit` records after it; with a status filter the store keeps reading
  *    until the page is full or the history ends.
- * 3. Hands out a cursor only when more records exist.
+ * 3. Hands out a cursor when more records may follow (null: the history ends here).
  */
 export async function listHistory(
   ports: Ports,
