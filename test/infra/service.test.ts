@@ -553,8 +553,12 @@ describe('the automated rollback', () => {
     const hour = { environment: 'prod', window: Duration.hours(1) };
     expect(() => rollback.watch(unnamed, hour)).toThrow(/needs a literal alarmName.*dependency cycle/s);
     const named = new Alarm(stack, 'Named', { alarmName: 'n', metric, threshold: 1, evaluationPeriods: 1 });
-    expect(() => rollback.watch(named, { ...hour, environment: 'Prod!' })).toThrow(/environment: must be 1-32 lowercase letters/);
-    expect(() => rollback.watchByName('x', { ...hour, window: Duration.days(8) })).toThrow(/windowMinutes: .*1 minute to 7 days/);
+    expect(() => rollback.watch(named, { ...hour, environment: 'Prod!' })).toThrow(
+      /environment: must be 1-32 lowercase letters/,
+    );
+    expect(() => rollback.watchByName('x', { ...hour, window: Duration.days(8) })).toThrow(
+      /windowMinutes: .*1 minute to 7 days/,
+    );
     rollback.watchByName('existing', hour);
     expect(() => rollback.watchByName('existing', hour)).toThrow(/already watched/);
     expect(() => rollback.watch(named, hour).watch(named, { ...hour, environment: 'staging' })).toThrow(
