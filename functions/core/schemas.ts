@@ -3,8 +3,8 @@
  * Parsing (turning a request into these inputs) lives in lib/http.ts; the rules live here
  * so that the use cases, the CLI and the tests share one definition of a valid field.
  */
-import { z } from 'zod';
 import { FINISHED_STATUSES, INITIAL_STATUSES, STATUSES } from './deployment.js';
+import * as z from './zod.js';
 
 export const ENVIRONMENT_PATTERN = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 export const IMAGE_TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -13,80 +13,86 @@ export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
 export const Environment = z
   .string()
-  .regex(ENVIRONMENT_PATTERN, 'must be 1-32 lowercase letters, digits or inner hyphens (e.g. prod, eu-prod)');
+  .check(z.regex(ENVIRONMENT_PATTERN, 'must be 1-32 lowercase letters, digits or inner hyphens (e.g. prod, eu-prod)'));
 export const ImageTag = z
   .string()
-  .regex(IMAGE_TAG_PATTERN, 'must be a Docker image tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}');
-export const DeploymentId = z.string().regex(ULID_PATTERN, 'must be a ULID (26 characters, Crockford base32)');
+  .check(z.regex(IMAGE_TAG_PATTERN, 'must be a Docker image tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}'));
+export const DeploymentId = z.string().check(z.regex(ULID_PATTERN, 'must be a ULID (26 characters, Crockford base32)'));
+
+/** A string of `min` to `max` characters, with zod's own messages. */
+const sized = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
+/** A string of at most `max` characters, with zod's own message. */
+const upTo = (max: number) => z.string().check(z.maxLength(max));
 
 const Migration = z.strictObject({
-  id: z.string().min(1).max(128),
+  id: sized(1, 128),
   reversible: z.boolean({ error: 'is required and must be true or false' }),
-  description: z.string().max(1024).optional(),
+  description: z.optional(upTo(1024)),
 });
 
 /** ISO 8601 date-time with a zone (Z or ±hh:mm), normalised to UTC with milliseconds. */
-const Timestamp = z.iso
-  .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a zone, e.g. 2026-11-27T10:00:00Z' })
-  .transform((s) => new Date(s).toISOString());
+const Timestamp = z.pipe(
+  z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a zone, e.g. 2026-11-27T10:00:00Z' }),
+  z.transform((s: string) => new Date(s).toISOString()),
+);
 
 export const RecordDeploymentInput = z.strictObject({
   environment: Environment,
   imageTag: ImageTag,
-  status: z.enum(INITIAL_STATUSES).default('DEPLOYED'),
-  imageDigest: z.string().regex(DIGEST_PATTERN, 'must be sha256: followed by 64 lowercase hex digits').optional(),
-  version: z.string().min(1).max(128).optional(),
-  commitSha: z
-    .string()
-    .regex(/^[0-9a-fA-F]{7,64}$/, 'must be 7-64 hex digits')
-    .optional(),
-  notes: z.string().max(4096).optional(),
-  migrations: z.array(Migration).max(50).optional(),
-  pipelineRunUrl: z
-    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
-    .max(2048)
-    .optional(),
-  rollbackOf: DeploymentId.optional(),
-  deployedAt: Timestamp.optional(),
+  status: z._default(z.enum(INITIAL_STATUSES), 'DEPLOYED'),
+  imageDigest: z.optional(
+    z.string().check(z.regex(DIGEST_PATTERN, 'must be sha256: followed by 64 lowercase hex digits')),
+  ),
+  version: z.optional(sized(1, 128)),
+  commitSha: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{7,64}$/, 'must be 7-64 hex digits'))),
+  notes: z.optional(upTo(4096)),
+  migrations: z.optional(z.array(Migration).check(z.maxLength(50))),
+  pipelineRunUrl: z.optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).check(z.maxLength(2048))),
+  rollbackOf: z.optional(DeploymentId),
+  deployedAt: z.optional(Timestamp),
 });
 export type RecordDeploymentInput = z.infer<typeof RecordDeploymentInput>;
 
 export const FinishDeploymentInput = z.strictObject({
   status: z.enum(FINISHED_STATUSES),
-  notes: z.string().max(4096).optional(),
+  notes: z.optional(upTo(4096)),
 });
 export type FinishDeploymentInput = z.infer<typeof FinishDeploymentInput>;
 
 export const RollbackInput = z.strictObject({
-  environment: Environment.optional(),
-  reason: z.string().max(1024).optional(),
+  environment: z.optional(Environment),
+  reason: z.optional(upTo(1024)),
 });
 export type RollbackInput = z.infer<typeof RollbackInput>;
 
 /** A query-string integer: digits only, so "abc", "1.5" and "" are rejected, not coerced. */
 const QueryInt = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .regex(/^\d{1,6}$/, `must be a whole number from ${min} to ${max}`)
-    .transform(Number)
-    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
-    .default(fallback);
+  z._default(
+    z.pipe(
+      z.pipe(
+        z.string().check(z.regex(/^\d{1,6}$/, `must be a whole number from ${min} to ${max}`)),
+        z.transform(Number),
+      ),
+      z.number().check(z.minimum(min, `must be at least ${min}`), z.maximum(max, `must be at most ${max}`)),
+    ),
+    fallback,
+  );
 
 export const HistoryQuery = z.strictObject({
   environment: Environment,
   limit: QueryInt(1, 100, 20),
-  status: z.enum(STATUSES).optional(),
-  cursor: z.string().min(1).max(2048).optional(),
+  status: z.optional(z.enum(STATUSES)),
+  cursor: z.optional(sized(1, 2048)),
 });
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
 
 export const RollbackTargetQuery = z.strictObject({
   environment: Environment,
-  imageTag: ImageTag.optional(),
+  imageTag: z.optional(ImageTag),
 });
 
 export const OptionalEnvironmentQuery = z.strictObject({
-  environment: Environment.optional(),
+  environment: z.optional(Environment),
 });
 
 export const TagPath = z.strictObject({ imageTag: ImageTag });
@@ -102,14 +108,16 @@ export const MAX_WINDOW_MINUTES = 7 * 24 * 60;
  */
 export const AlarmRule = z.strictObject({
   environment: Environment,
-  windowMinutes: z.number().int().min(1).max(MAX_WINDOW_MINUTES),
+  // `int()` as a check on a number, as classic zod's `.int()` is: non-numbers keep the
+  // "expected number" message.
+  windowMinutes: z.number().check(z.int(), z.minimum(1), z.maximum(MAX_WINDOW_MINUTES)),
 });
 export type AlarmRule = z.infer<typeof AlarmRule>;
 
 /** An alarm's name as CloudWatch allows it. */
-export const AlarmName = z.string().min(1).max(255);
+export const AlarmName = sized(1, 255);
 
 /** `Idempotency-Key` header: printable ASCII, as the IETF draft's examples use. */
 export const IdempotencyKey = z
   .string()
-  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters without spaces');
+  .check(z.regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters without spaces'));

@@ -11,8 +11,8 @@
  * which neither ISO 8601's extended form nor every parser accepts; they are normalised to
  * ISO UTC here, so the three shapes of one change produce the same identity.
  */
-import { z } from 'zod';
 import type { AlarmStateChange } from '../core/use-cases/auto-rollback.js';
+import * as z from '../core/zod.js';
 
 export type AlarmShape = 'lambda' | 'eventbridge' | 'sns';
 
@@ -36,58 +36,67 @@ export function normaliseTimestamp(value: string): string | undefined {
   return Number.isNaN(time) ? undefined : new Date(time).toISOString();
 }
 
-const Timestamp = z.string().transform((value, ctx) => {
-  const iso = normaliseTimestamp(value);
-  if (!iso) {
-    ctx.addIssue({ code: 'custom', message: `is not a CloudWatch timestamp: ${value}` });
-    return z.NEVER;
-  }
-  return iso;
-});
-const AlarmArn = z.string().regex(/^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+$/, 'is not an alarm ARN');
+/**
+ * zod/mini's transform context has no `addIssue`, so the issue is pushed as classic zod's
+ * `ctx.addIssue` pushed it: a custom issue carrying the input.
+ */
+const Timestamp = z.pipe(
+  z.string(),
+  z.transform((value: string, ctx) => {
+    const iso = normaliseTimestamp(value);
+    if (!iso) {
+      ctx.issues.push({ code: 'custom', message: `is not a CloudWatch timestamp: ${value}`, input: value });
+      return z.NEVER;
+    }
+    return iso;
+  }),
+);
+const AlarmArn = z
+  .string()
+  .check(z.regex(/^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+$/, 'is not an alarm ARN'));
 const StateValue = z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']);
-const State = z.object({ value: StateValue, reason: z.string().default(''), timestamp: Timestamp });
-const AlarmName = z.string().min(1).max(255);
+const State = z.object({ value: StateValue, reason: z._default(z.string(), ''), timestamp: Timestamp });
+const AlarmName = z.string().check(z.minLength(1), z.maxLength(255));
 
 const LambdaActionEvent = z.object({
   source: z.literal('aws.cloudwatch'),
   alarmArn: AlarmArn,
-  alarmData: z.object({ alarmName: AlarmName, state: State, previousState: State.partial().optional() }),
+  alarmData: z.object({ alarmName: AlarmName, state: State, previousState: z.optional(z.partial(State)) }),
 });
 
 const EventBridgeEvent = z.object({
   'detail-type': z.literal('CloudWatch Alarm State Change'),
   source: z.literal('aws.cloudwatch'),
-  resources: z.array(z.string()).min(1),
-  detail: z.object({ alarmName: AlarmName, state: State, previousState: State.partial().optional() }),
+  resources: z.array(z.string()).check(z.minLength(1)),
+  detail: z.object({ alarmName: AlarmName, state: State, previousState: z.optional(z.partial(State)) }),
 });
 
 const SnsAlarmMessage = z.object({
   AlarmName: AlarmName,
-  AlarmArn: AlarmArn.optional(),
-  AWSAccountId: z.string().regex(/^\d{12}$/),
+  AlarmArn: z.optional(AlarmArn),
+  AWSAccountId: z.string().check(z.regex(/^\d{12}$/)),
   NewStateValue: StateValue,
-  NewStateReason: z.string().default(''),
+  NewStateReason: z._default(z.string(), ''),
   StateChangeTime: Timestamp,
-  OldStateValue: StateValue.optional(),
+  OldStateValue: z.optional(StateValue),
 });
 
 const SnsEvent = z.object({
   Records: z
     .array(
       z.object({
-        EventSource: z.literal('aws:sns').optional(),
+        EventSource: z.optional(z.literal('aws:sns')),
         Sns: z.object({ TopicArn: z.string(), Message: z.string() }),
       }),
     )
-    .min(1),
+    .check(z.minLength(1)),
 });
 
-function issues(error: z.ZodError): string {
+function issues(error: z.core.$ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
-function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw new MalformedAlarmEvent(`${what}: ${issues(result.error)}`);
   return result.data;

@@ -6,19 +6,19 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { z } from 'zod';
 import { EVENT_TYPES } from '../core/notifications.js';
 import type { Notification, NotifierPorts } from '../core/ports.js';
 import { publishNotification } from '../core/use-cases/publish-notification.js';
+import * as z from '../core/zod.js';
 import { logger } from '../lib/logger.js';
 
 const OutboxItem = z.object({
-  PK: z.string().regex(/^OUTBOX#.+$/),
+  PK: z.string().check(z.regex(/^OUTBOX#.+$/)),
   entity: z.literal('outbox'),
   eventType: z.enum(EVENT_TYPES),
-  environment: z.string().min(1),
-  subject: z.string().min(1).max(100),
-  message: z.string().min(2),
+  environment: z.string().check(z.minLength(1)),
+  subject: z.string().check(z.minLength(1), z.maxLength(100)),
+  message: z.string().check(z.minLength(2)),
 });
 
 /**

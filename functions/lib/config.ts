@@ -2,8 +2,8 @@
  * The service's configuration, read from the environment once per cold start. A missing
  * or malformed setting throws here, at init, rather than on the first request.
  */
-import { z } from 'zod';
 import { AlarmName, AlarmRule } from '../core/schemas.js';
+import * as z from '../core/zod.js';
 
 const AlarmRules = z.record(AlarmName, AlarmRule);
 

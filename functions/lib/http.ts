@@ -5,8 +5,8 @@
  * response or a problem by hand.
  */
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
 import { DomainError, type FieldError, InvalidInputError } from '../core/errors.js';
+import type * as z from '../core/zod.js';
 import { logger } from './logger.js';
 
 export type HttpEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
@@ -90,7 +90,7 @@ export function toProblem(error: unknown, instance?: string): HttpResult {
   return { statusCode: problem.status, headers, body: JSON.stringify(problem) };
 }
 
-function fieldErrors(error: z.ZodError, root: string): FieldError[] {
+function fieldErrors(error: z.core.$ZodError, root: string): FieldError[] {
   return error.issues.flatMap((issue) => {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
@@ -104,8 +104,10 @@ function fieldErrors(error: z.ZodError, root: string): FieldError[] {
   });
 }
 
-function validate<S extends z.ZodType>(schema: S, value: unknown, root: string): z.infer<S> {
-  const result = schema.safeParse(value);
+function validate<S extends z.ZodMiniType>(schema: S, value: unknown, root: string): z.infer<S> {
+  // reportInput keeps each issue's input, so a member of the wrong type is not mistaken for a
+  // missing one in fieldErrors (the input itself is never echoed to the caller).
+  const result = schema.safeParse(value, { reportInput: true });
   if (!result.success) throw new InvalidInputError(fieldErrors(result.error, root));
   return result.data;
 }
@@ -118,7 +120,7 @@ function header(event: HttpEvent, name: string): string | undefined {
  * The JSON body, checked against `schema`. Size, media type and syntax are checked first,
  * so a bad request never reaches a use case. `optional`: an empty body counts as `{}`.
  */
-export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S, options: { optional?: boolean } = {}) {
+export function parseBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S, options: { optional?: boolean } = {}) {
   const raw = event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : undefined;
   if (raw && raw.length > MAX_BODY_BYTES) {
     throw new PayloadTooLargeError(`The body is ${raw.length} bytes; the limit is ${MAX_BODY_BYTES}.`);
@@ -146,17 +148,21 @@ export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S, opti
 }
 
 /** The query string, checked against `schema` (unknown parameters are refused). */
-export function parseQuery<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+export function parseQuery<S extends z.ZodMiniType>(event: HttpEvent, schema: S): z.infer<S> {
   return validate(schema, { ...event.queryStringParameters }, 'query');
 }
 
 /** The path parameters, checked against `schema`. */
-export function parsePath<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+export function parsePath<S extends z.ZodMiniType>(event: HttpEvent, schema: S): z.infer<S> {
   return validate(schema, { ...event.pathParameters }, 'path');
 }
 
 /** An optional header, checked against `schema` and reported under the header's name. */
-export function parseHeader<S extends z.ZodType>(event: HttpEvent, name: string, schema: S): z.infer<S> | undefined {
+export function parseHeader<S extends z.ZodMiniType>(
+  event: HttpEvent,
+  name: string,
+  schema: S,
+): z.infer<S> | undefined {
   const value = header(event, name.toLowerCase());
   return value === undefined ? undefined : validate(schema, value, name);
 }

@@ -1,7 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
-import { z } from 'zod';
 import { AlarmName, AlarmRule } from '../../functions/core/schemas.js';
+import * as z from '../../functions/core/zod.js';
 
 /**
  * The deployment's settings, all from CDK context (`-c name=value` on the command line, or
@@ -33,7 +33,7 @@ export interface WatchedAlarm {
 }
 
 /** The same bounds the function checks in ALARM_RULES (functions/lib/config.ts), so synth fails first. */
-const WatchedAlarms = z.array(AlarmRule.extend({ alarmName: AlarmName }));
+const WatchedAlarms = z.array(z.extend(AlarmRule, { alarmName: AlarmName }));
 
 const DEFAULTS = { stage: 'dev', logRetentionDays: 30, throttleRateLimit: 50, throttleBurstLimit: 100 };
 
