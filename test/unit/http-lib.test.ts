@@ -39,6 +39,17 @@ describe('parseBody', () => {
     expect(problem.errors.find((e: { field: string }) => e.field === 'imageTag').message).toBe('is required');
   });
 
+  it('tells a member of the wrong type from a missing one', () => {
+    const body = JSON.stringify({ environment: 5, imageTag: 'v1', migrations: [{ id: 'm', reversible: 'yes' }] });
+    const { body: problem } = problemOf(() => parseBody(event({ body }), RecordDeploymentInput));
+    const byField = Object.fromEntries(
+      problem.errors.map((e: { field: string; message: string }) => [e.field, e.message]),
+    );
+    expect(byField.environment).toMatch(/expected string, received number/);
+    expect(byField['migrations.0.reversible']).toBe('is required and must be true or false');
+    expect(JSON.stringify(problem)).not.toContain('"yes"');
+  });
+
   it('answers 413 above 64 KiB, 415 for non-JSON media, 400 for bad JSON or a non-object', () => {
     const big = JSON.stringify({ notes: 'x'.repeat(MAX_BODY_BYTES) });
     expect(problemOf(() => parseBody(event({ body: big }), RollbackInput)).status).toBe(413);
