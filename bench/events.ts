@@ -37,3 +37,13 @@ export function httpEvent(
     match.kind === 'route' ? match.params : {},
   );
 }
+
+/** A record body shaped like the contract's example, for the calls that record deployments. */
+export const SAMPLE_RECORD = {
+  imageTag: 'v3.0.0-abc1234',
+  version: 'v3.0.0',
+  commitSha: 'abc1234',
+  notes: 'Adds the invoices view',
+  migrations: [{ id: '0042_add_invoice_index', reversible: true }],
+  pipelineRunUrl: 'https://ci.example.com/runs/42',
+};

@@ -13,7 +13,7 @@ import { documentClient } from '../functions/adapters/aws.js';
 import type { Deployment } from '../functions/core/deployment.js';
 import type { HttpEvent, HttpHandler } from '../functions/lib/http.js';
 import { BASE_PATH, FALLBACK, ROUTES } from '../functions/routes.js';
-import { httpEvent } from './events.js';
+import { httpEvent, SAMPLE_RECORD } from './events.js';
 import { ROOT } from './lib/paths.js';
 import { median, quantile } from './lib/stats.js';
 import type { History } from './seed.js';
@@ -79,15 +79,7 @@ function cases(f: LatencyFixtures): Case[] {
       [a.imageTag, b.imageTag],
     ];
   };
-  const record = {
-    environment: 'fodder',
-    imageTag: 'v3.0.0-abc1234',
-    version: 'v3.0.0',
-    commitSha: 'abc1234',
-    notes: 'Adds the invoices view',
-    migrations: [{ id: '0042_add_invoice_index', reversible: true }],
-    pipelineRunUrl: 'https://ci.example.com/runs/42',
-  };
+  const record = { environment: 'fodder', ...SAMPLE_RECORD };
   return [
     { route: 'ListHistory', event: () => httpEvent('GET', `${BASE_PATH}/history?environment=${h.environment}`) },
     {

@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import { BASE_PATH } from '../functions/routes.js';
 import { freePort } from '../infra/local/dynamodb-local.js';
+import { SAMPLE_RECORD } from './events.js';
 import { ROOT } from './lib/paths.js';
 
 export interface Throughput {
@@ -19,15 +20,7 @@ export interface Throughput {
   errors: number;
 }
 
-const RECORD = {
-  environment: 'bench',
-  imageTag: 'v3.0.0-abc1234',
-  version: 'v3.0.0',
-  commitSha: 'abc1234',
-  notes: 'Adds the invoices view',
-  migrations: [{ id: '0042_add_invoice_index', reversible: true }],
-  pipelineRunUrl: 'https://ci.example.com/runs/42',
-};
+const RECORD = { environment: 'bench', ...SAMPLE_RECORD };
 
 /** Starts `npm start`'s entry point on a free 127.0.0.1 port and waits until it serves. */
 async function startServer(): Promise<{ url: string; child: ChildProcess }> {

@@ -413,7 +413,7 @@ describe('the container image check against an ECR endpoint (a fake one on this 
 
 describe('the thin commands', () => {
   it('record, history, target, exists and mark-rolled-back each call their route', async () => {
-    const recorded = await cli([
+    const recordV1 = [
       'record',
       '-e',
       'thin',
@@ -426,7 +426,8 @@ describe('the thin commands', () => {
       '--idempotency-key',
       'thin-v1',
       '--json',
-    ]);
+    ];
+    const recorded = await cli(recordV1);
     expect(recorded.code).toBe(0);
     const first = JSON.parse(recorded.stdout) as Deployment;
     expect(first).toMatchObject({
@@ -434,20 +435,7 @@ describe('the thin commands', () => {
       notes: 'first',
       migrations: [{ id: '0001_init', reversible: false }],
     });
-    const again = await cli([
-      'record',
-      '-e',
-      'thin',
-      '--image-tag',
-      'v1',
-      '--notes',
-      'first',
-      '--migrations',
-      '[{"id":"0001_init","reversible":false}]',
-      '--idempotency-key',
-      'thin-v1',
-      '--json',
-    ]);
+    const again = await cli(recordV1);
     expect((JSON.parse(again.stdout) as Deployment).id).toBe(first.id);
     await cli(['record', '-e', 'thin', '--image-tag', 'v2']);
 
