@@ -87,20 +87,22 @@ function matchPath(pattern: string, path: string): Record<string, string> | unde
 /** Static segments win over parameters, as in API Gateway. */
 const specificity = (r: Route) => r.path.split('/').filter((p) => !p.startsWith('{')).length;
 
-/** Finds the route for a request the way API Gateway does. */
+/**
+ * Finds the route for a request. API Gateway picks the most specific path that has a route for
+ * the method; the handlers (through httpHandler) and the local server both check with this, so
+ * a request API Gateway hands to a less specific route still gets the contract's 405.
+ */
 export function matchRoute(method: string, path: string): Match {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
   const candidates = ROUTES.map((route) => ({ route, params: matchPath(route.path, trimmed) }))
     .filter((c): c is { route: Route; params: Record<string, string> } => c.params !== undefined)
     .sort((a, b) => specificity(b.route) - specificity(a.route));
-  const hit = candidates.find((c) => c.route.method === method.toUpperCase());
-  if (hit) return { kind: 'route', ...hit };
   const best = candidates[0];
-  if (best) {
-    // Allow lists the methods of the most specific path that matched: /history takes GET,
-    // even though PATCH /{id} would also match the same path.
-    const allow = candidates.filter((c) => specificity(c.route) === specificity(best.route)).map((c) => c.route.method);
-    return { kind: 'method-not-allowed', allow: [...new Set(allow)].sort() };
-  }
-  return { kind: 'not-found' };
+  if (!best) return { kind: 'not-found' };
+  // Only the most specific path pattern that matched counts: PATCH /history is a 405 with
+  // Allow: GET, not a PATCH /{id} with the id "history".
+  const group = candidates.filter((c) => specificity(c.route) === specificity(best.route));
+  const hit = group.find((c) => c.route.method === method.toUpperCase());
+  if (hit) return { kind: 'route', ...hit };
+  return { kind: 'method-not-allowed', allow: [...new Set(group.map((c) => c.route.method))].sort() };
 }

@@ -81,7 +81,13 @@ const FIELDS: readonly (keyof Deployment)[] = [
 
 /** The record in the contract's member order (DynamoDB returns attributes in no order). */
 export function fromItem(item: Record<string, unknown>): Deployment {
-  return Object.fromEntries(FIELDS.map((field) => [field, item[field] ?? null])) as unknown as Deployment;
+  const record = Object.fromEntries(FIELDS.map((field) => [field, item[field] ?? null])) as unknown as Deployment;
+  record.migrations = ((item.migrations ?? []) as Deployment['migrations']).map((m) => ({
+    id: m.id,
+    reversible: m.reversible,
+    description: m.description ?? null,
+  }));
+  return record;
 }
 
 /** The stream's notifier recognises outbox items by `entity`; the body is kept as JSON text. */
@@ -154,7 +160,7 @@ export class DynamoDeploymentStore implements DeploymentStore {
         'This Idempotency-Key was first used with a different request body; use a new key for a new deployment.',
       );
     }
-    return { record: first.response as Deployment, replayed: true };
+    return { record: fromItem(first.response as Record<string, unknown>), replayed: true };
   }
 
   async get(id: string): Promise<Deployment | undefined> {

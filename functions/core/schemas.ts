@@ -3,12 +3,13 @@
  * Parsing (turning a request into these inputs) lives in lib/http.ts; the rules live here
  * so that the use cases, the CLI and the tests share one definition of a valid field.
  */
-import { FINISHED_STATUSES, INITIAL_STATUSES, STATUSES } from './deployment.js';
+import { STATUSES } from './deployment.js';
 import * as z from './zod.js';
 
 export const ENVIRONMENT_PATTERN = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 export const IMAGE_TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-export const ULID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+/** A ULID: 26 Crockford base32 characters, the first at most 7 (48-bit time). */
+export const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
 export const Environment = z
@@ -39,7 +40,9 @@ const Timestamp = z.pipe(
 export const RecordDeploymentInput = z.strictObject({
   environment: Environment,
   imageTag: ImageTag,
-  status: z._default(z.enum(INITIAL_STATUSES), 'DEPLOYED'),
+  // Any status is well-formed here; which ones a new record may start in is a transition
+  // rule, so the use case answers 409 for the others (contract: anything else is 409).
+  status: z._default(z.enum(STATUSES), 'DEPLOYED'),
   imageDigest: z.optional(
     z.string().check(z.regex(DIGEST_PATTERN, 'must be sha256: followed by 64 lowercase hex digits')),
   ),
@@ -54,7 +57,7 @@ export const RecordDeploymentInput = z.strictObject({
 export type RecordDeploymentInput = z.infer<typeof RecordDeploymentInput>;
 
 export const FinishDeploymentInput = z.strictObject({
-  status: z.enum(FINISHED_STATUSES),
+  status: z.enum(STATUSES),
   notes: z.optional(upTo(4096)),
 });
 export type FinishDeploymentInput = z.infer<typeof FinishDeploymentInput>;
@@ -94,6 +97,9 @@ export const RollbackTargetQuery = z.strictObject({
 export const OptionalEnvironmentQuery = z.strictObject({
   environment: z.optional(Environment),
 });
+
+/** For routes that take no query parameters: any is refused, like an unknown body member. */
+export const NoQuery = z.strictObject({});
 
 export const TagPath = z.strictObject({ imageTag: ImageTag });
 export const IdPath = z.strictObject({ id: DeploymentId });

@@ -5,7 +5,7 @@
  */
 import { app } from '../adapters/aws.js';
 import type { Ports } from '../core/ports.js';
-import { type HttpEvent, type HttpHandler, type HttpResult, toProblem } from './http.js';
+import { type HttpEvent, type HttpHandler, type HttpResult, routeMiss, toProblem } from './http.js';
 import { logger } from './logger.js';
 
 /**
@@ -18,7 +18,9 @@ export function httpHandler(fn: (event: HttpEvent, ports: Ports) => Promise<Http
     if (context) logger.addContext(context);
     logger.setCorrelationId(event.requestContext?.requestId);
     try {
-      return await fn(event, ports);
+      // API Gateway may hand a request to a less specific route (PATCH /history to PATCH /{id}).
+      const miss = event.requestContext?.http ? routeMiss(event) : undefined;
+      return miss ?? (await fn(event, ports));
     } catch (error) {
       return toProblem(error, event.rawPath);
     } finally {

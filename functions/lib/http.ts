@@ -7,6 +7,7 @@
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DomainError, type FieldError, InvalidInputError } from '../core/errors.js';
 import type * as z from '../core/zod.js';
+import { matchRoute } from '../routes.js';
 import { logger } from './logger.js';
 
 export type HttpEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
@@ -17,6 +18,7 @@ export type HttpHandler = (event: HttpEvent, context?: Context) => Promise<HttpR
 export const MAX_BODY_BYTES = 64 * 1024;
 
 const PROBLEM_TYPE = 'urn:platform-rollback:problem:';
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 class PayloadTooLargeError extends DomainError {
   readonly status = 413;
@@ -44,6 +46,25 @@ export class MethodNotAllowedError extends DomainError {
   ) {
     super(detail);
   }
+}
+
+/**
+ * The contract's 404 or 405 for a request the route table does not serve with this method,
+ * or undefined when it does. `always`: the request reached no route at all (API Gateway's
+ * `$default`), so answer 404 even where the table would match.
+ */
+export function routeMiss(event: HttpEvent, options: { always?: boolean } = {}): HttpResult | undefined {
+  const method = event.requestContext.http.method;
+  const match = matchRoute(method, event.rawPath);
+  if (match.kind === 'route' && !options.always) return undefined;
+  const error =
+    match.kind === 'method-not-allowed'
+      ? new MethodNotAllowedError(
+          match.allow,
+          `${event.rawPath} does not take ${method}; it takes ${match.allow.join(', ')}.`,
+        )
+      : new RouteNotFoundError(`No route ${method} ${event.rawPath}.`);
+  return toProblem(error, event.rawPath);
 }
 
 const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult => ({
@@ -123,7 +144,7 @@ function header(event: HttpEvent, name: string): string | undefined {
 export function parseBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S, options: { optional?: boolean } = {}) {
   const raw = event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : undefined;
   if (raw && raw.length > MAX_BODY_BYTES) {
-    throw new PayloadTooLargeError(`The body is ${raw.length} bytes; the limit is ${MAX_BODY_BYTES}.`);
+    throw new PayloadTooLargeError(`The body is larger than the limit of ${MAX_BODY_BYTES} bytes.`);
   }
   if (!raw || raw.length === 0) {
     if (options.optional) return validate(schema, {}, 'body');
@@ -132,12 +153,15 @@ export function parseBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S, 
   const type = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json' && !type?.endsWith('+json')) {
     throw new UnsupportedMediaTypeError(
-      `The body must be JSON sent with content-type application/json, not ${type ?? 'no content-type'}.`,
+      type
+        ? `The body must be JSON sent with content-type application/json, not ${type}.`
+        : 'The body must be JSON sent with content-type application/json; this request has no content-type.',
     );
   }
   let value: unknown;
   try {
-    value = JSON.parse(raw.toString('utf8'));
+    // JSON text is UTF-8 (RFC 8259): invalid bytes are bad JSON, not replacement characters.
+    value = JSON.parse(UTF8.decode(raw));
   } catch {
     throw new InvalidInputError([{ field: 'body', message: 'is not valid JSON' }]);
   }

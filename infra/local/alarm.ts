@@ -9,37 +9,62 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { AlarmRule } from '../../functions/core/schemas.js';
 import type { AlarmShape } from '../../functions/events/alarm-event.js';
 import { alarmArnOf, alarmEvent } from './alarm-events.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb-local.js';
 import { readNotifications } from './file-publisher.js';
 import { LOCAL_STACK_FILE, type LocalStackInfo } from './stack-info.js';
 
-const { values } = parseArgs({
-  options: {
-    environment: { type: 'string' },
-    'alarm-name': { type: 'string' },
-    shape: { type: 'string', default: 'lambda' },
-    state: { type: 'string', default: 'ALARM' },
-    reason: { type: 'string' },
-    window: { type: 'string', default: '60' },
-    stack: { type: 'string', default: LOCAL_STACK_FILE },
-  },
-  allowPositionals: false,
-});
+const USAGE = `Usage: npm run alarm -- --environment prod [--alarm-name NAME] [--shape lambda|eventbridge|sns]
+       [--state ALARM|OK|INSUFFICIENT_DATA] [--reason TEXT] [--window MINUTES] [--stack FILE]`;
+
 const fail = (message: string): never => {
-  console.error(message);
+  console.error(`${message}\n${USAGE}`);
   process.exit(2);
 };
-const environment = values.environment ?? fail('--environment is required, e.g. npm run alarm -- --environment prod');
+
+let values: Record<string, string | boolean | undefined>;
+try {
+  ({ values } = parseArgs({
+    options: {
+      environment: { type: 'string' },
+      'alarm-name': { type: 'string' },
+      shape: { type: 'string', default: 'lambda' },
+      state: { type: 'string', default: 'ALARM' },
+      reason: { type: 'string' },
+      window: { type: 'string', default: '60' },
+      stack: { type: 'string', default: LOCAL_STACK_FILE },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+  }));
+} catch (error) {
+  fail((error as Error).message);
+  throw error;
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const environment = String(
+  values.environment ?? fail('--environment is required, e.g. npm run alarm -- --environment prod'),
+);
+const rule = AlarmRule.safeParse({ environment, windowMinutes: Number(values.window) });
+if (!rule.success)
+  fail(
+    `--environment or --window is not valid: ${rule.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+  );
 const shape = values.shape as AlarmShape;
 if (!['lambda', 'eventbridge', 'sns'].includes(shape)) fail('--shape is one of lambda, eventbridge, sns');
 const state = values.state as 'ALARM' | 'OK' | 'INSUFFICIENT_DATA';
-const alarmName = values['alarm-name'] ?? `${environment}-api-5xx`;
+if (!['ALARM', 'OK', 'INSUFFICIENT_DATA'].includes(state)) fail('--state is one of ALARM, OK, INSUFFICIENT_DATA');
+const alarmName = String(values['alarm-name'] ?? `${environment}-api-5xx`);
+const stackFile = String(values.stack);
 
-const info: LocalStackInfo = await readFile(values.stack, 'utf8').then(
+const info: LocalStackInfo = await readFile(stackFile, 'utf8').then(
   (text) => JSON.parse(text),
-  () => fail(`No running local stack (${values.stack} not found): start one with npm start, then run this again.`),
+  () => fail(`No running local stack (${stackFile} not found): start one with npm start, then run this again.`),
 );
 
 // The same settings the deployed function reads at init, pointed at the local table.
@@ -49,7 +74,7 @@ Object.assign(process.env, {
   AWS_REGION: LOCAL_REGION,
   AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
   AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-  ALARM_RULES: JSON.stringify({ [alarmName]: { environment, windowMinutes: Number(values.window) } }),
+  ALARM_RULES: JSON.stringify({ [alarmName]: rule.data }),
   // This command prints its own summary; the handler's JSON logs only for problems.
   POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
 });
@@ -61,7 +86,7 @@ const event = alarmEvent(shape, {
   arn: alarmArnOf(alarmName),
   state,
   at: new Date(),
-  ...(values.reason ? { reason: values.reason } : {}),
+  ...(typeof values.reason === 'string' ? { reason: values.reason } : {}),
 });
 console.log(`Alarm ${alarmName} → ${state} (${shape} shape), mapped to ${environment}:`);
 const result = await handler(event);

@@ -4,6 +4,7 @@
  * stack deploys for that route (from functions/routes.ts). Requests no route takes go to the
  * fallback handler, as API Gateway's `$default` route does.
  */
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -56,12 +57,15 @@ export function toEvent(
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
-  const query: Record<string, string> = {};
-  for (const key of new Set(url.searchParams.keys())) query[key] = url.searchParams.getAll(key).join(',');
+  // Object.fromEntries defines own properties, so even `__proto__=x` arrives as a parameter.
+  const query: Record<string, string> = Object.fromEntries(
+    [...new Set(url.searchParams.keys())].map((key) => [key, url.searchParams.getAll(key).join(',')]),
+  );
   const method = (request.method ?? 'GET').toUpperCase();
   const routeKey = route ? `${route.method} ${route.path}` : '$default';
   const now = new Date();
-  const textual = TEXTUAL.test(headers['content-type'] ?? '');
+  // Like API Gateway, pass text as text, anything else (and bytes that are not UTF-8) as base64.
+  const textual = TEXTUAL.test(headers['content-type'] ?? '') && isUtf8(body);
   return {
     version: '2.0',
     routeKey,

@@ -82,6 +82,45 @@ describe('finishing a deployment', () => {
   });
 });
 
+describe('status transitions outside the table are 409s', () => {
+  it('refuses to record a deployment as ROLLED_BACK', async () => {
+    const response = await api.call('POST', BASE, { environment: 'trans', imageTag: 't0', status: 'ROLLED_BACK' });
+    expect(response.status).toBe(409);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(await historyOf('trans')).toEqual([]);
+  });
+
+  it('refuses PATCH to IN_PROGRESS or ROLLED_BACK, naming the current status', async () => {
+    const started = await api.call('POST', BASE, { environment: 'trans', imageTag: 't1', status: 'IN_PROGRESS' });
+    const same = await api.call('PATCH', `${BASE}/${started.body.id}`, { status: 'IN_PROGRESS' });
+    expect(same.status).toBe(409);
+    expect(same.body.currentStatus).toBe('IN_PROGRESS');
+    const deployed = await api.call('POST', BASE, { environment: 'trans', imageTag: 't2' });
+    const viaPatch = await api.call('PATCH', `${BASE}/${deployed.body.id}`, { status: 'ROLLED_BACK' });
+    expect(viaPatch.status).toBe(409);
+    expect(viaPatch.body.currentStatus).toBe('DEPLOYED');
+    expect((await api.call('GET', `${BASE}/tag/t2?environment=trans`)).body.status).toBe('DEPLOYED');
+  });
+});
+
+describe('a body that is not UTF-8', () => {
+  it('is bad JSON, not text with replacement characters', async () => {
+    const body = Buffer.concat([
+      Buffer.from('{"environment":"utf","imageTag":"x","notes":"'),
+      Buffer.from([0xff, 0xfe, 0xc3]),
+      Buffer.from('"}'),
+    ]);
+    const response = await fetch(`${api.url}${BASE}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(response.status).toBe(400);
+    expect((await response.json()).errors).toEqual([{ field: 'body', message: 'is not valid JSON' }]);
+    expect(await historyOf('utf')).toEqual([]);
+  });
+});
+
 describe('Idempotency-Key', () => {
   it('replays the first response for the same body and refuses another body', async () => {
     const body = { environment: 'idem', imageTag: 'i1' };
@@ -89,7 +128,8 @@ describe('Idempotency-Key', () => {
     const first = await api.call('POST', BASE, body, headers);
     const retry = await api.call('POST', BASE, body, headers);
     expect(retry.status).toBe(201);
-    expect(retry.body).toEqual(first.body);
+    // The first response again, member order included.
+    expect(JSON.stringify(retry.body)).toBe(JSON.stringify(first.body));
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     const other = await api.call('POST', BASE, { ...body, notes: 'changed' }, headers);
     expect(other.status).toBe(409);
@@ -148,7 +188,34 @@ describe('bad input: a problem naming the field, and nothing changes', () => {
       400,
       'deployedBy',
     ],
-    ['a bad status', 'POST', BASE, { environment: 'bad', imageTag: 'v1', status: 'ROLLED_BACK' }, {}, 400, 'status'],
+    ['a bad status', 'POST', BASE, { environment: 'bad', imageTag: 'v1', status: 'DONE' }, {}, 400, 'status'],
+    [
+      'a query parameter on POST',
+      'POST',
+      `${BASE}?environment=bad`,
+      { environment: 'bad', imageTag: 'v1' },
+      {},
+      400,
+      'environment',
+    ],
+    [
+      'a known path with a method only a less specific route takes',
+      'PATCH',
+      `${BASE}/history`,
+      { status: 'FAILED' },
+      {},
+      405,
+      undefined,
+    ],
+    [
+      'a record id past the ULID range',
+      'PATCH',
+      `${BASE}/8ZZZZZZZZZZZZZZZZZZZZZZZZZ`,
+      { status: 'FAILED' },
+      {},
+      400,
+      'id',
+    ],
     [
       'notes over 4,096',
       'POST',

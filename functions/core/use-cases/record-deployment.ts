@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Deployment } from '../deployment.js';
-import { InvalidInputError } from '../errors.js';
+import { type Deployment, INITIAL_STATUSES } from '../deployment.js';
+import { ConflictError, InvalidInputError } from '../errors.js';
 import type { Ports } from '../ports.js';
 import type { RecordDeploymentInput } from '../schemas.js';
 
@@ -10,11 +10,12 @@ const MAX_FUTURE_MS = 5 * 60 * 1000;
 /**
  * Records a deployment.
  *
- * 1. Rejects a `deployedAt` more than five minutes ahead of the service's clock.
- * 2. Checks that `rollbackOf`, when given, names a record in the same environment.
- * 3. Builds the record: a new ULID, every optional field present (null or []),
+ * 1. Refuses a first status the transition table does not allow for a new record (409).
+ * 2. Rejects a `deployedAt` more than five minutes ahead of the service's clock.
+ * 3. Checks that `rollbackOf`, when given, names a record in the same environment.
+ * 4. Builds the record: a new ULID, every optional field present (null or []),
  *    `deployedBy` from the authenticated caller, never from the body.
- * 4. Writes it; with an idempotency key, a retry of the same body returns the first record
+ * 5. Writes it; with an idempotency key, a retry of the same body returns the first record
  *    and a different body under the same key is a conflict (settled in the store).
  */
 export async function recordDeployment(
@@ -22,6 +23,11 @@ export async function recordDeployment(
   input: RecordDeploymentInput,
   context: { by: string; idempotencyKey?: string | undefined },
 ): Promise<{ record: Deployment; replayed: boolean }> {
+  if (!(INITIAL_STATUSES as readonly string[]).includes(input.status)) {
+    throw new ConflictError(
+      `A deployment is recorded as ${INITIAL_STATUSES.join(', ')}; ${input.status} is reached only through a transition (PATCH, or a rollback).`,
+    );
+  }
   const now = ports.now();
   const deployedAt = input.deployedAt ?? now.toISOString();
   if (Date.parse(deployedAt) > now.getTime() + MAX_FUTURE_MS) {
