@@ -116,7 +116,9 @@ describe('a body that is not UTF-8', () => {
       body,
     });
     expect(response.status).toBe(400);
-    expect((await response.json()).errors).toEqual([{ field: 'body', message: 'is not valid JSON' }]);
+    expect(((await response.json()) as { errors: unknown }).errors).toEqual([
+      { field: 'body', message: 'is not valid JSON' },
+    ]);
     expect(await historyOf('utf')).toEqual([]);
   });
 });
