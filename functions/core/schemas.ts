@@ -50,7 +50,13 @@ export const RecordDeploymentInput = z.strictObject({
   commitSha: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{7,64}$/, 'must be 7-64 hex digits'))),
   notes: z.optional(upTo(4096)),
   migrations: z.optional(z.array(Migration).check(z.maxLength(50))),
-  pipelineRunUrl: z.optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).check(z.maxLength(2048))),
+  pipelineRunUrl: z.optional(
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).check(
+      z.maxLength(2048),
+      // Records are read by everyone with API access: a URL must not carry a password.
+      z.refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), 'must not contain credentials (user:password@)'),
+    ),
+  ),
   rollbackOf: z.optional(DeploymentId),
   deployedAt: z.optional(Timestamp),
 });

@@ -237,6 +237,15 @@ describe('bad input: a problem naming the field, and nothing changes', () => {
       'migrations.0.reversible',
     ],
     [
+      'a URL with credentials',
+      'POST',
+      BASE,
+      { environment: 'bad', imageTag: 'v1', pipelineRunUrl: 'https://u:p@ci.example.com/1' },
+      {},
+      400,
+      'pipelineRunUrl',
+    ],
+    [
       'a bad Idempotency-Key',
       'POST',
       BASE,
