@@ -4,11 +4,12 @@
  * of 100,000. A call whose cost grows with the history would make the service dearer the
  * longer a team uses it; the ratio between the two sizes shows it.
  */
+import { randomBytes } from 'node:crypto';
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { DynamoDeploymentStore } from '../functions/adapters/dynamodb-store.js';
-import type { Ports } from '../functions/core/ports.js';
+import type { HistoryPorts } from '../functions/core/ports.js';
 import { findRollbackTarget } from '../functions/core/use-cases/find-rollback-target.js';
 import { finishDeployment } from '../functions/core/use-cases/finish-deployment.js';
 import { listHistory } from '../functions/core/use-cases/list-history.js';
@@ -38,8 +39,8 @@ interface Call {
   call: string;
   route: string;
   /** Unmeasured set-up; its result is handed to `run`. */
-  prepare?: (ports: Ports, h: History) => Promise<string>;
-  run: (ports: Ports, h: History, prepared: string) => Promise<unknown>;
+  prepare?: (ports: HistoryPorts, h: History) => Promise<string>;
+  run: (ports: HistoryPorts, h: History, prepared: string) => Promise<unknown>;
 }
 
 /** In this order: the reads first, then the writes, which change the history they run on. */
@@ -47,7 +48,7 @@ const CALLS: Call[] = [
   ...[5, 20, 100].map((limit) => ({
     call: `history, page of ${limit}`,
     route: 'ListHistory',
-    run: (p: Ports, h: History) => listHistory(p, { environment: h.environment, limit }),
+    run: (p: HistoryPorts, h: History) => listHistory(p, { environment: h.environment, limit }),
   })),
   {
     call: 'get by tag (deployed 1 in 10)',
@@ -102,11 +103,15 @@ function recordInput(h: History, status: 'DEPLOYED' | 'IN_PROGRESS') {
   };
 }
 
-function portsOver(client: DynamoDBDocumentClient, tableName: string, log: [string, ConsumedCapacity[]][]): Ports {
+function portsOver(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  log: [string, ConsumedCapacity[]][],
+): HistoryPorts {
   const deployments = new DynamoDeploymentStore(client, tableName, {
     onCapacity: (operation, consumed) => log.push([operation, consumed]),
   });
-  return { deployments, now: () => new Date(), newId: monotonicFactory() };
+  return { deployments, now: () => new Date(), newId: monotonicFactory(), cursorKey: randomBytes(32).toString('hex') };
 }
 
 function costOf(log: [string, ConsumedCapacity[]][]): Cost {

@@ -18,6 +18,7 @@ const PROBE = [
 /** The settings a deployed function reads at init; nothing here is contacted at import. */
 const INIT_ENV = {
   TABLE_NAME: 'deployments',
+  CURSOR_KEY: 'bench-cursor-key-0123456789abcdef',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',

@@ -7,6 +7,7 @@
  * `--quick` runs a smaller version (10,000 records, fewer runs) for working on the bench
  * itself, and writes bench/out/results.quick.json instead.
  */
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +66,8 @@ Object.assign(process.env, {
   AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
   AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
   POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
+  // ListHistory's handler requires it at init, as in Lambda; any key serves a benchmark.
+  CURSOR_KEY: randomBytes(32).toString('base64url'),
 });
 
 /**

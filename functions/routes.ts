@@ -19,6 +19,8 @@ export interface Route {
   entry: string;
   access: Access;
   summary: string;
+  /** Signs history cursors: the stack gives this route's function, and no other, CURSOR_KEY. */
+  cursorKey?: true;
 }
 
 const route = (
@@ -33,7 +35,10 @@ const route = (
 export const ROUTES: readonly Route[] = [
   route('RecordDeployment', 'POST', '', 'record-deployment', 'write', 'record a deployment'),
   route('FinishDeployment', 'PATCH', '/{id}', 'finish-deployment', 'write', 'finish an IN_PROGRESS deployment'),
-  route('ListHistory', 'GET', '/history', 'list-history', 'read', "an environment's history, newest first"),
+  {
+    ...route('ListHistory', 'GET', '/history', 'list-history', 'read', "an environment's history, newest first"),
+    cursorKey: true,
+  },
   route('GetRollbackTarget', 'GET', '/rollback-target', 'get-rollback-target', 'read', 'what to roll back to'),
   route('GetDeploymentByTag', 'GET', '/tag/{imageTag}', 'get-deployment-by-tag', 'read', 'one record by image tag'),
   route('TagExists', 'GET', '/tag/{imageTag}/exists', 'tag-exists', 'read', 'does any record of this tag exist'),

@@ -39,6 +39,7 @@ export function createService(props: AppProps = {}): Service {
     settings,
     table: stateful.table,
     topic: stateful.topic,
+    cursorKey: stateful.cursorKey,
     description: `platform-rollback (${settings.stage}): HTTP API and functions`,
   });
 

@@ -74,6 +74,17 @@ export interface Ports {
   newId: () => string;
 }
 
+/**
+ * What listHistory needs on top of Ports: the key its cursors are signed with (cursor.ts).
+ * A port of its own rather than a member of Ports, because only the history route holds the
+ * key (CURSOR_KEY): every other function's ports, and its configuration, go without it, and
+ * the type says which use case needs it.
+ */
+export interface HistoryPorts extends Ports {
+  /** The HMAC key of history cursors: a secret of the service, never sent to a client. */
+  cursorKey: string;
+}
+
 /** One outbox item as the notifier finds it: the message body stays the JSON text stored. */
 export interface Notification {
   eventId: string;

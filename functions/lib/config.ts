@@ -20,6 +20,11 @@ export interface Config {
    * setting that referenced the alarm's ARN would make a CloudFormation cycle.
    */
   alarmRules: Readonly<Record<string, AlarmRule>>;
+  /**
+   * CURSOR_KEY: the HMAC key that signs history cursors. Only the ListHistory function is
+   * given it (and asserts it with `requireCursorKey`); the other functions run without it.
+   */
+  cursorKey: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -40,7 +45,31 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     topicArn: env.TOPIC_ARN || undefined,
     alarmRules: alarmRules(env.ALARM_RULES),
+    cursorKey: cursorKey(env.CURSOR_KEY),
   };
+}
+
+/** Long enough that the key, not the tag length, is never what limits a forger. */
+const CURSOR_KEY_MIN_LENGTH = 32;
+
+function cursorKey(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.length < CURSOR_KEY_MIN_LENGTH) {
+    throw new ConfigError(`CURSOR_KEY must be at least ${CURSOR_KEY_MIN_LENGTH} characters, got ${value.length}`);
+  }
+  return value;
+}
+
+/**
+ * The cursor key, for the one function that signs cursors. Its handler module calls this at
+ * init, so a deploy that forgot CURSOR_KEY fails the cold start, not the first paged request;
+ * the other functions never call it and so never need the key.
+ */
+export function requireCursorKey(config: Pick<Config, 'cursorKey'>): string {
+  if (!config.cursorKey) {
+    throw new ConfigError('CURSOR_KEY is required: the secret that signs history cursors');
+  }
+  return config.cursorKey;
 }
 
 /** ALARM_RULES is JSON: `{ "<alarm name>": { "environment": "prod", "windowMinutes": 60 } }`. */

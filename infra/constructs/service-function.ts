@@ -6,6 +6,7 @@ import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws
 import { ApplicationLogLevel, Architecture, type CfnFunction, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../../functions/adapters/table-schema.js';
@@ -42,7 +43,7 @@ export interface ServiceFunctionProps {
   description?: string;
   /** CloudWatch Logs retention of the function's own log group. */
   logRetention: RetentionDays;
-  /** Extra environment; TABLE_NAME is added by bindTable, TOPIC_ARN by bindTopic. */
+  /** Extra environment; TABLE_NAME is added by bindTable, TOPIC_ARN by bindTopic, CURSOR_KEY by bindCursorKey. */
   environment?: Record<string, string>;
   /** @default 10 seconds: under API Gateway's 30 s integration limit, with room for SDK retries. */
   timeout?: Duration;
@@ -54,7 +55,8 @@ export interface ServiceFunctionProps {
  * Every Lambda function of the service, with every default in one place: Node.js on arm64,
  * bundled by esbuild with infra/bundling.ts (so what the benchmark measures is what ships),
  * source-mapped stack traces, its own log group with a retention, JSON logs, active X-Ray,
- * and a role that starts with nothing but its own logs and X-Ray. Access is granted only through `bindTable` and `bindTopic`, so a
+ * and a role that starts with nothing but its own logs and X-Ray. Access is granted only through `bindTable` and `bindTopic`
+ * (and the cursor key through `bindCursorKey`), so a
  * function's permissions can be read off the call that created it.
  */
 export class ServiceFunction extends Construct {
@@ -141,6 +143,19 @@ export class ServiceFunction extends Construct {
       new PolicyStatement({ actions: [...TABLE_ACTIONS[access]], resources: [table.tableArn, indexArn] }),
     );
     this.fn.addEnvironment('TABLE_NAME', table.tableName);
+    return this;
+  }
+
+  /**
+   * Gives the function the key that signs history cursors, as CURSOR_KEY. The value is a
+   * CloudFormation dynamic reference, resolved at deploy into the function's environment, so
+   * the function needs no Secrets Manager permission and no call at cold start. That puts the
+   * key in the function's configuration, readable by whoever may read that: acceptable here,
+   * because the key only makes cursors tamper-evident; a reader of it could forge a cursor,
+   * which still reads nothing its IAM-authorized caller could not read with a first-page call.
+   */
+  bindCursorKey(secret: ISecret): this {
+    this.fn.addEnvironment('CURSOR_KEY', secret.secretValue.unsafeUnwrap());
     return this;
   }
 

@@ -4,6 +4,7 @@
  * With `notifications`, it also runs the notification path: the table's stream → the
  * notifier code → a file (see stream-poller.ts, file-publisher.ts).
  */
+import { randomBytes } from 'node:crypto';
 import { documentClient } from '../../functions/adapters/aws.js';
 import { DynamoOutboxLedger } from '../../functions/adapters/outbox-ledger.js';
 import { createNotifier } from '../../functions/events/stream-notifier.js';
@@ -37,8 +38,8 @@ export interface LocalStackOptions {
 
 /**
  * Starts DynamoDB Local (unless given one), creates the table and serves the API. Sets the
- * environment the handlers read at init (TABLE_NAME, DYNAMODB_ENDPOINT, credentials) before
- * loading them.
+ * environment the handlers read at init (TABLE_NAME, DYNAMODB_ENDPOINT, credentials, and a
+ * random CURSOR_KEY unless one is set) before loading them.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const tableName = options.tableName ?? 'deployments';
@@ -50,6 +51,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const client = localClient(db.endpoint);
     await createDeploymentsTable(client, tableName);
     client.destroy();
+    // A new cursor key per run unless one is set: cursors need not survive a restart.
+    process.env.CURSOR_KEY ||= randomBytes(32).toString('base64url');
     Object.assign(process.env, {
       TABLE_NAME: tableName,
       DYNAMODB_ENDPOINT: db.endpoint,

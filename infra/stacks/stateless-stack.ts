@@ -12,6 +12,7 @@ import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { FALLBACK, ROUTES } from '../../functions/routes.js';
@@ -27,6 +28,8 @@ export interface StatelessStackProps extends StackProps {
   table: ITable;
   /** The rollback topic (its key is `topic.masterKey`), from the stateful stack. */
   topic: ITopic;
+  /** The key that signs history cursors, from the stateful stack; only routes flagged `cursorKey` get it. */
+  cursorKey: ISecret;
 }
 
 /**
@@ -105,6 +108,7 @@ export class StatelessStack extends Stack {
         description: `${route.method} ${route.path}: ${route.summary}`,
         logRetention: settings.logRetention,
       }).bindTable(table, route.access);
+      if (route.cursorKey) fn.bindCursorKey(props.cursorKey);
       this.functions.set(route.id, fn);
       new HttpRoute(this.api, `${route.id}Route`, {
         httpApi: this.api,

@@ -382,6 +382,43 @@ describe('the rollback topic', () => {
   });
 });
 
+describe('the cursor key', () => {
+  it('is a Secrets Manager secret that CloudFormation generates (48 characters, no punctuation), in the stateful stack', () => {
+    data.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    api.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    data.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({
+        GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
+        SecretString: Match.absent(),
+      }),
+    });
+    expect(logicalId(service.stateful.cursorKey)).toBe(
+      Object.keys(data.findResources('AWS::SecretsManager::Secret'))[0],
+    );
+  });
+
+  it('reaches only the ListHistory function, as CURSOR_KEY resolved from that secret at deploy', () => {
+    expect(ROUTES.filter((r) => r.cursorKey).map((r) => r.id)).toEqual(['ListHistory']);
+    const listHistory = logicalId(service.stateless.functions.get('ListHistory')?.fn);
+    const functions = resourcesOf(api, 'AWS::Lambda::Function');
+    expect(functions).toHaveLength(ROUTES.length + 1 + 2);
+    const holders = functions.filter(([, fn]) => fn.Properties.Environment?.Variables?.CURSOR_KEY !== undefined);
+    expect(holders.map(([id]) => id)).toEqual([listHistory]);
+    const value = JSON.stringify(holders[0]?.[1].Properties.Environment.Variables.CURSOR_KEY);
+    expect(value).toContain('{{resolve:secretsmanager:');
+    expect(value).toMatch(new RegExp(`Fn::ImportValue.*${logicalId(service.stateful.cursorKey)}`));
+    expect(value).toContain(':SecretString:::}}');
+  });
+
+  it('needs no Secrets Manager permission: CloudFormation resolves it, the function never calls the service', () => {
+    const actions = resourcesOf(api, 'AWS::IAM::Policy').flatMap(([, p]) =>
+      (p.Properties.PolicyDocument.Statement as Statement[]).flatMap(actionsOf),
+    );
+    expect(actions.filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+  });
+});
+
 describe('the notifier (table stream → function → rollback topic)', () => {
   const notifier = () => service.stateless.notifier;
 

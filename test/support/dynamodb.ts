@@ -3,12 +3,13 @@ import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { documentClient } from '../../functions/adapters/aws.js';
 import { DynamoDeploymentStore } from '../../functions/adapters/dynamodb-store.js';
-import type { Ports } from '../../functions/core/ports.js';
+import type { HistoryPorts } from '../../functions/core/ports.js';
 import { createDeploymentsTable, LOCAL_REGION, localClient } from '../../infra/local/dynamodb-local.js';
+import { TEST_CURSOR_KEY } from './memory-store.js';
 
 /**
- * A fresh deployments table on the run's DynamoDB Local, with a real store over it and a
- * log of the capacity each operation consumed.
+ * A fresh deployments table on the run's DynamoDB Local, with a real store over it (in ports
+ * that carry the test cursor key) and a log of the capacity each operation consumed.
  */
 export async function freshTable() {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
@@ -21,6 +22,11 @@ export async function freshTable() {
   const store = new DynamoDeploymentStore(client, tableName, {
     onCapacity: (operation, consumed) => capacity.push({ operation, consumed }),
   });
-  const ports: Ports = { deployments: store, now: () => new Date(), newId: monotonicFactory() };
+  const ports: HistoryPorts = {
+    deployments: store,
+    now: () => new Date(),
+    newId: monotonicFactory(),
+    cursorKey: TEST_CURSOR_KEY,
+  };
   return { endpoint, tableName, raw, client, store, ports, capacity };
 }

@@ -6,7 +6,7 @@ import {
   TransitionConflictError,
 } from '../../functions/core/errors.js';
 import type { OutboxEvent } from '../../functions/core/notifications.js';
-import type { DeploymentStore, HistoryPage, Ports, Position } from '../../functions/core/ports.js';
+import type { DeploymentStore, HistoryPage, HistoryPorts, Position } from '../../functions/core/ports.js';
 
 const after = (p: Position) => (r: Deployment) =>
   newestFirst(r, { deployedAt: p.deployedAt, id: p.id } as Deployment) > 0;
@@ -109,13 +109,20 @@ function crockford(n: number): string {
   return out;
 }
 
-/** Ports over a MemoryStore with a controllable clock and predictable ULIDs. */
+/**
+ * The cursor key of the tests' ports (memoryPorts, freshTable): fixed, so a failing cursor test
+ * can be replayed, and not a key any deployed or local service uses.
+ */
+export const TEST_CURSOR_KEY = 'test-only-cursor-key-0123456789abcdef';
+
+/** Ports over a MemoryStore with a controllable clock, predictable ULIDs and the test cursor key. */
 export function memoryPorts(start = new Date('2026-11-27T10:00:00.000Z')) {
   const store = new MemoryStore();
   let now = start.getTime();
   let seq = 0;
-  const ports: Ports = {
+  const ports: HistoryPorts = {
     deployments: store,
+    cursorKey: TEST_CURSOR_KEY,
     now: () => new Date(now),
     // Valid ULIDs that sort by creation: a fixed time part and a growing counter.
     newId: () => `01JDQ5T2M8${crockford(seq++).padStart(16, '0')}`,
