@@ -18,7 +18,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Deployment, Status } from '../core/deployment.js';
+import { type Deployment, newestFirst, type Status } from '../core/deployment.js';
 import {
   DuplicateEventError,
   IdempotencyConflictError,
@@ -31,6 +31,8 @@ import { TABLE_SCHEMA } from './table-schema.js';
 
 const DAY = 24 * 60 * 60;
 const TTL = { idempotency: DAY, dedup: 30 * DAY, outbox: 7 * DAY };
+/** How many of an environment's newest records a fresh tag lookup reads from the table. */
+const RECENT_WRITES = 10;
 /** Items evaluated per request when a status filter is applied (matches may be sparse). */
 const FILTERED_READ = 100;
 /** Attempts for a transaction that DynamoDB cancelled because another one touched the same item. */
@@ -257,7 +259,11 @@ export class DynamoDeploymentStore implements DeploymentStore {
     } while (start);
   }
 
-  async latestOfTag(imageTag: string, environment: string): Promise<Deployment | undefined> {
+  async latestOfTag(
+    imageTag: string,
+    environment: string,
+    options: { fresh?: boolean | undefined } = {},
+  ): Promise<Deployment | undefined> {
     const result = await this.query('tag.latest', {
       IndexName: TABLE_SCHEMA.tagIndex.name,
       KeyConditionExpression: 'GSI1PK = :tag AND begins_with(GSI1SK, :env)',
@@ -265,8 +271,22 @@ export class DynamoDeploymentStore implements DeploymentStore {
       ScanIndexForward: false,
       Limit: 1,
     });
-    const item = result.Items?.[0];
-    return item ? fromItem(item) : undefined;
+    const indexed = result.Items?.[0] ? fromItem(result.Items[0]) : undefined;
+    if (!options.fresh) return indexed;
+    // The index is eventually consistent (typically well under a second behind). A record
+    // written that recently is among the environment's newest, so read those from the table
+    // itself, consistently, and take the newer of the two answers.
+    const recent = await this.query('tag.recent', {
+      KeyConditionExpression: 'PK = :pk',
+      FilterExpression: 'imageTag = :tag',
+      ExpressionAttributeValues: { ':pk': envKey(environment), ':tag': imageTag },
+      ScanIndexForward: false,
+      ConsistentRead: true,
+      Limit: RECENT_WRITES,
+    });
+    const newest = recent.Items?.[0] ? fromItem(recent.Items[0]) : undefined;
+    if (!newest) return indexed;
+    return !indexed || newestFirst(newest, indexed) < 0 ? newest : indexed;
   }
 
   /**

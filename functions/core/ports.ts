@@ -45,8 +45,16 @@ export interface DeploymentStore {
   /** An environment's history newest first, fetched lazily page by page. */
   iterate(environment: string): AsyncIterable<Deployment>;
 
-  /** The most recent record of `imageTag` in `environment`. */
-  latestOfTag(imageTag: string, environment: string): Promise<Deployment | undefined>;
+  /**
+   * The most recent record of `imageTag` in `environment`. The tag index may lag the table
+   * for a moment; `fresh` asks for an answer that also sees a record written just now (a
+   * write decision needs it; a read can do without, and costs less).
+   */
+  latestOfTag(
+    imageTag: string,
+    environment: string,
+    options?: { fresh?: boolean | undefined },
+  ): Promise<Deployment | undefined>;
 
   /** The environments that hold at least one record of `imageTag`, sorted. */
   environmentsOfTag(imageTag: string): Promise<string[]>;

@@ -1,5 +1,6 @@
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { toItem } from '../../functions/adapters/dynamodb-store.js';
 import type { Deployment } from '../../functions/core/deployment.js';
 import {
   DuplicateEventError,
@@ -158,6 +159,21 @@ describe('DynamoDeploymentStore on DynamoDB Local', () => {
     const again = rollbackDeployment(table.ports, { imageTag: 'bad', environment: 'rb', by: 'me' });
     await expect(again).rejects.toBeInstanceOf(TransitionConflictError);
     await expect(again).rejects.toMatchObject({ currentStatus: 'ROLLED_BACK' });
+  });
+
+  it('rolls back a redeploy the tag index has not caught up with yet', async () => {
+    const first = await record(table, { environment: 'lag', imageTag: 'v7' });
+    // A redeploy of v7 written a moment ago: in the table, not yet in the ByTag index (AWS
+    // indexes asynchronously; DynamoDB Local does not, so the item is written without its
+    // index keys to stand for that moment).
+    const redeploy = { ...first, id: table.ports.newId(), deployedAt: new Date(Date.now() + 1000).toISOString() };
+    const { GSI1PK, GSI1SK, ...unindexed } = toItem(redeploy);
+    await DynamoDBDocumentClient.from(table.raw).send(new PutCommand({ TableName: table.tableName, Item: unindexed }));
+    expect((await table.store.latestOfTag('v7', 'lag'))?.id).toBe(first.id);
+
+    const rolled = await rollbackDeployment(table.ports, { imageTag: 'v7', environment: 'lag', by: 'me' });
+    expect(rolled.id).toBe(redeploy.id);
+    expect((await table.store.get(first.id))?.status).toBe('DEPLOYED');
   });
 
   it('claims a dedup key once: a redelivered trigger writes nothing', async () => {

@@ -8,15 +8,23 @@ import type { Ports } from '../ports.js';
  * 1. With an environment: the most recent record of the tag there.
  * 2. Without one, where the tag lives in exactly one environment: the most recent there.
  * 3. Where it lives in several: AmbiguousTagError listing them. The service never guesses.
+ *
+ * `fresh`: the answer must also see a record written a moment ago (see latestOfTag); the
+ * rollback asks for it, since it writes on the strength of the answer.
  */
-export async function resolveTag(ports: Ports, imageTag: string, environment: string | undefined): Promise<Deployment> {
+export async function resolveTag(
+  ports: Ports,
+  imageTag: string,
+  environment: string | undefined,
+  options: { fresh?: boolean } = {},
+): Promise<Deployment> {
   let env = environment;
   if (env === undefined) {
     const environments = await ports.deployments.environmentsOfTag(imageTag);
     if (environments.length > 1) throw new AmbiguousTagError(imageTag, environments);
     env = environments[0];
   }
-  const record = env === undefined ? undefined : await ports.deployments.latestOfTag(imageTag, env);
+  const record = env === undefined ? undefined : await ports.deployments.latestOfTag(imageTag, env, options);
   if (!record) {
     throw new NotFoundError(
       environment
