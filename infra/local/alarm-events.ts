@@ -57,6 +57,16 @@ const configuration = (name: string) => ({
   ],
 });
 
+/** The state change as both the Lambda action (`alarmData`) and EventBridge (`detail`) carry it. */
+function stateChange(f: AlarmFixture, d: ReturnType<typeof defaults>) {
+  return {
+    alarmName: f.name,
+    state: { value: d.state, reason: d.reason, reasonData: '{"version":"1.0"}', timestamp: d.time },
+    previousState: { value: d.previousState, reason: 'Threshold Crossed', timestamp: d.previousTime },
+    configuration: configuration(f.name),
+  };
+}
+
 /** The event an alarm's Lambda action sends (CloudWatch user guide, "Lambda alarm actions"). */
 export function alarmActionEvent(f: AlarmFixture) {
   const d = defaults(f);
@@ -66,12 +76,7 @@ export function alarmActionEvent(f: AlarmFixture) {
     accountId: d.arn.split(':')[4],
     time: d.time,
     region: d.arn.split(':')[3],
-    alarmData: {
-      alarmName: f.name,
-      state: { value: d.state, reason: d.reason, reasonData: '{"version":"1.0"}', timestamp: d.time },
-      previousState: { value: d.previousState, reason: 'Threshold Crossed', timestamp: d.previousTime },
-      configuration: configuration(f.name),
-    },
+    alarmData: stateChange(f, d),
   };
 }
 
@@ -87,12 +92,7 @@ export function eventBridgeEvent(f: AlarmFixture) {
     time: f.at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     region: d.arn.split(':')[3],
     resources: [d.arn],
-    detail: {
-      alarmName: f.name,
-      state: { value: d.state, reason: d.reason, reasonData: '{"version":"1.0"}', timestamp: d.time },
-      previousState: { value: d.previousState, reason: 'Threshold Crossed', timestamp: d.previousTime },
-      configuration: configuration(f.name),
-    },
+    detail: stateChange(f, d),
   };
 }
 
