@@ -56,10 +56,9 @@ export const ROUTES: readonly Route[] = [
  * Answers every request no route matched (API Gateway's `$default` route, and the local
  * server's misses) with the contract's 404 or 405 as problem+json.
  */
-export const FALLBACK: Pick<Route, 'id' | 'entry' | 'access'> = {
+export const FALLBACK: Pick<Route, 'id' | 'entry'> = {
   id: 'Fallback',
   entry: 'functions/http/fallback.ts',
-  access: 'read',
 };
 
 export type Match =
