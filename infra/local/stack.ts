@@ -18,7 +18,7 @@ import {
   startDynamoDbLocal,
 } from './dynamodb-local.js';
 import { FilePublisher, readNotifications } from './file-publisher.js';
-import { type LocalRoutes, startApiServer } from './server.js';
+import { type LocalRoutes, type ResponseObserver, startApiServer } from './server.js';
 import type { LocalStackInfo } from './stack-info.js';
 import { type StreamPoller, startStreamPoller } from './stream-poller.js';
 
@@ -34,6 +34,8 @@ export interface LocalStackOptions {
   dynamodbEndpoint?: string;
   /** Run the notification path, publishing to this file (and logging each message). */
   notifications?: { file: string; log?: (line: string) => void };
+  /** Shown every API answer (the e2e suite checks each against the OpenAPI document). */
+  observe?: ResponseObserver;
 }
 
 /**
@@ -60,7 +62,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     });
-    const localRoutes: LocalRoutes = {};
+    const localRoutes: LocalRoutes = {
+      // The API's description, made from the same route table and schemas the handlers use.
+      'GET /openapi.json': async () => ok((await import('../../functions/openapi/document.js')).buildOpenApi()),
+    };
     const notifications = options.notifications;
     if (notifications) {
       const documents = documentClient({ region: LOCAL_REGION, dynamodbEndpoint: db.endpoint });
@@ -75,7 +80,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
       localRoutes['GET /_local/notifications'] = async () => ok(await readNotifications(notifications.file));
     }
-    const { server, url } = await startApiServer(options.port ?? 0, localRoutes);
+    const { server, url } = await startApiServer(options.port ?? 0, localRoutes, options.observe);
     return {
       url,
       dynamodbEndpoint: db.endpoint,

@@ -1,0 +1,72 @@
+/**
+ * What the service answers, as zod schemas: the record, the history page, the rollback
+ * target, the exists answer and the problem document. Only the OpenAPI document and the
+ * tests read these; no handler imports this module, so none of it reaches a Lambda bundle.
+ * The handlers build their answers from the core types (core/deployment.ts); the e2e suite
+ * checks every answer against the document made from these, so the two cannot drift apart.
+ */
+import { STATUSES } from '../core/deployment.js';
+import { DIGEST_PATTERN, ENVIRONMENT_PATTERN, IMAGE_TAG_PATTERN, ULID_PATTERN } from '../core/schemas.js';
+import * as z from '../core/zod.js';
+
+const pattern = (re: RegExp) => z.string().check(z.regex(re));
+const nullable = <T extends z.ZodMiniType>(schema: T) => z.nullable(schema);
+/** Timestamps the service writes: UTC with milliseconds, e.g. 2026-11-27T10:00:00.000Z. */
+const Instant = z.iso.datetime();
+
+export const DeploymentRecord = z.strictObject({
+  id: pattern(ULID_PATTERN),
+  environment: pattern(ENVIRONMENT_PATTERN),
+  imageTag: pattern(IMAGE_TAG_PATTERN),
+  imageDigest: nullable(pattern(DIGEST_PATTERN)),
+  status: z.enum(STATUSES),
+  deployedAt: Instant,
+  deployedBy: z.string(),
+  version: nullable(z.string()),
+  commitSha: nullable(z.string()),
+  notes: nullable(z.string()),
+  migrations: z.array(z.strictObject({ id: z.string(), reversible: z.boolean(), description: nullable(z.string()) })),
+  pipelineRunUrl: nullable(z.string()),
+  rollbackOf: nullable(pattern(ULID_PATTERN)),
+  rolledBackAt: nullable(Instant),
+  rolledBackBy: nullable(z.string()),
+  rollbackReason: nullable(z.string()),
+  updatedAt: Instant,
+});
+
+export const HistoryPage = z.strictObject({
+  items: z.array(DeploymentRecord),
+  /** null: the history ends here. */
+  nextCursor: nullable(z.string()),
+});
+
+export const RollbackTarget = z.strictObject({
+  current: DeploymentRecord,
+  target: DeploymentRecord,
+});
+
+export const TagExistsAnswer = z.strictObject({
+  imageTag: pattern(IMAGE_TAG_PATTERN),
+  exists: z.boolean(),
+  environments: z.array(pattern(ENVIRONMENT_PATTERN)),
+});
+
+/** RFC 9457 problem details, with the contract's extension members. */
+export const Problem = z.strictObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.int(),
+  detail: z.string(),
+  instance: z.optional(z.string()),
+  /** Invalid input (400): one entry per bad field, query parameter, header or the body itself. */
+  errors: z.optional(z.array(z.strictObject({ field: z.string(), message: z.string() }))),
+  /** A transition conflict (409): the record's status now. */
+  currentStatus: z.optional(z.enum(STATUSES)),
+  /** An ambiguous image tag (409): the environments that hold it. */
+  environments: z.optional(z.array(pattern(ENVIRONMENT_PATTERN))),
+  /** A rollback run is already RUNNING in the environment (409): its id. */
+  runId: z.optional(pattern(ULID_PATTERN)),
+});
+
+/** What API Gateway itself answers (403 unsigned or not allowed, 429 throttled) before any function runs. */
+export const GatewayError = z.object({ message: z.string() });

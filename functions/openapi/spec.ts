@@ -1,0 +1,201 @@
+/**
+ * The per-route half of the API description, keyed by the route table's ids: for each route,
+ * the zod schemas its handler parses (path, query, body, headers) and every status it can
+ * answer with. document.ts joins this with ROUTES into the OpenAPI document. A route in
+ * ROUTES without an entry here fails `npm test` (test/unit/openapi.test.ts) and `npm run
+ * openapi`.
+ *
+ * Kept out of routes.ts on purpose: every handler imports the route table, and none may pull
+ * in the response schemas or the JSON Schema generator.
+ *
+ * To describe a new route: add `MyRouteId: { ... }` below with the schemas its handler passes
+ * to parsePath / parseQuery / parseBody / parseHeader, its success response, and `problems(...)`
+ * with every 4xx it can give (500 and API Gateway's 403/429 are added for every route);
+ * then run `npm run openapi` and commit docs/openapi.json.
+ */
+import {
+  FinishDeploymentInput,
+  HistoryQuery,
+  IdempotencyKey,
+  IdPath,
+  NoQuery,
+  OptionalEnvironmentQuery,
+  RecordDeploymentInput,
+  RollbackInput,
+  RollbackTargetQuery,
+  TagPath,
+} from '../core/schemas.js';
+import type * as z from '../core/zod.js';
+import { DeploymentRecord, HistoryPage, RollbackTarget, TagExistsAnswer } from './responses.js';
+
+/** A response header the operation sets. */
+export interface HeaderSpec {
+  description: string;
+  required?: true;
+}
+
+export interface ResponseSpec {
+  description: string;
+  /** The JSON body (application/json); a problem response uses `problem` instead. */
+  body?: z.ZodMiniType;
+  /** An application/problem+json body (the Problem schema). */
+  problem?: true;
+  headers?: Record<string, HeaderSpec>;
+}
+
+export interface OperationSpec {
+  /** A longer explanation than the route table's summary (CommonMark). */
+  description: string;
+  path?: z.ZodMiniObject;
+  query: z.ZodMiniObject;
+  /** What a parameter's schema cannot say (defaults, ranges of a number sent as text), by name. */
+  notes?: Record<string, string>;
+  body?: { schema: z.ZodMiniType; required: boolean };
+  /** Request headers the handler reads, with their schema. */
+  headers?: Record<string, { schema: z.ZodMiniType; description: string }>;
+  responses: Record<number, ResponseSpec>;
+}
+
+/** What each problem status means, worded for every route that can give it. */
+const PROBLEM_MEANING: Record<number, string> = {
+  400: 'Invalid input: a bad field, query parameter, path parameter, header, or body (`errors` names each).',
+  404: 'No such record, or nothing to answer with.',
+  409: 'Conflict (see the operation description; `currentStatus` or `environments` say more).',
+  413: 'The body is over 64 KiB.',
+  415: 'The body is not JSON (`content-type` must be application/json).',
+};
+
+/** The problem+json responses for these statuses, with the operation's own wording where given. */
+export function problems(...statuses: (number | [number, string])[]): Record<number, ResponseSpec> {
+  return Object.fromEntries(
+    statuses.map((entry) => {
+      const [status, description] = Array.isArray(entry) ? entry : [entry, PROBLEM_MEANING[entry] ?? 'A problem.'];
+      return [status, { description, problem: true as const }];
+    }),
+  );
+}
+
+const IDEMPOTENCY_HEADER = {
+  'Idempotency-Key': {
+    schema: IdempotencyKey,
+    description:
+      'Makes a retry safe for 24 hours: the same key with the same body returns the first response again and ' +
+      'creates nothing; the same key with another body is a 409.',
+  },
+};
+
+export const OPERATIONS: Record<string, OperationSpec> = {
+  RecordDeployment: {
+    description:
+      'Records a deployment. `status` may be `IN_PROGRESS`, `DEPLOYED` (default) or `FAILED`; `ROLLED_BACK` ' +
+      'is a 409. `deployedBy` is the authenticated caller, never taken from the body.',
+    query: NoQuery,
+    body: { schema: RecordDeploymentInput, required: true },
+    headers: IDEMPOTENCY_HEADER,
+    responses: {
+      201: {
+        description: 'The new record (or, for a replayed Idempotency-Key, the first response again).',
+        body: DeploymentRecord,
+        headers: {
+          Location: { description: 'The record: /api/v1/platform/deployments/{id}.', required: true },
+          'Idempotent-Replayed': { description: '`true` when this answers a replayed Idempotency-Key.' },
+        },
+      },
+      ...problems(
+        400,
+        [409, 'A status a new record cannot start in, or an Idempotency-Key reused with another body.'],
+        413,
+        415,
+      ),
+    },
+  },
+  FinishDeployment: {
+    description: 'Finishes an `IN_PROGRESS` deployment as `DEPLOYED` or `FAILED`.',
+    path: IdPath,
+    query: NoQuery,
+    body: { schema: FinishDeploymentInput, required: true },
+    responses: {
+      200: { description: 'The updated record.', body: DeploymentRecord },
+      ...problems(
+        400,
+        [404, 'No deployment with this id.'],
+        [409, 'The record is not `IN_PROGRESS`, or the status is not `DEPLOYED`/`FAILED` (`currentStatus`).'],
+        413,
+        415,
+      ),
+    },
+  },
+  ListHistory: {
+    description:
+      "An environment's records, newest `deployedAt` first (ties by `id`). `nextCursor` pages on; `null` " +
+      'means the history ends here. Cursors are signed and bound to the environment and status filter.',
+    query: HistoryQuery,
+    notes: {
+      limit: 'How many records a page holds at most: a whole number from 1 to 100; default 20.',
+      status: 'Only records in this status; a page still fills up to `limit` where enough exist.',
+      cursor: 'The `nextCursor` of the previous page, with the same `environment` and `status`.',
+    },
+    responses: {
+      200: { description: 'One page of the history.', body: HistoryPage },
+      ...problems(400),
+    },
+  },
+  GetRollbackTarget: {
+    description:
+      'The problematic record (`imageTag`, default: the most recent record) and the most recent older ' +
+      '`DEPLOYED` record with another image tag that has not been rolled back since.',
+    query: RollbackTargetQuery,
+    notes: { imageTag: 'The problematic deployment; default: the most recent record of the environment.' },
+    responses: {
+      200: { description: 'The current record and the target.', body: RollbackTarget },
+      ...problems(400, [404, 'No record of the environment (or the tag there), or nothing to roll back to.']),
+    },
+  },
+  GetDeploymentByTag: {
+    description:
+      "The most recent record of the tag: in `environment` where given; else in the tag's only " +
+      'environment; a tag in several environments without `environment` is a 409 listing them.',
+    path: TagPath,
+    query: OptionalEnvironmentQuery,
+    responses: {
+      200: { description: 'The record.', body: DeploymentRecord },
+      ...problems(
+        400,
+        [404, 'No record of this tag (in this environment).'],
+        [409, 'The tag is in several environments (`environments`).'],
+      ),
+    },
+  },
+  TagExists: {
+    description:
+      'Whether any record of the tag exists, and in which environments (only the one asked for, where given).',
+    path: TagPath,
+    query: OptionalEnvironmentQuery,
+    responses: {
+      200: { description: 'Always 200 for a well-formed tag.', body: TagExistsAnswer },
+      ...problems(400),
+    },
+  },
+  RollbackDeployment: {
+    description:
+      'Marks the record the tag resolves to (as for GET .../tag/{imageTag}) `ROLLED_BACK`, with the caller, ' +
+      'the time and the reason, and publishes `DEPLOYMENT_ROLLED_BACK`. Of concurrent calls for one record, ' +
+      'exactly one gets 200. `environment` may come in the query or the body (both: they must agree).',
+    path: TagPath,
+    query: OptionalEnvironmentQuery,
+    body: { schema: RollbackInput, required: false },
+    responses: {
+      200: { description: 'The record, now `ROLLED_BACK`.', body: DeploymentRecord },
+      ...problems(
+        400,
+        [404, 'No record of this tag (in this environment).'],
+        [
+          409,
+          'The record is not `DEPLOYED` (`currentStatus`), or the tag is in several environments (`environments`).',
+        ],
+        413,
+        415,
+      ),
+    },
+  },
+};
