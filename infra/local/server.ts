@@ -111,10 +111,17 @@ export function toEvent(
 /** Local-only endpoints (`"GET /_local/..."` → answer), served before the route table; not part of the API. */
 export type LocalRoutes = Record<string, () => Promise<HttpResult>>;
 
-/** Serves every route of the route table on `port` (0: any free port), plus `localRoutes`. */
+/** Sees every answer the API gives (local routes excepted); the e2e suite checks each against the OpenAPI document. */
+export type ResponseObserver = (request: { method: string; path: string }, result: HttpResult) => void;
+
+/**
+ * Serves every route of the route table on `port` (0: any free port), plus `localRoutes`;
+ * `observe` is shown each API answer before it is sent.
+ */
 export async function startApiServer(
   port: number,
   localRoutes: LocalRoutes = {},
+  observe?: ResponseObserver,
 ): Promise<{ server: Server; url: string }> {
   const server = createServer(async (request, response) => {
     let result: HttpResult;
@@ -140,6 +147,10 @@ export async function startApiServer(
         body: '{"title":"Bad gateway","status":502}',
       };
     }
+    observe?.(
+      { method: request.method ?? 'GET', path: new URL(request.url ?? '/', 'http://localhost').pathname },
+      result,
+    );
     response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
     response.end(result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? ''));
   });

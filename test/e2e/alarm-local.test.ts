@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import type { LocalStackInfo } from '../../infra/local/stack-info.js';
+import { assertDocumented } from '../support/openapi.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BASE = '/api/v1/platform/deployments';
@@ -39,8 +40,16 @@ async function call(method: string, url: string, body?: unknown) {
     headers: body ? { 'content-type': 'application/json' } : {},
     body: body ? JSON.stringify(body) : undefined,
   });
+  const text = await response.text();
+  assertDocumented({
+    method,
+    path: new URL(url, stack.url).pathname,
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    text,
+  });
   // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON
-  return { status: response.status, body: (await response.json()) as any };
+  return { status: response.status, body: JSON.parse(text) as any };
 }
 
 /** `npm run alarm -- ...`, as a user runs it, against this test's stack. */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/dynamodb-local.js';
 import { BASE } from '../support/http.js';
+import { assertDocumented, OPENAPI } from '../support/openapi.js';
 
 /** Java processes running DynamoDB Local on `port` (other test runs may have their own). */
 function emulatorsOn(port: string): string[] {
@@ -55,6 +56,17 @@ describe('npm start', () => {
         body: JSON.stringify({ environment: 'prod', imageTag: 'v1' }),
       });
       expect(created.status).toBe(201);
+      assertDocumented({
+        method: 'POST',
+        path: BASE,
+        status: created.status,
+        contentType: created.headers.get('content-type'),
+        text: await created.text(),
+      });
+      // The API's own description, as the running code generates it, equals the committed one.
+      const described = await fetch(`http://127.0.0.1:${port}/openapi.json`);
+      expect(described.status).toBe(200);
+      expect(await described.json()).toEqual(OPENAPI);
 
       process.kill(group, 'SIGINT');
       const [code] = await once(child, 'exit');

@@ -1,14 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { startLocalStack } from '../../infra/local/stack.js';
+import { assertDocumented, violations } from './openapi.js';
 
 export const BASE = '/api/v1/platform/deployments';
 
-/** The local API (real handlers over HTTP) on its own table of the run's DynamoDB Local. */
+/**
+ * The local API (real handlers over HTTP) on its own table of the run's DynamoDB Local.
+ * Every answer it gives, to `call` or to anything else pointed at its URL (the CLI), is
+ * checked against docs/openapi.json: `call` throws on a mismatch, and `stop` throws naming
+ * every mismatch any other client got.
+ */
 export async function localApi() {
+  const mismatches: string[] = [];
   const stack = await startLocalStack({
     dynamodbEndpoint: inject('dynamodbEndpoint'),
     tableName: `e2e-${randomUUID().slice(0, 8)}`,
+    observe: ({ method, path }, result) => {
+      const headers = (result.headers ?? {}) as Record<string, string>;
+      const text = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64').toString() : (result.body ?? '');
+      mismatches.push(
+        ...violations({
+          method,
+          path,
+          status: result.statusCode ?? 200,
+          contentType: headers['content-type'] ?? null,
+          text,
+        }),
+      );
+    },
   });
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const response = await fetch(`${stack.url}${path}`, {
@@ -17,6 +37,13 @@ export async function localApi() {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();
+    assertDocumented({
+      method,
+      path: new URL(path, stack.url).pathname,
+      status: response.status,
+      contentType: response.headers.get('content-type'),
+      text,
+    });
     return {
       status: response.status,
       headers: response.headers,
@@ -24,5 +51,11 @@ export async function localApi() {
       body: (text ? JSON.parse(text) : undefined) as any,
     };
   };
-  return { ...stack, call };
+  const stop = async () => {
+    await stack.stop();
+    if (mismatches.length) {
+      throw new Error(`answers that do not match docs/openapi.json:\n${[...new Set(mismatches)].join('\n')}`);
+    }
+  };
+  return { ...stack, call, stop };
 }
