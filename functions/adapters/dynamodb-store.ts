@@ -145,7 +145,10 @@ export class DynamoDeploymentStore implements DeploymentStore {
             response: record,
             expiresAt: now + TTL.idempotency,
           },
-          ConditionExpression: 'attribute_not_exists(PK)',
+          // An expired key counts as unused: DynamoDB's TTL deletes expired items lazily (up to
+          // days later), so without this a key would replay or 409 long after its 24 hours.
+          ConditionExpression: 'attribute_not_exists(PK) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':now': now },
         },
       });
     }

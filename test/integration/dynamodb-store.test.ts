@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toItem } from '../../functions/adapters/dynamodb-store.js';
 import type { Deployment } from '../../functions/core/deployment.js';
@@ -205,6 +205,35 @@ describe('DynamoDeploymentStore on DynamoDB Local', () => {
     await expect(record(table, { ...body, notes: 'different' }, 'pipeline-run-7')).rejects.toBeInstanceOf(
       IdempotencyConflictError,
     );
+  });
+
+  it('treats an expired Idempotency-Key as unused, though TTL has not deleted it yet', async () => {
+    const body = { environment: 'idem-expired', imageTag: 'i1' };
+    const first = await record(table, body, 'pipeline-run-8');
+    // What the key's item looks like a day later, before DynamoDB's TTL sweeps it away.
+    const documents = DynamoDBDocumentClient.from(table.raw);
+    await documents.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { PK: 'IDEMPOTENCY#pipeline-run-8', SK: 'IDEMPOTENCY' },
+        UpdateExpression: 'SET expiresAt = :past',
+        ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 1 },
+      }),
+    );
+    // Another body under the expired key is a new deployment, not a 409; the same body is not a replay.
+    const other = await recordDeployment(table.ports, RecordDeploymentInput.parse({ ...body, notes: 'later' }), {
+      ...by,
+      idempotencyKey: 'pipeline-run-8',
+    });
+    expect(other.replayed).toBe(false);
+    expect(other.record.id).not.toBe(first.id);
+    // The key now belongs to the new request for its own 24 hours.
+    const replay = await recordDeployment(table.ports, RecordDeploymentInput.parse({ ...body, notes: 'later' }), {
+      ...by,
+      idempotencyKey: 'pipeline-run-8',
+    });
+    expect(replay).toEqual({ record: other.record, replayed: true });
+    expect((await table.store.page('idem-expired', { limit: 10 })).items).toHaveLength(2);
   });
 
   it('served every access pattern above with GetItem, Query or writes: never a Scan', () => {
