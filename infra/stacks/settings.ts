@@ -35,6 +35,12 @@ export interface WatchedAlarm {
 /** The same bounds the function checks in ALARM_RULES (functions/lib/config.ts), so synth fails first. */
 const WatchedAlarms = z.array(z.extend(AlarmRule, { alarmName: AlarmName }));
 
+/**
+ * The most the alarm rules may take in the auto-rollback function's environment: Lambda caps all
+ * of a function's variables at 4 KB together, and the function has a few others besides.
+ */
+export const MAX_ALARM_RULES_BYTES = 3072;
+
 const DEFAULTS = { stage: 'dev', logRetentionDays: 30, throttleRateLimit: 50, throttleBurstLimit: 100 };
 
 const RETENTIONS = new Set<number>(Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'));
@@ -89,13 +95,33 @@ function watchedAlarms(raw: unknown): WatchedAlarm[] {
   }
   const result = WatchedAlarms.safeParse(value);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    // Name the alarm beside the entry's index: in a list of dozens, "3.windowMinutes" alone is hard to find.
+    const nameOf = (index: PropertyKey | undefined) => {
+      const entry = Array.isArray(value) && typeof index === 'number' ? value[index] : undefined;
+      return typeof entry?.alarmName === 'string' && entry.alarmName ? ` (alarm "${entry.alarmName}")` : '';
+    };
+    const problems = result.error.issues
+      .map((i) => `${i.path.join('.') || '(root)'}${nameOf(i.path[0])}: ${i.message}`)
+      .join('; ');
     throw new Error(`context autoRollback is invalid (${problems}); expected e.g. ${example}`);
   }
   const seen = new Set<string>();
   for (const { alarmName } of result.data) {
     if (seen.has(alarmName)) throw new Error(`context autoRollback names the alarm "${alarmName}" twice`);
     seen.add(alarmName);
+  }
+  const rules = JSON.stringify(
+    Object.fromEntries(
+      result.data.map((a) => [a.alarmName, { environment: a.environment, windowMinutes: a.windowMinutes }]),
+    ),
+  );
+  const bytes = Buffer.byteLength(rules);
+  if (bytes > MAX_ALARM_RULES_BYTES) {
+    throw new Error(
+      `context autoRollback makes ALARM_RULES ${bytes} bytes for ${result.data.length} alarms; Lambda allows 4 KB for ` +
+        `all of a function's environment variables, so the rules may take at most ${MAX_ALARM_RULES_BYTES}: ` +
+        'watch fewer alarms (a composite alarm can stand for several)',
+    );
   }
   return result.data;
 }

@@ -60,6 +60,25 @@ describe('settings from CDK context', () => {
     [{ autoRollback: '{"alarmName":"a","environment":"prod","windowMinutes":60}' }, /autoRollback is invalid/],
     [{ autoRollback: '[{"alarmName":"a","environment":"Prod","windowMinutes":60}]' }, /0\.environment/],
     [{ autoRollback: '[{"alarmName":"a","environment":"prod","windowMinutes":0}]' }, /0\.windowMinutes/],
+    [
+      {
+        autoRollback:
+          '[{"alarmName":"ok","environment":"prod","windowMinutes":5},{"alarmName":"p99","environment":"prod","windowMinutes":0}]',
+      },
+      /1\.windowMinutes \(alarm "p99"\)/,
+    ],
+    [
+      {
+        autoRollback: JSON.stringify(
+          Array.from({ length: 80 }, (_, i) => ({
+            alarmName: `prod-service-${i}-5xx`,
+            environment: 'prod',
+            windowMinutes: 60,
+          })),
+        ),
+      },
+      /ALARM_RULES \d+ bytes for 80 alarms; Lambda allows 4 KB/,
+    ],
     [{ autoRollback: '[{"alarmName":"a","environment":"prod","windowMinutes":60,"window":1}]' }, /window/],
     [{ autoRollback: '[{"alarmName":"","environment":"prod","windowMinutes":60}]' }, /0\.alarmName/],
     [
