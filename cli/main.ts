@@ -11,6 +11,7 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { Deployment } from '../functions/core/deployment.js';
 import { STATUSES, type Status } from '../functions/core/deployment.js';
 import { DeploymentId, Environment, ImageTag } from '../functions/core/schemas.js';
+import { LOCAL_STACK_FILE, runningLocalStack } from '../infra/local/stack-info.js';
 import { ApiClient, ApiError, type RecordInput } from './api-client.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { Output, type Sink } from './output.js';
@@ -29,6 +30,11 @@ export interface CliDeps {
   credentials?: Credentials;
   /** Builds the ECR client for the image check; default: a real client in `region`. */
   ecrClient?: (region: string | undefined) => ECRClient;
+  /**
+   * The URL of a running `npm start` (its .local/local-stack.json), the API used when neither
+   * --api-url nor PLATFORM_ROLLBACK_API_URL is given; default: read that file.
+   */
+  localStackUrl?: () => string | undefined;
   /** Asks for confirmation; default: a prompt on a terminal, none elsewhere. */
   confirm?: ((question: string) => Promise<boolean>) | undefined;
 }
@@ -164,7 +170,8 @@ ${Object.entries(COMMANDS)
   .join('\n')}
 
 Options for every command:
-  --api-url URL      the API (env PLATFORM_ROLLBACK_API_URL); http://127.0.0.1/localhost is local mode
+  --api-url URL      the API (env PLATFORM_ROLLBACK_API_URL; default: a running npm start
+                     here); http://127.0.0.1/localhost is local mode
   --region REGION    for SigV4 (env AWS_REGION; default: from an execute-api host name)
   --sign, --no-sign  force SigV4 signing on or off (default: off in local mode, on otherwise)
   --json             print one JSON object on stdout (other output goes to stderr)
@@ -230,9 +237,21 @@ function pipelineRunUrlFrom(env: NodeJS.ProcessEnv): string | undefined {
   return server && repo && run ? `${server}/${repo}/actions/runs/${run}` : undefined;
 }
 
+/** Without an API URL: the local stack `npm start` runs in this directory, said on stderr; none is a usage error. */
+function localStack(deps: CliDeps): string {
+  const url = (deps.localStackUrl ?? (() => runningLocalStack()?.url))();
+  if (!url) {
+    throw new UsageError(
+      `--api-url (or PLATFORM_ROLLBACK_API_URL) is required: no local stack runs here (${LOCAL_STACK_FILE}); ` +
+        "start one with npm start, or give the deployed API's URL (the stack output ApiUrl)",
+    );
+  }
+  deps.stderr.write(`Using the local stack at ${url} (from ${LOCAL_STACK_FILE}; --api-url to choose another API)\n`);
+  return url;
+}
+
 function apiClient(values: Values, deps: CliDeps): ApiClient {
-  const raw = values['api-url'] ?? deps.env.PLATFORM_ROLLBACK_API_URL;
-  if (!raw) throw new UsageError('--api-url (or PLATFORM_ROLLBACK_API_URL) is required');
+  const raw = values['api-url'] ?? deps.env.PLATFORM_ROLLBACK_API_URL ?? localStack(deps);
   const url = new URL(httpUrl(raw, '--api-url'));
   const sign = values.sign ?? !isLocalUrl(url);
   if (!sign) return new ApiClient({ baseUrl: raw, sign: false, fetch: deps.fetch });

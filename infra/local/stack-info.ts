@@ -1,7 +1,8 @@
 /**
- * How `npm start` tells local tools (`npm run alarm`) where it runs. Kept free of imports so
- * a tool can read it before it loads (and configures) the handlers.
+ * How `npm start` tells local tools (`npm run alarm`, the CLI) where it runs. Kept free of the
+ * service's imports so a tool can read it before it loads (and configures) the handlers.
  */
+import { readFileSync } from 'node:fs';
 
 /** Where local mode keeps its files: `.local/`, or LOCAL_DIR (tests use their own). */
 export const LOCAL_DIR = process.env.LOCAL_DIR || '.local';
@@ -15,4 +16,32 @@ export interface LocalStackInfo {
   tableName: string;
   /** Where the notification path writes what it publishes (when it runs). */
   notificationsFile: string | undefined;
+  /** The `npm start` process that wrote the file, so a reader can tell a running stack from a crashed one's leftovers. */
+  pid?: number;
+}
+
+/** Whether a process with this id runs (signal 0 only checks; EPERM means it runs as another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The stack a running `npm start` recorded in `file`, or undefined when there is none: no file,
+ * an unreadable one, or one left by a process that no longer runs (killed, crashed).
+ */
+export function runningLocalStack(file: string = LOCAL_STACK_FILE): LocalStackInfo | undefined {
+  let info: LocalStackInfo;
+  try {
+    info = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof info?.url !== 'string') return undefined;
+  if (typeof info.pid === 'number' && !alive(info.pid)) return undefined;
+  return info;
 }

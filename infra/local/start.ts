@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { ROUTES } from '../../functions/routes.js';
 import { DEFAULT_NOTIFICATIONS_FILE } from './file-publisher.js';
 import { startLocalStack } from './stack.js';
-import { LOCAL_STACK_FILE, type LocalStackInfo } from './stack-info.js';
+import { LOCAL_STACK_FILE, type LocalStackInfo, runningLocalStack } from './stack-info.js';
 
 const { values } = parseArgs({
   options: { port: { type: 'string' }, data: { type: 'string' } },
@@ -21,6 +21,17 @@ const { values } = parseArgs({
 const port = Number(values.port ?? process.env.PORT ?? 3000);
 const dataDir = values.data ?? process.env.DATA_DIR;
 const notificationsFile = process.env.NOTIFICATIONS_FILE ?? DEFAULT_NOTIFICATIONS_FILE;
+// One `npm start` owns LOCAL_DIR's files: a second one would wipe the first's notifications and
+// point `npm run alarm` and the CLI at itself, so it refuses and says how to run beside it.
+const running = runningLocalStack();
+if (running) {
+  console.error(
+    `A local stack already runs${running.pid ? ` (pid ${running.pid})` : ''} at ${running.url}, recorded in ${LOCAL_STACK_FILE}. ` +
+      'Stop it first (Ctrl-C in its terminal), or start another one beside it with its own files and port: ' +
+      'LOCAL_DIR=.local-2 PORT=3001 npm start',
+  );
+  process.exit(1);
+}
 // An in-memory table starts empty, so its notifications file does too.
 if (!dataDir) rmSync(notificationsFile, { force: true });
 
@@ -30,6 +41,7 @@ const info: LocalStackInfo = {
   dynamodbEndpoint: stack.dynamodbEndpoint,
   tableName: stack.tableName,
   notificationsFile: stack.notificationsFile,
+  pid: process.pid,
 };
 mkdirSync(dirname(LOCAL_STACK_FILE), { recursive: true });
 writeFileSync(LOCAL_STACK_FILE, `${JSON.stringify(info, null, 2)}\n`);

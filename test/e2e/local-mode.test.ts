@@ -1,12 +1,15 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/dynamodb-local.js';
 import { BASE } from '../support/http.js';
 import { assertDocumented, OPENAPI } from '../support/openapi.js';
+
+const run = promisify(execFile);
 
 /** Java processes running DynamoDB Local on `port` (other test runs may have their own). */
 function emulatorsOn(port: string): string[] {
@@ -68,9 +71,24 @@ describe('npm start', () => {
       expect(described.status).toBe(200);
       expect(await described.json()).toEqual(OPENAPI);
 
+      // A second `npm start` on the same LOCAL_DIR refuses, naming the first, and leaves its files alone.
+      const recorded = readFileSync(join(localDir, 'local-stack.json'), 'utf8');
+      const second = await run('npm', ['start', '--silent'], {
+        env: { ...process.env, PORT: String(await freePort()), LOCAL_DIR: localDir },
+        timeout: 60_000,
+      }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain(
+        `A local stack already runs (pid ${JSON.parse(recorded).pid}) at http://127.0.0.1:${port}`,
+      );
+      expect(readFileSync(join(localDir, 'local-stack.json'), 'utf8')).toBe(recorded);
+
       process.kill(group, 'SIGINT');
       const [code] = await once(child, 'exit');
-      expect(code).toBe(0);
+      expect({ code, output }).toMatchObject({ code: 0 });
       expect(emulatorsOn(dbPort)).toEqual([]);
       expect(existsSync(join(localDir, 'local-stack.json'))).toBe(false);
     } finally {

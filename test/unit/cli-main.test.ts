@@ -6,7 +6,7 @@ import { formatDuration, Output } from '../../cli/output.js';
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 
 /** main() with a fetch that records each request and answers an empty history page. */
-async function run(args: string[], env: Record<string, string> = {}) {
+async function run(args: string[], env: Record<string, string> = {}, localStackUrl?: string) {
   const requests: { url: string; headers: Headers }[] = [];
   const fakeFetch = (async (input: string | URL | Request, init?: RequestInit) => {
     requests.push({ url: String(input), headers: new Headers(init?.headers) });
@@ -24,9 +24,40 @@ async function run(args: string[], env: Record<string, string> = {}) {
     fetch: fakeFetch,
     credentials: CREDENTIALS,
     confirm: undefined,
+    // Never the developer's own running `npm start`: each test says whether one runs.
+    localStackUrl: () => localStackUrl,
   });
   return { code, stdout, stderr, requests };
 }
+
+describe('which API: --api-url, PLATFORM_ROLLBACK_API_URL, else the local stack npm start runs here', () => {
+  it('uses the running local stack when no URL is given, and says so on stderr', async () => {
+    const { code, stderr, requests } = await run(['history', '-e', 'prod'], {}, 'http://127.0.0.1:3999');
+    expect(code).toBe(0);
+    expect(requests.map((r) => r.url)).toEqual([
+      'http://127.0.0.1:3999/api/v1/platform/deployments/history?environment=prod',
+    ]);
+    expect(requests[0]?.headers.get('authorization')).toBeNull();
+    expect(stderr).toContain('Using the local stack at http://127.0.0.1:3999');
+  });
+
+  it('prefers a given URL to the local stack', async () => {
+    const { requests } = await run(
+      ['history', '-e', 'prod'],
+      { PLATFORM_ROLLBACK_API_URL: 'http://localhost:4000' },
+      'http://127.0.0.1:3999',
+    );
+    expect(requests[0]?.url).toMatch(/^http:\/\/localhost:4000\//);
+  });
+
+  it('without either, asks for a URL or npm start (exit 1, nothing sent)', async () => {
+    const { code, stderr, requests } = await run(['history', '-e', 'prod']);
+    expect(code).toBe(1);
+    expect(requests).toEqual([]);
+    expect(stderr).toContain('--api-url (or PLATFORM_ROLLBACK_API_URL) is required: no local stack runs here');
+    expect(stderr).toContain('start one with npm start');
+  });
+});
 
 describe('signing: local mode unsigned, the deployed API signed', () => {
   it('sends plain requests to 127.0.0.1 and localhost', async () => {
