@@ -14,7 +14,7 @@ export interface DeployResult {
   durationMs: number;
 }
 
-/** The environment variables the deploy command receives (documented in the README). */
+/** The environment variables the deploy command receives (documented in docs/PIPELINE.md). */
 export function deployEnvironment(
   environment: string,
   target: Deployment,

@@ -1,6 +1,6 @@
 /**
  * The CLI's exit codes. Pipelines branch on them (page someone on 4, not on 2), so they are
- * part of the documented interface (README, "Rolling back from a pipeline").
+ * part of the documented interface (docs/PIPELINE.md, "Exit codes").
  */
 export const EXIT = {
   /** Done: rolled back and healthy, or the command did what it was asked. */

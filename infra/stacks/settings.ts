@@ -53,7 +53,7 @@ function positiveInteger(name: string, raw: unknown, fallback: number): number {
 }
 
 /**
- * Reads and checks the settings from the app's context (README.md's "Settings" table describes each
+ * Reads and checks the settings from the app's context (docs/DEPLOY.md's "Settings" table describes each
  * key); throws naming the bad key. Values from `-c` arrive as strings, from cdk.json as JSON.
  */
 export function readSettings(node: Node): Settings {
