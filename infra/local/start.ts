@@ -51,6 +51,7 @@ console.log(
 );
 console.log('Routes:');
 for (const route of ROUTES) console.log(`  ${route.method.padEnd(6)} ${route.path}  (${route.summary})`);
+console.log(`The API's description (OpenAPI 3.1): GET ${stack.url}/openapi.json`);
 console.log(`Notifications: ${notificationsFile} and GET ${stack.url}/_local/notifications`);
 console.log('Fire an alarm: npm run alarm -- --environment prod');
 console.log('Ctrl-C stops the server, the notifier and DynamoDB Local.');
