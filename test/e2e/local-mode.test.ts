@@ -94,5 +94,6 @@ describe('npm start', () => {
     } finally {
       if (child.exitCode === null) process.kill(group, 'SIGKILL');
     }
-  });
+    // Two `npm start`s (the second only to be refused) on a busy machine: well over the default.
+  }, 180_000);
 });
