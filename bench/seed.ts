@@ -30,6 +30,7 @@ export function sampleRecord(
     deployedBy: `arn:aws:sts::123456789012:assumed-role/ci-deployer/run-${n}`,
     version: `v1.${n}.0`,
     commitSha: sha,
+    commitAt: new Date(deployedAt.getTime() - 3 * 60 * MINUTE).toISOString(),
     notes: 'Adds the invoices view',
     migrations: [{ id: `${String(n).padStart(4, '0')}_add_invoice_index`, reversible: true, description: null }],
     pipelineRunUrl: `https://ci.example.com/runs/${n}`,
