@@ -485,6 +485,11 @@ export class DynamoDeploymentStore implements DeploymentStore {
     when: 'newer' | 'same',
   ): Promise<void> {
     const items = input.TransactItems ?? [];
+    // A status change mostly touches the current record, but not always (finishing or rolling
+    // back an older one). Asking first costs one small read; guessing wrong would cost a
+    // cancelled transaction and a second one. A record that is not current now never will
+    // be again, so the answer cannot go stale in a way that matters.
+    if (when === 'same' && !(await this.isCurrent(record))) return this.transact(operation, input);
     try {
       await this.transact(operation, { TransactItems: [...items, environmentUpdate(this.tableName, record, when)] });
     } catch (error) {
@@ -495,6 +500,21 @@ export class DynamoDeploymentStore implements DeploymentStore {
       if (!onlyEnvironment) throw error;
       await this.transact(operation, input);
     }
+  }
+
+  /** Whether `record` is its environment's current record, read from the environment item. */
+  private async isCurrent(record: Deployment): Promise<boolean> {
+    const result = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: environmentKey(record.environment),
+        ProjectionExpression: 'currentSK',
+        ConsistentRead: true,
+        ...this.capacityRequest(),
+      }),
+    );
+    this.report('environment.current', result.ConsumedCapacity);
+    return result.Item?.currentSK === sortKey(record);
   }
 
   /** The dedup claim (first, when given) and the outbox puts that accompany a change. */
