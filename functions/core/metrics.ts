@@ -120,21 +120,46 @@ export function failedIds(windowRecords: readonly Deployment[]): Set<string> {
  * two always add up to the total.
  */
 export function recoveryOf(failed: Deployment, records: readonly Deployment[]): Recovery | undefined {
-  const later = records
-    .filter((r) => newestFirst(r, failed) < 0 && r.status === 'DEPLOYED')
-    .sort(newestFirst)
-    .reverse();
-  const by = later.find((r) => r.rollbackOf === failed.id) ?? later[0];
-  if (!by) return undefined;
-  const deployedAt = Date.parse(failed.deployedAt);
-  const recoveredAt = Date.parse(by.deployedAt);
-  const recovery: Recovery = { by, totalMs: recoveredAt - deployedAt };
-  if (failed.rolledBackAt !== null) {
-    const detectedAt = Math.min(Date.parse(failed.rolledBackAt), recoveredAt);
-    recovery.detectionMs = Math.max(0, detectedAt - deployedAt);
-    recovery.restoreMs = recoveredAt - Math.max(detectedAt, deployedAt);
+  return recoveryIndex(records)(failed);
+}
+
+/**
+ * recoveryOf for many failures over one set of records: sorts once and indexes the DEPLOYED
+ * records (the first naming each id, and the next one after each position), so a window of
+ * 100,000 records with many failures costs one sort, not one per failure.
+ */
+function recoveryIndex(records: readonly Deployment[]): (failed: Deployment) => Recovery | undefined {
+  const ascending = [...records].sort(newestFirst).reverse();
+  const deployed = ascending.filter((r) => r.status === 'DEPLOYED');
+  const firstNaming = new Map<string, Deployment>();
+  for (const r of deployed) {
+    if (r.rollbackOf !== null && !firstNaming.has(r.rollbackOf)) firstNaming.set(r.rollbackOf, r);
   }
-  return recovery;
+  /** The first DEPLOYED record after `failed` (binary search in `deployed`, which is ascending). */
+  const nextDeployed = (failed: Deployment) => {
+    let lo = 0;
+    let hi = deployed.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (newestFirst(deployed[mid] as Deployment, failed) < 0) hi = mid;
+      else lo = mid + 1;
+    }
+    return deployed[lo];
+  };
+  return (failed) => {
+    const naming = firstNaming.get(failed.id);
+    const by = naming && newestFirst(naming, failed) < 0 ? naming : nextDeployed(failed);
+    if (!by) return undefined;
+    const deployedAt = Date.parse(failed.deployedAt);
+    const recoveredAt = Date.parse(by.deployedAt);
+    const recovery: Recovery = { by, totalMs: recoveredAt - deployedAt };
+    if (failed.rolledBackAt !== null) {
+      const detectedAt = Math.min(Date.parse(failed.rolledBackAt), recoveredAt);
+      recovery.detectionMs = Math.max(0, detectedAt - deployedAt);
+      recovery.restoreMs = recoveredAt - Math.max(detectedAt, deployedAt);
+    }
+    return recovery;
+  };
 }
 
 /**
@@ -220,11 +245,11 @@ export function computeMetrics(
   interval: Interval,
 ): Metrics {
   const failed = failedIds(windowRecords);
-  const everything = [...windowRecords, ...after];
+  const recover = recoveryIndex([...windowRecords, ...after]);
   const recoveries = new Map<string, Recovery>();
   for (const r of windowRecords) {
     if (!failed.has(r.id)) continue;
-    const recovery = recoveryOf(r, everything);
+    const recovery = recover(r);
     if (recovery) recoveries.set(r.id, recovery);
   }
   const series = periodsOf(window, interval).map((period) => ({
@@ -249,7 +274,12 @@ export function computeMetrics(
  */
 export function needsLookahead(windowRecords: readonly Deployment[], records: readonly Deployment[]): boolean {
   const failed = failedIds(windowRecords);
-  return windowRecords.some(
-    (r) => failed.has(r.id) && !records.some((later) => later.status === 'DEPLOYED' && newestFirst(later, r) < 0),
-  );
+  if (failed.size === 0) return false;
+  let lastDeployed: Deployment | undefined;
+  for (const r of records) {
+    if (r.status === 'DEPLOYED' && (!lastDeployed || newestFirst(r, lastDeployed) < 0)) lastDeployed = r;
+  }
+  // Every failure has a DEPLOYED record after it exactly when the newest failure does.
+  const newestFailure = windowRecords.filter((r) => failed.has(r.id)).sort(newestFirst)[0] as Deployment;
+  return !lastDeployed || newestFirst(lastDeployed, newestFailure) >= 0;
 }

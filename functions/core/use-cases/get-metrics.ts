@@ -68,7 +68,9 @@ export async function getMetrics(ports: Ports, query: MetricsQuery): Promise<Met
     const past = ports.deployments.range(query.environment, { from: `${window.end}~` }, { pageSize: LOOKAHEAD_PAGE });
     for await (const record of past) {
       after.push(record);
-      if (!needsLookahead(inWindow, [...inWindow, ...after])) break;
+      // Every record here is later than every failure of the window: the first DEPLOYED one
+      // gives each failure still waiting a recovery, and nothing further can change that.
+      if (record.status === 'DEPLOYED') break;
     }
   }
   const metrics = computeMetrics(inWindow, after, window, query.interval);
