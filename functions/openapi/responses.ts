@@ -24,6 +24,7 @@ export const DeploymentRecord = z.strictObject({
   deployedBy: z.string(),
   version: nullable(z.string()),
   commitSha: nullable(z.string()),
+  commitAt: nullable(Instant),
   notes: nullable(z.string()),
   migrations: z.array(z.strictObject({ id: z.string(), reversible: z.boolean(), description: nullable(z.string()) })),
   pipelineRunUrl: nullable(z.string()),
@@ -49,6 +50,49 @@ export const TagExistsAnswer = z.strictObject({
   imageTag: pattern(IMAGE_TAG_PATTERN),
   exists: z.boolean(),
   environments: z.array(pattern(ENVIRONMENT_PATTERN)),
+});
+
+/** One row of GET .../environments: what runs where. */
+export const EnvironmentRow = z.strictObject({
+  environment: pattern(ENVIRONMENT_PATTERN),
+  current: nullable(DeploymentRecord),
+  lastDeployedAt: nullable(Instant),
+  redeploy: nullable(z.strictObject({ via: z.string() })),
+  activeRun: nullable(pattern(ULID_PATTERN)),
+});
+
+export const EnvironmentsAnswer = z.strictObject({ items: z.array(EnvironmentRow) });
+
+const Spread = { median: nullable(z.number()), p90: nullable(z.number()) };
+const Ratio = z.strictObject({
+  value: nullable(z.number()),
+  numerator: z.int(),
+  denominator: z.int(),
+  ids: z.array(pattern(ULID_PATTERN)),
+});
+const Figures = {
+  deploymentFrequency: z.strictObject({ count: z.int(), forward: z.int() }),
+  changeLeadTime: z.strictObject({ ...Spread, count: z.int() }),
+  changeFailRate: Ratio,
+  failedDeploymentRecoveryTime: z.strictObject({
+    ...Spread,
+    count: z.int(),
+    detection: z.strictObject(Spread),
+    restore: z.strictObject(Spread),
+    unrecovered: z.array(pattern(ULID_PATTERN)),
+  }),
+  reworkRate: Ratio,
+};
+const CalendarDay = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/));
+
+/** GET .../metrics: the five DORA figures for the window, and per period. */
+export const MetricsAnswer = z.strictObject({
+  environment: pattern(ENVIRONMENT_PATTERN),
+  from: CalendarDay,
+  to: CalendarDay,
+  interval: z.enum(['day', 'week', 'month', 'all']),
+  summary: z.strictObject(Figures),
+  series: z.array(z.strictObject({ start: CalendarDay, end: CalendarDay, ...Figures })),
 });
 
 /** RFC 9457 problem details, with the contract's extension members. */

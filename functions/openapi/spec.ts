@@ -18,6 +18,7 @@ import {
   HistoryQuery,
   IdempotencyKey,
   IdPath,
+  MetricsQuery,
   NoQuery,
   OptionalEnvironmentQuery,
   RecordDeploymentInput,
@@ -26,7 +27,14 @@ import {
   TagPath,
 } from '../core/schemas.js';
 import type * as z from '../core/zod.js';
-import { DeploymentRecord, HistoryPage, RollbackTarget, TagExistsAnswer } from './responses.js';
+import {
+  DeploymentRecord,
+  EnvironmentsAnswer,
+  HistoryPage,
+  MetricsAnswer,
+  RollbackTarget,
+  TagExistsAnswer,
+} from './responses.js';
 
 /** A response header the operation sets. */
 export interface HeaderSpec {
@@ -196,6 +204,33 @@ export const OPERATIONS: Record<string, OperationSpec> = {
         413,
         415,
       ),
+    },
+  },
+  ListEnvironments: {
+    description:
+      'What runs where: one row per environment that has a record, sorted by name, with its current (most ' +
+      'recent) record, when it last changed, the kind of redeploy target configured and the RUNNING rollback ' +
+      'run, if any. Its cost follows the number of environments, not of records.',
+    query: NoQuery,
+    responses: {
+      200: { description: 'Every environment.', body: EnvironmentsAnswer },
+      ...problems(400),
+    },
+  },
+  GetMetrics: {
+    description:
+      "An environment's DORA figures over a window of whole UTC days (`from`/`to` inclusive, default the " +
+      'last 90 days, at most 366), in total and per `interval` (weeks start on Monday). Ratios carry their ' +
+      'numerator, denominator and the ids they count; a figure with nothing to measure is `null`.',
+    query: MetricsQuery,
+    notes: {
+      from: 'First day of the window, YYYY-MM-DD (UTC); default 89 days before `to`.',
+      to: 'Last day of the window, YYYY-MM-DD (UTC), inclusive; default today.',
+      interval: '`day`, `week` (default), `month` or `all`.',
+    },
+    responses: {
+      200: { description: 'The figures.', body: MetricsAnswer },
+      ...problems(400),
     },
   },
 };

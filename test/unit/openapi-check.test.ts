@@ -12,6 +12,7 @@ const record = {
   deployedBy: 'local',
   version: null,
   commitSha: null,
+  commitAt: null,
   notes: null,
   migrations: [],
   pipelineRunUrl: null,
