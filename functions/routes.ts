@@ -4,10 +4,9 @@
  * so they cannot disagree.
  */
 
-export const BASE_PATH = '/api/v1/platform/deployments';
+import { TABLE_ACCESS, type TableAccess } from './table-access.js';
 
-/** What a route's function may do to the table; the stack grants exactly this. */
-export type Access = 'read' | 'write';
+export const BASE_PATH = '/api/v1/platform/deployments';
 
 export interface Route {
   /** PascalCase id, used for construct ids and log names. */
@@ -17,8 +16,14 @@ export interface Route {
   path: string;
   /** The handler module, relative to the repository root; it exports `handler`. */
   entry: string;
-  access: Access;
+  /** What its function may do to the table (actions and item kinds, see table-access.ts); the stack grants exactly this. */
+  table: TableAccess;
   summary: string;
+  /**
+   * Throttled apart from the reads (API stage route settings, numbers in the CDK settings):
+   * `write` for routes that record, `rollback` for routes that roll back. Absent: the stage default.
+   */
+  throttle?: 'write' | 'rollback';
   /** Signs history cursors: the stack gives this route's function, and no other, CURSOR_KEY. */
   cursorKey?: true;
 }
@@ -28,30 +33,81 @@ const route = (
   method: Route['method'],
   suffix: string,
   file: string,
-  access: Access,
+  table: TableAccess,
   summary: string,
-): Route => ({ id, method, path: `${BASE_PATH}${suffix}`, entry: `functions/http/${file}.ts`, access, summary });
+): Route => ({ id, method, path: `${BASE_PATH}${suffix}`, entry: `functions/http/${file}.ts`, table, summary });
 
 export const ROUTES: readonly Route[] = [
-  route('RecordDeployment', 'POST', '', 'record-deployment', 'write', 'record a deployment'),
-  route('FinishDeployment', 'PATCH', '/{id}', 'finish-deployment', 'write', 'finish an IN_PROGRESS deployment'),
   {
-    ...route('ListHistory', 'GET', '/history', 'list-history', 'read', "an environment's history, newest first"),
+    ...route('RecordDeployment', 'POST', '', 'record-deployment', TABLE_ACCESS.recordDeployment, 'record a deployment'),
+    throttle: 'write',
+  },
+  {
+    ...route(
+      'FinishDeployment',
+      'PATCH',
+      '/{id}',
+      'finish-deployment',
+      TABLE_ACCESS.finishDeployment,
+      'finish an IN_PROGRESS deployment',
+    ),
+    throttle: 'write',
+  },
+  {
+    ...route(
+      'ListHistory',
+      'GET',
+      '/history',
+      'list-history',
+      TABLE_ACCESS.listHistory,
+      "an environment's history, newest first",
+    ),
     cursorKey: true,
   },
-  route('GetRollbackTarget', 'GET', '/rollback-target', 'get-rollback-target', 'read', 'what to roll back to'),
-  route('GetDeploymentByTag', 'GET', '/tag/{imageTag}', 'get-deployment-by-tag', 'read', 'one record by image tag'),
-  route('TagExists', 'GET', '/tag/{imageTag}/exists', 'tag-exists', 'read', 'does any record of this tag exist'),
   route(
-    'RollbackDeployment',
-    'POST',
-    '/tag/{imageTag}/rollback',
-    'rollback-deployment',
-    'write',
-    'mark it ROLLED_BACK',
+    'GetRollbackTarget',
+    'GET',
+    '/rollback-target',
+    'get-rollback-target',
+    TABLE_ACCESS.readTags,
+    'what to roll back to',
   ),
-  route('ListEnvironments', 'GET', '/environments', 'list-environments', 'read', 'what runs where'),
-  route('GetMetrics', 'GET', '/metrics', 'get-metrics', 'read', "an environment's DORA metrics"),
+  route(
+    'GetDeploymentByTag',
+    'GET',
+    '/tag/{imageTag}',
+    'get-deployment-by-tag',
+    TABLE_ACCESS.readTags,
+    'one record by image tag',
+  ),
+  route(
+    'TagExists',
+    'GET',
+    '/tag/{imageTag}/exists',
+    'tag-exists',
+    TABLE_ACCESS.readTags,
+    'does any record of this tag exist',
+  ),
+  {
+    ...route(
+      'RollbackDeployment',
+      'POST',
+      '/tag/{imageTag}/rollback',
+      'rollback-deployment',
+      TABLE_ACCESS.rollback,
+      'mark it ROLLED_BACK',
+    ),
+    throttle: 'rollback',
+  },
+  route(
+    'ListEnvironments',
+    'GET',
+    '/environments',
+    'list-environments',
+    TABLE_ACCESS.listEnvironments,
+    'what runs where',
+  ),
+  route('GetMetrics', 'GET', '/metrics', 'get-metrics', TABLE_ACCESS.listHistory, "an environment's DORA metrics"),
 ];
 
 /**

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { App, type AppProps, CrossStackReferences, ReferenceStrength, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readSettings, type Settings } from './stacks/settings.js';
@@ -45,8 +46,10 @@ export function createService(props: AppProps = {}): Service {
 
   Tags.of(app).add('service', 'platform-rollback');
   Tags.of(app).add('stage', settings.stage);
-  // A validation plugin (cdk-nag 3): any unacknowledged finding, warning or error, fails the synth.
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  // Validation plugins: cdk-nag 3's AwsSolutions pack, and AWS Control Tower's proactive
+  // controls (cfn-guard, with the rules its npm package ships). Any unacknowledged finding,
+  // warning or error, fails the synth; each exemption is acknowledged in code, with its reason.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }), new CfnGuardValidator());
   return { app, settings, stateful, stateless };
 }
 

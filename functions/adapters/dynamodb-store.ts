@@ -131,10 +131,18 @@ export function fromItem(item: Record<string, unknown>): Deployment {
   return record;
 }
 
-/** The stream's notifier recognises outbox items by `entity`; the body is kept as JSON text. */
+/** The Unpublished index's one partition: every outbox item not yet published. */
+export const UNPUBLISHED = 'OUTBOX#UNPUBLISHED';
+
+/**
+ * The stream's notifier recognises outbox items by `entity`; the body is kept as JSON text.
+ * GSI2 puts the item in the sparse Unpublished index until the ledger marks it published.
+ */
 export function toOutboxItem(event: OutboxEvent, nowSeconds: number) {
   return {
     ...outboxKey(event.message.eventId),
+    GSI2PK: UNPUBLISHED,
+    GSI2SK: `${event.message.occurredAt}#${event.message.eventId}`,
     entity: 'outbox',
     eventType: event.message.eventType,
     environment: event.message.environment,

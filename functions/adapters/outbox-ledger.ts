@@ -27,14 +27,17 @@ export class DynamoOutboxLedger implements OutboxLedger {
     return typeof result.Item?.publishedAt === 'string';
   }
 
-  /** Conditional: only the first mark counts, and a vanished item (TTL) is not recreated. */
+  /**
+   * Conditional: only the first mark counts, and a vanished item (TTL) is not recreated. Takes
+   * the item out of the sparse Unpublished index (removes its GSI2 keys): the sweeper is done with it.
+   */
   async markPublished(eventId: string, at: string): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: outboxKey(eventId),
-          UpdateExpression: 'SET publishedAt = :at',
+          UpdateExpression: 'SET publishedAt = :at REMOVE GSI2PK, GSI2SK',
           ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(publishedAt)',
           ExpressionAttributeValues: { ':at': at },
         }),

@@ -159,3 +159,18 @@ export interface NotifierPorts {
   publisher: Publisher;
   now: () => Date;
 }
+
+/** Outbox items not yet published, oldest first: what the sweeper looks at. */
+export interface UnpublishedOutbox {
+  /**
+   * Up to `limit` items created before `before` (ISO time) and not yet published. An item that
+   * cannot be read as a notification comes back as `{ malformed }`, so one bad item cannot
+   * hide the others.
+   */
+  olderThan(before: string, limit: number): Promise<(Notification | { malformed: string })[]>;
+}
+
+/** What the sweeper needs: the notifier's ports, and the unpublished items. */
+export interface SweeperPorts extends NotifierPorts {
+  unpublished: UnpublishedOutbox;
+}

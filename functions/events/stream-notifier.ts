@@ -6,20 +6,10 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { EVENT_TYPES } from '../core/notifications.js';
+import { notificationOfItem } from '../adapters/outbox-item.js';
 import type { Notification, NotifierPorts } from '../core/ports.js';
 import { publishNotification } from '../core/use-cases/publish-notification.js';
-import * as z from '../core/zod.js';
 import { logger } from '../lib/logger.js';
-
-const OutboxItem = z.object({
-  PK: z.string().check(z.regex(/^OUTBOX#.+$/)),
-  entity: z.literal('outbox'),
-  eventType: z.enum(EVENT_TYPES),
-  environment: z.string().check(z.minLength(1)),
-  subject: z.string().check(z.minLength(1), z.maxLength(100)),
-  message: z.string().check(z.minLength(2)),
-});
 
 /**
  * The notification an outbox INSERT carries, or undefined for any other record (updates,
@@ -31,16 +21,7 @@ export function notificationOf(record: DynamoDBRecord): Notification | undefined
   if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) return undefined;
   const image = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);
   if (image.entity !== 'outbox') return undefined;
-  const result = OutboxItem.safeParse(image);
-  if (!result.success) throw new Error(`malformed outbox item ${String(image.PK)}: ${result.error.message}`);
-  const item = result.data;
-  return {
-    eventId: item.PK.slice('OUTBOX#'.length),
-    eventType: item.eventType,
-    environment: item.environment,
-    subject: item.subject,
-    message: item.message,
-  };
+  return notificationOfItem(image);
 }
 
 /**

@@ -22,9 +22,14 @@ export interface Config {
   alarmRules: Readonly<Record<string, AlarmRule>>;
   /**
    * CURSOR_KEY: the HMAC key that signs history cursors. Only the ListHistory function is
-   * given it (and asserts it with `requireCursorKey`); the other functions run without it.
+   * given it (adapters/cursor-key.ts loads it at init); the other functions run without it.
    */
   cursorKey: string | undefined;
+  /**
+   * CURSOR_KEY_SECRET_ARN: the Secrets Manager secret holding that key, which the deployed
+   * function reads at init (adapters/cursor-key.ts); CURSOR_KEY, when set, wins (local mode).
+   */
+  cursorKeySecretArn: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -46,30 +51,20 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     topicArn: env.TOPIC_ARN || undefined,
     alarmRules: alarmRules(env.ALARM_RULES),
     cursorKey: cursorKey(env.CURSOR_KEY),
+    cursorKeySecretArn: env.CURSOR_KEY_SECRET_ARN || undefined,
   };
 }
 
 /** Long enough that the key, not the tag length, is never what limits a forger. */
 const CURSOR_KEY_MIN_LENGTH = 32;
 
-function cursorKey(value: string | undefined): string | undefined {
+/** Checks a cursor key from the environment or from its secret; undefined when there is none. */
+export function cursorKey(value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
   if (value.length < CURSOR_KEY_MIN_LENGTH) {
     throw new ConfigError(`CURSOR_KEY must be at least ${CURSOR_KEY_MIN_LENGTH} characters, got ${value.length}`);
   }
   return value;
-}
-
-/**
- * The cursor key, for the one function that signs cursors. Its handler module calls this at
- * init, so a deploy that forgot CURSOR_KEY fails the cold start, not the first paged request;
- * the other functions never call it and so never need the key.
- */
-export function requireCursorKey(config: Pick<Config, 'cursorKey'>): string {
-  if (!config.cursorKey) {
-    throw new ConfigError('CURSOR_KEY is required: the secret that signs history cursors');
-  }
-  return config.cursorKey;
 }
 
 /** ALARM_RULES is JSON: `{ "<alarm name>": { "environment": "prod", "windowMinutes": 60 } }`. */

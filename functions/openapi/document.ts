@@ -8,7 +8,16 @@
 
 import * as z from '../core/zod.js';
 import { BASE_PATH, ROUTES, type Route } from '../routes.js';
-import { DeploymentRecord, GatewayError, HistoryPage, Problem, RollbackTarget, TagExistsAnswer } from './responses.js';
+import {
+  DeploymentRecord,
+  EnvironmentsAnswer,
+  GatewayError,
+  HistoryPage,
+  MetricsAnswer,
+  Problem,
+  RollbackTarget,
+  TagExistsAnswer,
+} from './responses.js';
 import { OPERATIONS, type OperationSpec, type ResponseSpec } from './spec.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON Schema and OpenAPI objects are open-ended JSON
@@ -23,6 +32,8 @@ const OUTPUTS: Record<string, z.ZodMiniType> = {
   HistoryPage,
   RollbackTarget,
   TagExistsAnswer,
+  Environments: EnvironmentsAnswer,
+  Metrics: MetricsAnswer,
   Problem,
   GatewayError,
 };

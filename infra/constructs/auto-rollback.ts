@@ -8,6 +8,7 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AlarmRule } from '../../functions/core/schemas.js';
+import { TABLE_ACCESS } from '../../functions/table-access.js';
 import { FailureQueue } from './notifier.js';
 import { ServiceFunction } from './service-function.js';
 
@@ -48,7 +49,7 @@ export class AutoRollback extends Construct {
       timeout: Duration.seconds(30),
       // The rules are written at synth from every watch() call, including later ones.
       environment: { ALARM_RULES: Lazy.string({ produce: () => JSON.stringify(Object.fromEntries(this.rules)) }) },
-    }).bindTable(props.table, 'write');
+    }).bindTable(props.table, TABLE_ACCESS.autoRollback);
     this.failures = new FailureQueue(this, 'Failed', { what: 'Automated rollbacks' });
     this.function.fn.configureAsyncInvoke({
       retryAttempts: 2,

@@ -26,6 +26,8 @@ export interface MonitoringProps {
   functions: ReadonlyMap<string, ServiceFunction>;
   notifier: Notifier;
   autoRollback: AutoRollback;
+  /** More alarms of the service's health (made by other constructs), notified and shown like these. */
+  alarms?: Alarm[];
   /** Where every health alarm sends its ALARM and OK notifications. */
   alarmTopic: ITopic;
 }
@@ -82,7 +84,12 @@ export class Monitoring extends Construct {
         );
       }
     }
-    for (const alarm of [notifier.failures.alarm, notifier.iteratorAgeAlarm, autoRollback.failures.alarm]) {
+    for (const alarm of [
+      notifier.failures.alarm,
+      notifier.iteratorAgeAlarm,
+      autoRollback.failures.alarm,
+      ...(props.alarms ?? []),
+    ]) {
       this.alarms.push(alarm);
     }
     const notify = new SnsAction(props.alarmTopic);

@@ -119,13 +119,20 @@ export function localClient(endpoint: string): DynamoDBClient {
  * with its stream and TTL. Leaves an existing table as it is.
  */
 export async function createDeploymentsTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const { partitionKey, sortKey, tagIndex } = TABLE_SCHEMA;
+  const { partitionKey, sortKey, tagIndex, unpublishedIndex } = TABLE_SCHEMA;
   try {
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [partitionKey, sortKey, tagIndex.partitionKey, tagIndex.sortKey].map((name) => ({
+        AttributeDefinitions: [
+          partitionKey,
+          sortKey,
+          tagIndex.partitionKey,
+          tagIndex.sortKey,
+          unpublishedIndex.partitionKey,
+          unpublishedIndex.sortKey,
+        ].map((name) => ({
           AttributeName: name,
           AttributeType: 'S',
         })),
@@ -141,6 +148,14 @@ export async function createDeploymentsTable(client: DynamoDBClient, tableName: 
               { AttributeName: tagIndex.sortKey, KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: unpublishedIndex.name,
+            KeySchema: [
+              { AttributeName: unpublishedIndex.partitionKey, KeyType: 'HASH' },
+              { AttributeName: unpublishedIndex.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...unpublishedIndex.projected] },
           },
         ],
         StreamSpecification: { StreamEnabled: true, StreamViewType: TABLE_SCHEMA.streamView },

@@ -16,13 +16,30 @@ export interface Settings {
   /** Retention of every function's log group and of the API's access log. */
   logRetention: RetentionDays;
   /** The API stage's default route throttling (each route): steady requests per second, and the burst above it. */
-  throttle: { rateLimit: number; burstLimit: number };
+  throttle: Throttle;
+  /**
+   * Throttling of the routes that write records (a route's `throttle: 'write'`) and of those
+   * that roll back (`'rollback'`), each route its own limit: no read, however noisy, can use
+   * up what a rollback needs.
+   */
+  routeThrottle: Record<ThrottleClass, Throttle>;
+  /** Retention of the API's access log (who called what), kept when the stateless stack is deleted. */
+  accessLogRetention: RetentionDays;
   /**
    * Existing CloudWatch alarms (same account and region as the stack) that roll back an
    * environment when they go into ALARM; each is wired by `AutoRollback.watchByName`.
    */
   autoRollback: WatchedAlarm[];
 }
+
+/** Requests per second, steady, and the burst allowed above it. */
+export interface Throttle {
+  rateLimit: number;
+  burstLimit: number;
+}
+
+/** `throttle` of a route in functions/routes.ts. */
+export type ThrottleClass = 'write' | 'rollback';
 
 /** One entry of the `autoRollback` context setting. */
 export interface WatchedAlarm {
@@ -41,7 +58,17 @@ const WatchedAlarms = z.array(z.extend(AlarmRule, { alarmName: AlarmName }));
  */
 export const MAX_ALARM_RULES_BYTES = 3072;
 
-const DEFAULTS = { stage: 'dev', logRetentionDays: 30, throttleRateLimit: 50, throttleBurstLimit: 100 };
+const DEFAULTS = {
+  stage: 'dev',
+  logRetentionDays: 30,
+  accessLogRetentionDays: 365,
+  throttleRateLimit: 50,
+  throttleBurstLimit: 100,
+  writeThrottleRateLimit: 20,
+  writeThrottleBurstLimit: 40,
+  rollbackThrottleRateLimit: 10,
+  rollbackThrottleBurstLimit: 20,
+};
 
 const RETENTIONS = new Set<number>(Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'));
 
@@ -67,15 +94,28 @@ export function readSettings(node: Node): Settings {
   if (opsEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(opsEmail)) {
     throw new Error(`context opsEmail must be an email address, got "${opsEmail}"`);
   }
-  const days = positiveInteger('logRetentionDays', context('logRetentionDays'), DEFAULTS.logRetentionDays);
-  if (!RETENTIONS.has(days)) {
-    const accepted = [...RETENTIONS].sort((x, y) => x - y).join(', ');
-    throw new Error(`context logRetentionDays must be one CloudWatch Logs accepts (${accepted}), got ${days}`);
-  }
-  const rateLimit = positiveInteger('throttleRateLimit', context('throttleRateLimit'), DEFAULTS.throttleRateLimit);
-  const burstLimit = positiveInteger('throttleBurstLimit', context('throttleBurstLimit'), DEFAULTS.throttleBurstLimit);
+  const retention = (key: 'logRetentionDays' | 'accessLogRetentionDays') => {
+    const days = positiveInteger(key, context(key), DEFAULTS[key]);
+    if (!RETENTIONS.has(days)) {
+      const accepted = [...RETENTIONS].sort((x, y) => x - y).join(', ');
+      throw new Error(`context ${key} must be one CloudWatch Logs accepts (${accepted}), got ${days}`);
+    }
+    return days as RetentionDays;
+  };
+  const throttle = (prefix: 'throttle' | 'writeThrottle' | 'rollbackThrottle'): Throttle => ({
+    rateLimit: positiveInteger(`${prefix}RateLimit`, context(`${prefix}RateLimit`), DEFAULTS[`${prefix}RateLimit`]),
+    burstLimit: positiveInteger(`${prefix}BurstLimit`, context(`${prefix}BurstLimit`), DEFAULTS[`${prefix}BurstLimit`]),
+  });
   const autoRollback = watchedAlarms(context('autoRollback'));
-  return { stage, opsEmail, logRetention: days as RetentionDays, throttle: { rateLimit, burstLimit }, autoRollback };
+  return {
+    stage,
+    opsEmail,
+    logRetention: retention('logRetentionDays'),
+    throttle: throttle('throttle'),
+    routeThrottle: { write: throttle('writeThrottle'), rollback: throttle('rollbackThrottle') },
+    accessLogRetention: retention('accessLogRetentionDays'),
+    autoRollback,
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnStage,
   HttpApi,
   HttpMethod,
   HttpRoute,
@@ -11,7 +12,8 @@ import {
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { CfnPermission } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
@@ -20,6 +22,8 @@ import { AutoRollback } from '../constructs/auto-rollback.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { Notifier } from '../constructs/notifier.js';
 import { ServiceFunction } from '../constructs/service-function.js';
+import { Sweeper } from '../constructs/sweeper.js';
+import { RollbackTopicPolicy } from '../constructs/topic-policy.js';
 import type { Settings } from './settings.js';
 
 export interface StatelessStackProps extends StackProps {
@@ -73,6 +77,8 @@ export class StatelessStack extends Stack {
   /** Route id (and `Fallback`) to its function: the functions behind the API. */
   readonly functions = new Map<string, ServiceFunction>();
   readonly notifier: Notifier;
+  /** Publishes what the notifier did not (the outbox sweeper). */
+  readonly sweeper: Sweeper;
   /** `watch()` an alarm of this app here; existing alarms come from the `autoRollback` setting. */
   readonly autoRollback: AutoRollback;
   /** The service's health alarms (all notify the rollback topic) and its dashboard. */
@@ -90,10 +96,23 @@ export class StatelessStack extends Stack {
       createDefaultStage: false,
     });
 
+    // The record of who called what (a rollback's caller among it): kept when this stack is
+    // deleted or replaced, for its own retention (accessLogRetentionDays, a year by default).
     const accessLogs = new LogGroup(this, 'AccessLogs', {
-      retention: settings.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
+      retention: settings.accessLogRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
     });
+    Validations.of(accessLogs).acknowledge({
+      id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
+      reason:
+        'CT.CLOUDWATCH.PR.3: CloudWatch Logs encrypts every log group at rest with its own keys; the access log holds request metadata and caller ARNs, never secrets or bodies.',
+    });
+    if (settings.accessLogRetention < RetentionDays.ONE_YEAR) {
+      Validations.of(accessLogs).acknowledge({
+        id: 'cdk-validator-cfnguard::cloudwatch_log_group_retention_period_check',
+        reason: `CT.CLOUDWATCH.PR.2: the accessLogRetentionDays setting asks for ${settings.accessLogRetention} days.`,
+      });
+    }
     this.stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
@@ -102,12 +121,23 @@ export class StatelessStack extends Stack {
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
     });
 
+    // Each route has its own token bucket (the stage's default settings apply per route);
+    // the write and rollback routes get theirs from settings of their own.
+    const routeSettings: Record<string, CfnStage.RouteSettingsProperty> = {};
+    for (const route of ROUTES.filter((r) => r.throttle)) {
+      const { rateLimit, burstLimit } = settings.routeThrottle[route.throttle ?? 'write'];
+      routeSettings[`${route.method} ${route.path}`] = {
+        throttlingRateLimit: rateLimit,
+        throttlingBurstLimit: burstLimit,
+      };
+    }
+
     for (const route of ROUTES) {
       const fn = new ServiceFunction(this, route.id, {
         entry: route.entry,
         description: `${route.method} ${route.path}: ${route.summary}`,
         logRetention: settings.logRetention,
-      }).bindTable(table, route.access);
+      }).bindTable(table, route.table);
       if (route.cursorKey) fn.bindCursorKey(props.cursorKey);
       this.functions.set(route.id, fn);
       new HttpRoute(this.api, `${route.id}Route`, {
@@ -117,6 +147,11 @@ export class StatelessStack extends Stack {
         authorizer: iam,
       });
     }
+
+    const cfnStage = this.stage.node.defaultChild as CfnStage;
+    cfnStage.routeSettings = routeSettings;
+    // Route settings may only name routes that exist: deploy the stage after them.
+    for (const child of this.api.node.children) if (child instanceof HttpRoute) this.stage.node.addDependency(child);
 
     // Unknown paths and methods reach the fallback, which answers the contract's 404/405 as
     // problem+json; it reads nothing, so it is bound to no table. IAM-only like every route:
@@ -139,6 +174,11 @@ export class StatelessStack extends Stack {
       topic: props.topic,
       logRetention: settings.logRetention,
     });
+    this.sweeper = new Sweeper(this, 'Sweeper', { table, topic: props.topic, logRetention: settings.logRetention });
+    new RollbackTopicPolicy(this, 'RollbackTopicPolicy', {
+      topic: props.topic,
+      publishers: [this.notifier.function.role, this.sweeper.function.role],
+    });
     this.autoRollback = new AutoRollback(this, 'AutoRollback', { table, logRetention: settings.logRetention });
     for (const { alarmName, environment, windowMinutes } of settings.autoRollback) {
       this.autoRollback.watchByName(alarmName, { environment, window: Duration.minutes(windowMinutes) });
@@ -150,11 +190,26 @@ export class StatelessStack extends Stack {
         ...this.functions,
         ['Notifier', this.notifier.function],
         ['AutoRollback', this.autoRollback.function],
+        ['Sweeper', this.sweeper.function],
       ]),
+      alarms: [this.sweeper.alarm],
       notifier: this.notifier,
       autoRollback: this.autoRollback,
       alarmTopic: props.topic,
     });
+
+    // Lambda lets API Gateway invoke each function for this API only (SourceArn), and for this
+    // account (SourceAccount, as Control Tower's CT.LAMBDA.PR.2 asks of a service principal).
+    for (const child of this.api.node.findAll()) {
+      if (child instanceof CfnPermission && this.resolve(child.principal) === 'apigateway.amazonaws.com') {
+        child.sourceAccount = this.account;
+        Validations.of(child).acknowledge({
+          id: 'cdk-validator-cfnguard::lambda_function_public_access_prohibited_check',
+          reason:
+            "CT.LAMBDA.PR.2: SourceArn (this API's routes) and SourceAccount are set, but as CloudFormation expressions (the stack names no account), which the rule's static check does not read.",
+        });
+      }
+    }
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.apiEndpoint,

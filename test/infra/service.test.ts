@@ -1,12 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Alarm, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,16 +40,6 @@ const cdkContext = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'ut
 const OPS_EMAIL = 'ops@example.com';
 /** An alarm that exists outside the app, named in the `autoRollback` context setting. */
 const EXISTING_ALARM = { alarmName: 'prod-api-5xx', environment: 'prod', windowMinutes: 60 };
-/** What the store's calls need (GetCommand, QueryCommand; TransactWriteItems, UpdateItem), sorted. */
-const READ = ['dynamodb:GetItem', 'dynamodb:Query'];
-const WRITE = [
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:Query',
-  'dynamodb:UpdateItem',
-];
-const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
 let outdir: string;
 let service: Service;
@@ -131,9 +122,9 @@ describe('the HTTP API', () => {
     expect(targetOf('$default')).toBe(logicalId(fallback?.fn));
   });
 
-  it('has one route and one function per route, plus the fallback, the notifier and the auto-rollback', () => {
+  it('has one route and one function per route, plus the fallback, the notifier, the auto-rollback and the sweeper', () => {
     api.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length + 1);
-    api.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 1 + 2);
+    api.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 1 + 3);
     const targets = new Set([...ROUTES.map((r) => `${r.method} ${r.path}`), '$default'].map(targetOf));
     expect(targets.size).toBe(ROUTES.length + 1);
   });
@@ -156,10 +147,48 @@ describe('the HTTP API', () => {
     });
     const logGroupId = stage?.Properties.AccessLogSettings.DestinationArn['Fn::GetAtt'][0];
     expect(apiResources[logGroupId].Type).toBe('AWS::Logs::LogGroup');
+    // Who called what outlives the stack, for its own retention (a year unless set).
+    expect(apiResources[logGroupId]).toMatchObject({
+      DeletionPolicy: 'Retain',
+      Properties: { RetentionInDays: cdkContext.accessLogRetentionDays ?? 365 },
+    });
     api.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       ProtocolType: 'HTTP',
       CorsConfiguration: Match.absent(),
     });
+  });
+
+  it('throttles the write and rollback routes each with limits of their own, so no read can use them up', () => {
+    const [[, stage] = []] = resourcesOf(api, 'AWS::ApiGatewayV2::Stage');
+    const key = (id: string) => {
+      const route = ROUTES.find((r) => r.id === id);
+      return `${route?.method} ${route?.path}`;
+    };
+    expect(stage?.Properties.RouteSettings).toEqual({
+      [key('RecordDeployment')]: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+      [key('FinishDeployment')]: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+      [key('RollbackDeployment')]: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+    });
+    // The stage's route settings may only name routes that exist: it is deployed after them.
+    const [[stageId] = []] = resourcesOf(api, 'AWS::ApiGatewayV2::Stage');
+    const dependsOn: string[] = apiResources[stageId as string].DependsOn ?? [];
+    for (const id of ['RecordDeployment', 'FinishDeployment', 'RollbackDeployment']) {
+      expect(
+        dependsOn.some((d) => d.includes(`${id}Route`)),
+        id,
+      ).toBe(true);
+    }
+  });
+
+  it('lets API Gateway invoke each function for this API and this account only (CT.LAMBDA.PR.2)', () => {
+    const permissions = resourcesOf(api, 'AWS::Lambda::Permission').filter(
+      ([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com',
+    );
+    expect(permissions).toHaveLength(ROUTES.length + 1);
+    for (const [id, p] of permissions) {
+      expect(p.Properties.SourceAccount, id).toEqual({ Ref: 'AWS::AccountId' });
+      expect(JSON.stringify(p.Properties.SourceArn), id).toContain(':execute-api:');
+    }
   });
 
   it('outputs the API URL', () => {
@@ -221,33 +250,86 @@ describe('every function', () => {
   });
 });
 
+/**
+ * Every role's table rights, as `<action> <table|index/name> <LeadingKeys patterns>`: what each
+ * function's code calls (functions/table-access.ts says which store call needs what), written
+ * out here so that a role gaining an action, an index or a key prefix fails this test.
+ */
+const EXPECTED_TABLE_RIGHTS: Record<string, string[]> = {
+  RecordDeployment: ['GetItem table ENV#* ID#* IDEMPOTENCY#*', 'PutItem table ENV#* ID#* IDEMPOTENCY#*'],
+  FinishDeployment: ['GetItem table ENV#* ID#*', 'UpdateItem table ENV#*'],
+  ListHistory: ['Query table ENV#*'],
+  GetRollbackTarget: ['Query index/ByTag TAG#*', 'Query table ENV#*'],
+  GetDeploymentByTag: ['Query index/ByTag TAG#*', 'Query table ENV#*'],
+  TagExists: ['Query index/ByTag TAG#*', 'Query table ENV#*'],
+  RollbackDeployment: [
+    'PutItem table OUTBOX#*',
+    'Query index/ByTag TAG#*',
+    'Query table ENV#*',
+    'UpdateItem table ENV#*',
+  ],
+  Fallback: [],
+  AutoRollback: [
+    'PutItem table EVENT#* OUTBOX#*',
+    'Query index/ByTag TAG#*',
+    'Query table ENV#*',
+    'UpdateItem table ENV#*',
+  ],
+  Notifier: ['GetItem table OUTBOX#*', 'UpdateItem table OUTBOX#*'],
+  Sweeper: ['GetItem table OUTBOX#*', 'Query index/Unpublished OUTBOX#*', 'UpdateItem table OUTBOX#*'],
+};
+
+/** The stream reads of the notifier's event source: on the stream's ARN, not the table's items. */
+const STREAM_ACTIONS = /^dynamodb:(GetRecords|GetShardIterator|DescribeStream|ListStreams)$/;
+
+/** A role's table rights in the form of EXPECTED_TABLE_RIGHTS, read off its policies. */
+function tableRights(roleLogicalId: string): string[] {
+  const rights = new Map<string, Set<string>>();
+  for (const s of roleStatements(roleLogicalId).filter((s) => s.Effect === 'Allow')) {
+    const resource = JSON.stringify(s.Resource);
+    const where = /\/index\/(\w+)/.exec(resource)?.[1];
+    const keys: string[] = s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? ['(any key)'];
+    expect(Object.keys(s.Condition ?? {}).filter((k) => k !== 'ForAllValues:StringLike')).toEqual([]);
+    for (const action of actionsOf(s).filter((a) => a.startsWith('dynamodb:') && !STREAM_ACTIONS.test(a))) {
+      const key = `${action.slice('dynamodb:'.length)} ${where ? `index/${where}` : 'table'}`;
+      const set = rights.get(key) ?? new Set();
+      for (const k of Array.isArray(keys) ? keys : [keys]) set.add(k);
+      rights.set(key, set);
+    }
+  }
+  return [...rights].map(([key, keys]) => `${key} ${[...keys].sort().join(' ')}`).sort();
+}
+
 describe('least privilege', () => {
-  const dynamoActions = (id: string) =>
-    statementsOf(id)
-      .filter((s) => s.Effect === 'Allow')
-      .flatMap(actionsOf)
-      .filter((a) => a.startsWith('dynamodb:'))
-      .sort();
+  const roles = (): [string, string][] => [
+    ...[...service.stateless.functions].map(([id, fn]) => [id, logicalId(fn.role)] as [string, string]),
+    ['AutoRollback', logicalId(service.stateless.autoRollback.function.role)],
+    ['Notifier', logicalId(service.stateless.notifier.function.role)],
+    ['Sweeper', logicalId(service.stateless.sweeper.function.role)],
+  ];
 
-  it.each(ROUTES.filter((r) => r.method === 'GET').map((r) => [r.id]))('%s (GET) may only read', (id) => {
-    expect(dynamoActions(id)).toEqual(READ);
-    for (const action of WRITE_ACTIONS) expect(dynamoActions(id)).not.toContain(action);
+  it('every function has exactly the table actions, indexes and item key prefixes its code uses', () => {
+    const actual = Object.fromEntries(roles().map(([id, role]) => [id, tableRights(role)]));
+    expect(actual).toEqual(EXPECTED_TABLE_RIGHTS);
   });
 
-  it.each(ROUTES.filter((r) => r.access === 'write').map((r) => [r.id]))('%s may write, never delete', (id) => {
-    expect(dynamoActions(id)).toEqual(WRITE);
-    expect(dynamoActions(id)).not.toContain('dynamodb:DeleteItem');
+  it('only the rollback paths put outbox items; only the notifier and the sweeper update them', () => {
+    for (const [id, role] of roles()) {
+      const writesOutbox = tableRights(role).some((r) => /^(PutItem|UpdateItem) table .*OUTBOX#\*/.test(r));
+      expect(writesOutbox, id).toBe(['RollbackDeployment', 'AutoRollback', 'Notifier', 'Sweeper'].includes(id));
+    }
   });
 
-  it('the rollback route can update a record', () => {
-    expect(dynamoActions('RollbackDeployment')).toContain('dynamodb:UpdateItem');
+  it('no table right is without a key condition, and none is on a ConditionCheckItem nobody sends', () => {
+    const all = roles().flatMap(([, role]) => tableRights(role));
+    expect(all.filter((r) => r.includes('(any key)') || r.startsWith('ConditionCheckItem'))).toEqual([]);
   });
 
   it('no identity or topic policy allows Scan, DeleteItem, or any wildcard action', () => {
     const statements = [
       ...resourcesOf(api, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
       ...resourcesOf(data, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
-      ...resourcesOf(data, 'AWS::SNS::TopicPolicy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
+      ...resourcesOf(api, 'AWS::SNS::TopicPolicy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
     ] as Statement[];
     expect(statements.length).toBeGreaterThan(ROUTES.length);
     const allowed = statements.filter((s) => s.Effect === 'Allow').flatMap(actionsOf);
@@ -260,7 +342,7 @@ describe('least privilege', () => {
     const starred = resourcesOf(api, 'AWS::IAM::Policy')
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[])
       .filter((s) => s.Resource === '*' || (Array.isArray(s.Resource) && s.Resource.includes('*')));
-    const functions = ROUTES.length + 1 + 2;
+    const functions = ROUTES.length + 1 + 3;
     expect(starred.length).toBe(functions + 1);
     expect([...new Set(starred.flatMap(actionsOf))].sort()).toEqual([
       'dynamodb:ListStreams',
@@ -347,14 +429,21 @@ describe('the rollback topic', () => {
     });
   });
 
+  it('has one topic policy, in the API stack beside the publishers it names, none in the stateful stack', () => {
+    data.resourceCountIs('AWS::SNS::TopicPolicy', 0);
+    api.resourceCountIs('AWS::SNS::TopicPolicy', 1);
+    const [[, policy] = []] = resourcesOf(api, 'AWS::SNS::TopicPolicy');
+    expect(JSON.stringify(policy?.Properties.Topics)).toMatch(/Fn::ImportValue.*RollbackTopic/);
+  });
+
   it('refuses publishers that do not use TLS', () => {
-    data.hasResourceProperties('AWS::SNS::TopicPolicy', {
+    api.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
             Effect: 'Deny',
             Action: 'sns:Publish',
-            Principal: '*',
+            Principal: { AWS: '*' },
             Condition: { Bool: { 'aws:SecureTransport': 'false' } },
           }),
         ]),
@@ -362,14 +451,61 @@ describe('the rollback topic', () => {
     });
   });
 
-  it('lets CloudWatch alarms encrypt with its key, so alarm actions can publish to it', () => {
+  it('denies sns:Publish to every IAM principal but the notifier and sweeper roles: nobody else can forge a notification', () => {
+    const [[, policy] = []] = resourcesOf(api, 'AWS::SNS::TopicPolicy');
+    const statements = policy?.Properties.PolicyDocument.Statement as Statement[];
+    const deny = statements.filter((s) => s.Effect === 'Deny' && !s.Condition?.Bool?.['aws:SecureTransport']);
+    expect(deny).toHaveLength(1);
+    expect(deny[0]).toMatchObject({ Action: 'sns:Publish', Principal: { AWS: '*' } });
+    expect(deny[0]?.Condition).toEqual({
+      ArnNotEquals: {
+        'aws:PrincipalArn': [
+          { 'Fn::GetAtt': [logicalId(service.stateless.notifier.function.role), 'Arn'] },
+          { 'Fn::GetAtt': [logicalId(service.stateless.sweeper.function.role), 'Arn'] },
+        ],
+      },
+      Bool: { 'aws:PrincipalIsAWSService': 'false' },
+    });
+    // The only other Allow is for CloudWatch (its conditions are checked with the alarms).
+    const allows = statements.filter((s) => s.Effect === 'Allow');
+    expect(allows.map((s) => s.Principal)).toEqual([{ Service: 'cloudwatch.amazonaws.com' }]);
+  });
+
+  it('lets CloudWatch alarms of this account and region, and only those, encrypt with its key', () => {
     data.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([
           Match.objectLike({
             Principal: { Service: 'cloudwatch.amazonaws.com' },
-            Action: Match.arrayWith(['kms:Decrypt']),
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': ['', Match.arrayWith([':cloudwatch:', { Ref: 'AWS::Region' }, ':alarm:*'])],
+                },
+              },
+            },
           }),
+        ]),
+      },
+    });
+  });
+
+  it('denies kms:CreateGrant on its key, except for grants AWS services make for their own resources', () => {
+    data.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'DenyGrantsExceptForAwsServices',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 'kms:CreateGrant',
+            Resource: '*',
+            Condition: {
+              BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+            },
+          },
         ]),
       },
     });
@@ -398,24 +534,32 @@ describe('the cursor key', () => {
     );
   });
 
-  it('reaches only the ListHistory function, as CURSOR_KEY resolved from that secret at deploy', () => {
+  it('reaches only the ListHistory function, by ARN (CURSOR_KEY_SECRET_ARN): no function holds the key itself', () => {
     expect(ROUTES.filter((r) => r.cursorKey).map((r) => r.id)).toEqual(['ListHistory']);
     const listHistory = logicalId(service.stateless.functions.get('ListHistory')?.fn);
     const functions = resourcesOf(api, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(ROUTES.length + 1 + 2);
-    const holders = functions.filter(([, fn]) => fn.Properties.Environment?.Variables?.CURSOR_KEY !== undefined);
+    expect(functions).toHaveLength(ROUTES.length + 1 + 3);
+    const holders = functions.filter(([, fn]) => fn.Properties.Environment?.Variables?.CURSOR_KEY_SECRET_ARN);
     expect(holders.map(([id]) => id)).toEqual([listHistory]);
-    const value = JSON.stringify(holders[0]?.[1].Properties.Environment.Variables.CURSOR_KEY);
-    expect(value).toContain('{{resolve:secretsmanager:');
+    const value = JSON.stringify(holders[0]?.[1].Properties.Environment.Variables.CURSOR_KEY_SECRET_ARN);
     expect(value).toMatch(new RegExp(`Fn::ImportValue.*${logicalId(service.stateful.cursorKey)}`));
-    expect(value).toContain(':SecretString:::}}');
+    const everything = JSON.stringify(api.toJSON());
+    expect(everything).not.toContain('resolve:secretsmanager');
+    for (const [id, fn] of functions) expect(fn.Properties.Environment?.Variables?.CURSOR_KEY, id).toBeUndefined();
   });
 
-  it('needs no Secrets Manager permission: CloudFormation resolves it, the function never calls the service', () => {
-    const actions = resourcesOf(api, 'AWS::IAM::Policy').flatMap(([, p]) =>
-      (p.Properties.PolicyDocument.Statement as Statement[]).flatMap(actionsOf),
+  it('may be read by that function alone: secretsmanager:GetSecretValue on that one secret, nothing else', () => {
+    const grants = resourcesOf(api, 'AWS::IAM::Policy').flatMap(([, p]) =>
+      (p.Properties.PolicyDocument.Statement as Statement[])
+        .filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')))
+        .map((s) => ({ roles: p.Properties.Roles, statement: s })),
     );
-    expect(actions.filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    expect(grants).toHaveLength(1);
+    expect(grants[0]?.roles).toEqual([{ Ref: logicalId(service.stateless.functions.get('ListHistory')?.role) }]);
+    expect(grants[0]?.statement.Action).toBe('secretsmanager:GetSecretValue');
+    expect(JSON.stringify(grants[0]?.statement.Resource)).toMatch(
+      new RegExp(`^\\{"Fn::ImportValue":".*${logicalId(service.stateful.cursorKey)}.*"\\}$`),
+    );
   });
 });
 
@@ -482,6 +626,50 @@ describe('the notifier (table stream → function → rollback topic)', () => {
         ]),
       },
     });
+  });
+});
+
+describe('the outbox sweeper', () => {
+  const sweeper = () => service.stateless.sweeper;
+
+  it('the table has the sparse Unpublished index: GSI2 keys, the fields the sweeper publishes from', () => {
+    const [[, table] = []] = resourcesOf(data, 'AWS::DynamoDB::Table');
+    const index = table?.Properties.GlobalSecondaryIndexes.find(
+      (i: Json) => i.IndexName === TABLE_SCHEMA.unpublishedIndex.name,
+    );
+    expect(index).toEqual({
+      IndexName: 'Unpublished',
+      KeySchema: [
+        { AttributeName: 'GSI2PK', KeyType: 'HASH' },
+        { AttributeName: 'GSI2SK', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...TABLE_SCHEMA.unpublishedIndex.projected] },
+    });
+  });
+
+  it('runs every 5 minutes, one at a time, and may publish to the topic', () => {
+    const fnId = logicalId(sweeper().function.fn);
+    expect(apiResources[fnId].Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(apiResources[fnId].Properties.Environment.Variables.TOPIC_ARN).toBeDefined();
+    const rules = resourcesOf(api, 'AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(r.Properties.Targets).includes(fnId),
+    );
+    expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(5 minutes)']);
+    const actions = roleStatements(logicalId(sweeper().function.role)).flatMap(actionsOf);
+    expect(actions).toContain('sns:Publish');
+  });
+
+  it('counts what it finds from its log, and alarms (to the rollback topic) when it finds any', () => {
+    const logGroup = logicalId(sweeper().function.logGroup);
+    const [[, filter] = []] = resourcesOf(api, 'AWS::Logs::MetricFilter');
+    expect(filter?.Properties).toMatchObject({
+      LogGroupName: { Ref: logGroup },
+      FilterPattern: '{ $.message = "outbox sweep found unpublished notifications" }',
+      MetricTransformations: [{ MetricName: 'UnpublishedNotificationsSwept', MetricValue: '$.found' }],
+    });
+    const alarm = apiResources[logicalId(sweeper().alarm)].Properties;
+    expect(alarm).toMatchObject({ MetricName: 'UnpublishedNotificationsSwept', Threshold: 1, Statistic: 'Sum' });
+    expect(JSON.stringify(alarm.AlarmActions)).toMatch(/RollbackTopic/);
   });
 });
 
@@ -685,7 +873,7 @@ describe('the service health alarms and dashboard', () => {
   });
 
   it('the rollback topic lets CloudWatch alarms of this account publish (its key policy already does)', () => {
-    data.hasResourceProperties('AWS::SNS::TopicPolicy', {
+    api.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
@@ -768,5 +956,37 @@ describe('cdk-nag', () => {
     expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath)}`)).toEqual(
       [],
     );
+  });
+});
+
+describe('AWS Control Tower proactive controls (cfn-guard)', () => {
+  it('run on every synth of the app: a resource that breaks one fails it', () => {
+    // As for cdk-nag: a second app, unbundled, plus a queue with no dead-letter queue (CT.SQS.PR.1).
+    const { app, stateful } = createService({
+      context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] },
+      outdir: mkdtempSync(path.join(tmpdir(), 'cfn-guard-test-')),
+    });
+    const queue = new Queue(stateful, 'NoDeadLetterQueue', { enforceSSL: true });
+    Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'this test wants only the guard finding' });
+    try {
+      expect(() => app.synth()).toThrow(/CT\.SQS\.PR\.1|sqs_dlq_check/);
+    } finally {
+      rmSync(app.outdir, { recursive: true, force: true });
+    }
+  });
+
+  it('report nothing unacknowledged on the service: the synth above passed them, with this report', () => {
+    const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+    const guard = report.pluginReports.find((r: Json) => /cfn-?guard/i.test(r.summary.pluginName));
+    expect(guard?.summary.status).toBe('success');
+    expect(guard?.violations).toEqual([]);
+  });
+
+  it('every exemption names its rule and gives a reason', () => {
+    const acks = service.app.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => JSON.stringify(m.data ?? '').includes('cdk-validator-cfnguard::')));
+    expect(acks.length).toBeGreaterThan(0);
+    for (const ack of acks) expect(JSON.stringify(ack.data)).toMatch(/CT\.[A-Z]+\.PR\.\d+: .{20,}/);
   });
 });

@@ -13,6 +13,8 @@ describe('settings from CDK context', () => {
       opsEmail: undefined,
       logRetention: RetentionDays.ONE_MONTH,
       throttle: { rateLimit: 50, burstLimit: 100 },
+      routeThrottle: { write: { rateLimit: 20, burstLimit: 40 }, rollback: { rateLimit: 10, burstLimit: 20 } },
+      accessLogRetention: RetentionDays.ONE_YEAR,
       autoRollback: [],
     });
   });
@@ -25,6 +27,11 @@ describe('settings from CDK context', () => {
         logRetentionDays: '90',
         throttleRateLimit: '20',
         throttleBurstLimit: '40',
+        writeThrottleRateLimit: '5',
+        writeThrottleBurstLimit: '6',
+        rollbackThrottleRateLimit: '7',
+        rollbackThrottleBurstLimit: '8',
+        accessLogRetentionDays: '731',
         autoRollback: '[{"alarmName":"prod-api-5xx","environment":"prod","windowMinutes":60}]',
       }),
     ).toEqual({
@@ -32,6 +39,8 @@ describe('settings from CDK context', () => {
       opsEmail: 'ops@example.com',
       logRetention: RetentionDays.THREE_MONTHS,
       throttle: { rateLimit: 20, burstLimit: 40 },
+      routeThrottle: { write: { rateLimit: 5, burstLimit: 6 }, rollback: { rateLimit: 7, burstLimit: 8 } },
+      accessLogRetention: RetentionDays.TWO_YEARS,
       autoRollback: [{ alarmName: 'prod-api-5xx', environment: 'prod', windowMinutes: 60 }],
     });
   });

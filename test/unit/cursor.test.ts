@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadCursorKey } from '../../functions/adapters/cursor-key.js';
 import { decodeCursor, encodeCursor } from '../../functions/core/cursor.js';
 import { InvalidInputError } from '../../functions/core/errors.js';
 import { RecordDeploymentInput } from '../../functions/core/schemas.js';
 import { listHistory } from '../../functions/core/use-cases/list-history.js';
 import { recordDeployment } from '../../functions/core/use-cases/record-deployment.js';
-import { ConfigError, readConfig, requireCursorKey } from '../../functions/lib/config.js';
+import { ConfigError, readConfig } from '../../functions/lib/config.js';
 import { memoryPorts, TEST_CURSOR_KEY } from '../support/memory-store.js';
 
 /**
@@ -149,13 +150,13 @@ describe('CURSOR_KEY', () => {
     vi.resetModules();
   });
 
-  it('is optional for readConfig (the other functions run without it), required by requireCursorKey', () => {
+  it('is optional for readConfig (the other functions run without it), required by loadCursorKey', async () => {
     const config = readConfig(base);
     expect(config.cursorKey).toBeUndefined();
-    expect(() => requireCursorKey(config)).toThrow(ConfigError);
-    expect(() => requireCursorKey(config)).toThrow(/CURSOR_KEY is required/);
+    await expect(loadCursorKey(config)).rejects.toThrow(ConfigError);
+    await expect(loadCursorKey(config)).rejects.toThrow(/CURSOR_KEY is required/);
     const key = 'k'.repeat(48);
-    expect(requireCursorKey(readConfig({ ...base, CURSOR_KEY: key }))).toBe(key);
+    expect(await loadCursorKey(readConfig({ ...base, CURSOR_KEY: key }))).toBe(key);
   });
 
   it('is refused when shorter than 32 characters', () => {
