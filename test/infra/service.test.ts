@@ -256,24 +256,32 @@ describe('every function', () => {
  * out here so that a role gaining an action, an index or a key prefix fails this test.
  */
 const EXPECTED_TABLE_RIGHTS: Record<string, string[]> = {
-  RecordDeployment: ['GetItem table ENV#* ID#* IDEMPOTENCY#*', 'PutItem table ENV#* ID#* IDEMPOTENCY#*'],
-  FinishDeployment: ['GetItem table ENV#* ID#*', 'UpdateItem table ENV#*'],
+  RecordDeployment: [
+    'GetItem table ENV#* ID#* IDEMPOTENCY#*',
+    'PutItem table ENV#* ID#* IDEMPOTENCY#*',
+    'UpdateItem table ENVIRONMENTS',
+  ],
+  FinishDeployment: ['GetItem table ENV#* ENVIRONMENTS ID#*', 'UpdateItem table ENV#* ENVIRONMENTS'],
   ListHistory: ['Query table ENV#*'],
   GetRollbackTarget: ['Query index/ByTag TAG#*', 'Query table ENV#*'],
   GetDeploymentByTag: ['Query index/ByTag TAG#*', 'Query table ENV#*'],
   TagExists: ['Query index/ByTag TAG#*', 'Query table ENV#*'],
   RollbackDeployment: [
+    'GetItem table ENVIRONMENTS',
     'PutItem table OUTBOX#*',
     'Query index/ByTag TAG#*',
     'Query table ENV#*',
-    'UpdateItem table ENV#*',
+    'UpdateItem table ENV#* ENVIRONMENTS',
   ],
+  ListEnvironments: ['Query table ENVIRONMENTS'],
+  GetMetrics: ['Query table ENV#*'],
   Fallback: [],
   AutoRollback: [
+    'GetItem table ENVIRONMENTS',
     'PutItem table EVENT#* OUTBOX#*',
     'Query index/ByTag TAG#*',
     'Query table ENV#*',
-    'UpdateItem table ENV#*',
+    'UpdateItem table ENV#* ENVIRONMENTS',
   ],
   Notifier: ['GetItem table OUTBOX#*', 'UpdateItem table OUTBOX#*'],
   Sweeper: ['GetItem table OUTBOX#*', 'Query index/Unpublished OUTBOX#*', 'UpdateItem table OUTBOX#*'],
