@@ -9,7 +9,8 @@ import {
   ImageNotFoundException,
   RepositoryNotFoundException,
 } from '@aws-sdk/client-ecr';
-import type { ImageLookup, RepositoryRef } from '../core/safety.js';
+import type { ImageRegistry } from '../core/run-ports.js';
+import { type ImageLookup, parseRepository, type RepositoryRef } from '../core/safety.js';
 
 /** DescribeImages for the target's tag, its answer reduced to what the check needs. */
 export async function lookUpImage(ecr: ECRClient, repository: RepositoryRef, imageTag: string): Promise<ImageLookup> {
@@ -31,4 +32,14 @@ export async function lookUpImage(ecr: ECRClient, repository: RepositoryRef, ima
   const detail = output.imageDetails?.find((d) => d.imageTags?.includes(imageTag)) ?? output.imageDetails?.[0];
   if (!detail) return { kind: 'gone', reason: 'no image details returned' };
   return { kind: 'found', digest: detail.imageDigest };
+}
+
+/** The ImageRegistry port over ECR: a repository name or URI, looked up in its region. */
+export class EcrImages implements ImageRegistry {
+  constructor(private readonly clientFor: (region: string | undefined) => ECRClient) {}
+
+  lookUp(repository: string, imageTag: string): Promise<ImageLookup> {
+    const ref = parseRepository(repository);
+    return lookUpImage(this.clientFor(ref.region), ref, imageTag);
+  }
 }
