@@ -21,6 +21,8 @@ export interface Route {
   summary: string;
   /** Signs history cursors: the stack gives this route's function, and no other, CURSOR_KEY. */
   cursorKey?: true;
+  /** Starts rollback runs: the stack gives it REDEPLOY_TARGETS and the right to invoke the run workflow. */
+  startsRuns?: true;
 }
 
 const route = (
@@ -50,6 +52,23 @@ export const ROUTES: readonly Route[] = [
     'write',
     'mark it ROLLED_BACK',
   ),
+  {
+    ...route('StartRollbackRun', 'POST', '/rollbacks', 'start-rollback-run', 'write', 'start a rollback run'),
+    startsRuns: true,
+  },
+  {
+    ...route(
+      'ListRollbackRuns',
+      'GET',
+      '/rollbacks',
+      'list-rollback-runs',
+      'read',
+      "an environment's runs, newest first",
+    ),
+    cursorKey: true,
+  },
+  route('GetRollbackRun', 'GET', '/rollbacks/{id}', 'get-rollback-run', 'read', 'one run, with its steps'),
+  route('GetDeployment', 'GET', '/{id}', 'get-deployment', 'read', 'one deployment record by id'),
 ];
 
 /**

@@ -137,13 +137,7 @@ export class DynamoRunStore implements RunStore {
       };
       // A retried request first: it also collides with its own first run's claims.
       if (claims.idempotency && failed('idempotency')) {
-        const first = await this.getItem(idempotencyKey(claims.idempotency.key));
-        if (first?.fingerprint !== claims.idempotency.fingerprint) {
-          throw new IdempotencyConflictError(
-            'This Idempotency-Key was first used with a different request body; use a new key for a new rollback.',
-          );
-        }
-        const earlier = await this.get(String(first.runId));
+        const earlier = await this.replayOf(claims.idempotency);
         if (!earlier) throw new Error('the run of an idempotency key vanished');
         return { run: earlier, replayed: true };
       }
@@ -170,6 +164,17 @@ export class DynamoRunStore implements RunStore {
     if (!pointer) return undefined;
     const item = await this.getItem(runKey(String(pointer.environment), id));
     return item ? (item.run as Run) : undefined;
+  }
+
+  async replayOf(idempotency: { key: string; fingerprint: string }): Promise<Run | undefined> {
+    const first = await this.getItem(idempotencyKey(idempotency.key));
+    if (!first) return undefined;
+    if (first.fingerprint !== idempotency.fingerprint) {
+      throw new IdempotencyConflictError(
+        'This Idempotency-Key was first used with a different request body; use a new key for a new rollback.',
+      );
+    }
+    return this.get(String(first.runId));
   }
 
   async activeRun(environment: string): Promise<string | undefined> {

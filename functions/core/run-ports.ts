@@ -34,6 +34,11 @@ export interface RunStore {
    */
   start(run: Run, claims: RunClaims, events: OutboxEvent[]): Promise<{ run: Run; replayed: boolean }>;
   get(id: string): Promise<Run | undefined>;
+  /**
+   * The run a POST with this Idempotency-Key started, when the key was used before with the
+   * same fingerprint; IdempotencyConflictError when it was used with another request.
+   */
+  replayOf(idempotency: { key: string; fingerprint: string }): Promise<Run | undefined>;
   /** The id of the environment's RUNNING run, if any. */
   activeRun(environment: string): Promise<string | undefined>;
   /** An environment's runs, newest first, strictly after `after` (startedAt, id). */

@@ -2,6 +2,7 @@
  * The service's configuration, read from the environment once per cold start. A missing
  * or malformed setting throws here, at init, rather than on the first request.
  */
+import { parseRedeployTargets, type RedeployTargets } from '../core/redeploy-config.js';
 import { AlarmName, AlarmRule } from '../core/schemas.js';
 import * as z from '../core/zod.js';
 
@@ -25,6 +26,15 @@ export interface Config {
    * given it (and asserts it with `requireCursorKey`); the other functions run without it.
    */
   cursorKey: string | undefined;
+  /**
+   * REDEPLOY_TARGETS: environment → its redeploy target (core/redeploy-config.ts); `{}` when
+   * unset. Given to the functions that start runs and to the run workflow.
+   */
+  redeployTargets: RedeployTargets;
+  /** RUN_FUNCTION: the run workflow's alias ARN, which the starters invoke (AWS). */
+  runFunction: string | undefined;
+  /** RUN_LAUNCHER_URL: local mode's launcher endpoint (the local server runs the workflow). */
+  runLauncherUrl: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -46,6 +56,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     topicArn: env.TOPIC_ARN || undefined,
     alarmRules: alarmRules(env.ALARM_RULES),
     cursorKey: cursorKey(env.CURSOR_KEY),
+    redeployTargets: redeployTargets(env.REDEPLOY_TARGETS),
+    runFunction: env.RUN_FUNCTION || undefined,
+    runLauncherUrl: optionalUrl('RUN_LAUNCHER_URL', env.RUN_LAUNCHER_URL),
   };
 }
 
@@ -87,4 +100,12 @@ function alarmRules(value: string | undefined): Record<string, AlarmRule> {
     throw new ConfigError(`ALARM_RULES is invalid: ${problems}`);
   }
   return result.data;
+}
+
+function redeployTargets(value: string | undefined): RedeployTargets {
+  try {
+    return parseRedeployTargets(value ?? '', 'REDEPLOY_TARGETS');
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }

@@ -95,7 +95,8 @@ for (const outcome of result.outcomes) {
     console.log(
       `  rolled back ${outcome.rolledBack.imageTag} (${outcome.rolledBack.id}); redeploy requested: ${outcome.target.imageTag}`,
     );
-  } else if (outcome.kind === 'skipped') console.log(`  skipped: ${outcome.reason}`);
+  } else if (outcome.kind === 'run-started') console.log(`  rollback run ${outcome.runId} started`);
+  else if (outcome.kind === 'skipped') console.log(`  skipped: ${outcome.reason}`);
   else if (outcome.kind === 'duplicate') console.log('  already handled (same alarm state change)');
   else console.log(`  ignored: ${outcome.reason}`);
 }

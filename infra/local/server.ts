@@ -109,7 +109,8 @@ export function toEvent(
 }
 
 /** Local-only endpoints (`"GET /_local/..."` → answer), served before the route table; not part of the API. */
-export type LocalRoutes = Record<string, () => Promise<HttpResult>>;
+/** Local-only routes (`METHOD /path`), given the raw request body. */
+export type LocalRoutes = Record<string, (body: Buffer) => Promise<HttpResult>>;
 
 /** Serves every route of the route table on `port` (0: any free port), plus `localRoutes`. */
 export async function startApiServer(
@@ -122,7 +123,7 @@ export async function startApiServer(
       const body = await readBody(request);
       const local = localRoutes[`${request.method} ${new URL(request.url ?? '/', 'http://localhost').pathname}`];
       if (local) {
-        const answer = await local();
+        const answer = await local(body);
         response.writeHead(answer.statusCode ?? 200, answer.headers as Record<string, string>);
         response.end(answer.body ?? '');
         return;

@@ -18,6 +18,7 @@ import {
   startDynamoDbLocal,
 } from './dynamodb-local.js';
 import { FilePublisher, readNotifications } from './file-publisher.js';
+import { RUN_HOST_PATH, type RunHost, startRunHost } from './run-host.js';
 import { type LocalRoutes, startApiServer } from './server.js';
 import type { LocalStackInfo } from './stack-info.js';
 import { type StreamPoller, startStreamPoller } from './stream-poller.js';
@@ -34,6 +35,11 @@ export interface LocalStackOptions {
   dynamodbEndpoint?: string;
   /** Run the notification path, publishing to this file (and logging each message). */
   notifications?: { file: string; log?: (line: string) => void };
+  /**
+   * Redeploy targets (REDEPLOY_TARGETS' shape): environments listed here get rollback runs,
+   * whose workflow the local server runs through the durable SDK's local runner.
+   */
+  redeployTargets?: Record<string, unknown>;
 }
 
 /**
@@ -47,6 +53,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ? { endpoint: options.dynamodbEndpoint, stop: async () => {} }
     : await startDynamoDbLocal({ dataDir: options.dataDir });
   let poller: StreamPoller | undefined;
+  let runHost: RunHost | undefined;
   try {
     const client = localClient(db.endpoint);
     await createDeploymentsTable(client, tableName);
@@ -75,7 +82,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
       localRoutes['GET /_local/notifications'] = async () => ok(await readNotifications(notifications.file));
     }
+    if (options.redeployTargets) {
+      process.env.REDEPLOY_TARGETS = JSON.stringify(options.redeployTargets);
+      runHost = await startRunHost();
+      Object.assign(localRoutes, runHost.routes);
+    }
     const { server, url } = await startApiServer(options.port ?? 0, localRoutes);
+    // Read by the handlers at their first load, which comes with the first request.
+    if (runHost) process.env.RUN_LAUNCHER_URL = `${url}${RUN_HOST_PATH}`;
     return {
       url,
       dynamodbEndpoint: db.endpoint,
@@ -84,11 +98,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stop: async () => {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
+        await runHost?.stop();
         await poller?.stop();
         await db.stop();
       },
     };
   } catch (error) {
+    await runHost?.stop();
     await poller?.stop();
     await db.stop();
     throw error;

@@ -5,10 +5,11 @@ import { startLocalStack } from '../../infra/local/stack.js';
 export const BASE = '/api/v1/platform/deployments';
 
 /** The local API (real handlers over HTTP) on its own table of the run's DynamoDB Local. */
-export async function localApi() {
+export async function localApi(options: { redeployTargets?: Record<string, unknown> } = {}) {
   const stack = await startLocalStack({
     dynamodbEndpoint: inject('dynamodbEndpoint'),
     tableName: `e2e-${randomUUID().slice(0, 8)}`,
+    ...options,
   });
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const response = await fetch(`${stack.url}${path}`, {

@@ -24,15 +24,16 @@ export interface StartRunRequest {
 /**
  * Starts a rollback run.
  *
- * 1. Refuses an environment without a redeploy target (409), and one where a run is already
+ * 1. An Idempotency-Key used before returns that run (or 409 for another request body).
+ * 2. Refuses an environment without a redeploy target (409), and one where a run is already
  *    RUNNING (409 with its runId; the start transaction settles the race for good).
- * 2. Finds the current deployment and the target (the rollback target rule, or the most recent
- *    DEPLOYED record of `targetImageTag` older than current): none is 404.
  * 3. Refuses a current deployment that is itself a rollback (no rollback of a rollback), or
- *    one that is not DEPLOYED.
- * 4. Writes the run (every step PENDING), its claims and ROLLBACK_STARTED in ONE transaction
+ *    one that is not DEPLOYED (409).
+ * 4. Finds the target (the rollback target rule, or the most recent DEPLOYED record of
+ *    `targetImageTag` older than current): none, or no deployment at all, is 404.
+ * 5. Writes the run (every step PENDING), its claims and ROLLBACK_STARTED in ONE transaction
  *    (RunStore.start); an Idempotency-Key replay returns the first run.
- * 5. Launches the workflow. The launch is idempotent per run id, so a replayed request that
+ * 6. Launches the workflow. The launch is idempotent per run id, so a replayed request that
  *    launches again starts nothing twice.
  */
 export async function startRun(
@@ -40,6 +41,13 @@ export async function startRun(
   request: StartRunRequest,
 ): Promise<{ run: Run; replayed: boolean }> {
   const { environment } = request;
+  const idempotency = request.idempotencyKey
+    ? { key: request.idempotencyKey, fingerprint: fingerprint(request) }
+    : undefined;
+  if (idempotency) {
+    const earlier = await ports.runs.replayOf(idempotency);
+    if (earlier) return { run: earlier, replayed: true };
+  }
   if (!Object.hasOwn(ports.targets, environment)) {
     throw new NoRedeployTargetError(
       `Environment ${environment} has no redeploy target configured (REDEPLOY_TARGETS), so the service cannot redeploy it; roll back with POST .../tag/{imageTag}/rollback and your pipeline instead.`,
@@ -48,7 +56,8 @@ export async function startRun(
   const active = await ports.runs.activeRun(environment);
   if (active) throw new RunActiveError(active, `Rollback run ${active} is already RUNNING in ${environment}.`);
 
-  const { current, target } = await chooseTarget(ports, environment, request.targetImageTag);
+  const current = (await ports.deployments.page(environment, { limit: 1 })).items[0];
+  if (!current) throw new NotFoundError(`No deployments in ${environment}.`);
   if (current.rollbackOf) {
     throw new ConflictError(
       `${current.imageTag} (${current.id}) is itself a rollback (of ${current.rollbackOf}); a run never rolls back a rollback.`,
@@ -59,6 +68,7 @@ export async function startRun(
       `${current.imageTag} (${current.id}) is ${current.status}; only a DEPLOYED deployment is rolled back.`,
     );
   }
+  const target = await chooseTarget(ports, current, request.targetImageTag);
 
   const at = ports.now().toISOString();
   const run = newRun({
@@ -77,9 +87,7 @@ export async function startRun(
     {
       deploymentId: current.id,
       dedupKey: request.dedupKey,
-      idempotency: request.idempotencyKey
-        ? { key: request.idempotencyKey, fingerprint: fingerprint(request) }
-        : undefined,
+      idempotency,
     },
     [rollbackStarted({ eventId: ports.newId(), occurredAt: at }, run)],
   );
@@ -89,17 +97,21 @@ export async function startRun(
 
 async function chooseTarget(
   ports: StartRunPorts,
-  environment: string,
+  current: Deployment,
   targetImageTag: string | undefined,
-): Promise<{ current: Deployment; target: Deployment }> {
-  if (!targetImageTag) return findRollbackTarget(ports, environment, undefined);
-  const current = (await ports.deployments.page(environment, { limit: 1 })).items[0];
-  if (!current) throw new NotFoundError(`No deployments in ${environment}.`);
-  for await (const record of ports.deployments.iterate(environment)) {
-    if (record.id === current.id || record.imageTag !== targetImageTag) continue;
-    if (record.status === 'DEPLOYED') return { current, target: record };
+): Promise<Deployment> {
+  if (!targetImageTag) {
+    const found = await findRollbackTarget(ports, current.environment, current.imageTag);
+    if (found.current.id !== current.id)
+      throw new ConflictError(`${current.environment} changed while the run was started; try again.`);
+    return found.target;
   }
-  throw new NotFoundError(`No earlier DEPLOYED record of ${targetImageTag} in ${environment} to roll back to.`);
+  let past = false;
+  for await (const record of ports.deployments.iterate(current.environment)) {
+    if (record.id === current.id) past = true;
+    else if (past && record.imageTag === targetImageTag && record.status === 'DEPLOYED') return record;
+  }
+  throw new NotFoundError(`No earlier DEPLOYED record of ${targetImageTag} in ${current.environment} to roll back to.`);
 }
 
 function fingerprint(request: StartRunRequest): string {

@@ -1,0 +1,15 @@
+import { startRunApp } from '../adapters/runs.js';
+import { RunsQuery } from '../core/schemas.js';
+import { listRuns } from '../core/use-cases/list-runs.js';
+import { requireCursorKey } from '../lib/config.js';
+import { ok, parseQuery } from '../lib/http.js';
+import { httpHandler } from '../lib/http-handler.js';
+
+const { config, ports } = startRunApp();
+// At init: without CURSOR_KEY this function fails its cold start instead of its first request.
+const cursorKey = requireCursorKey(config);
+
+/** GET /api/v1/platform/deployments/rollbacks: an environment's runs, newest first. */
+export const handler = httpHandler(async (event) =>
+  ok(await listRuns({ runs: ports.runs, cursorKey }, parseQuery(event, RunsQuery))),
+);
