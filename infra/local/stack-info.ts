@@ -15,4 +15,7 @@ export interface LocalStackInfo {
   tableName: string;
   /** Where the notification path writes what it publishes (when it runs). */
   notificationsFile: string | undefined;
+  /** REDEPLOY_TARGETS of this stack (JSON), and where its run host takes launches: for tools that start runs. */
+  redeployTargets?: string | undefined;
+  runLauncherUrl?: string | undefined;
 }

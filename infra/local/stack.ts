@@ -86,6 +86,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       process.env.REDEPLOY_TARGETS = JSON.stringify(options.redeployTargets);
       runHost = await startRunHost();
       Object.assign(localRoutes, runHost.routes);
+      // The health URL local redeploy targets verify with by default: healthy while the server runs.
+      localRoutes['GET /_local/health'] = async () => ok({ status: 'ok' });
     }
     const { server, url } = await startApiServer(options.port ?? 0, localRoutes);
     // Read by the handlers at their first load, which comes with the first request.
@@ -95,6 +97,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamodbEndpoint: db.endpoint,
       tableName,
       notificationsFile: notifications?.file,
+      redeployTargets: process.env.REDEPLOY_TARGETS,
+      runLauncherUrl: process.env.RUN_LAUNCHER_URL,
       stop: async () => {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));

@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { parseRedeployTargets, type RedeployTargets } from '../../functions/core/redeploy-config.js';
 import { AlarmName, AlarmRule } from '../../functions/core/schemas.js';
 import * as z from '../../functions/core/zod.js';
 
@@ -22,6 +23,12 @@ export interface Settings {
    * environment when they go into ALARM; each is wired by `AutoRollback.watchByName`.
    */
   autoRollback: WatchedAlarm[];
+  /**
+   * `redeployTargets`: environment → its redeploy target and verify alarms (the schema of
+   * functions/core/redeploy-config.ts, the same the functions read as REDEPLOY_TARGETS).
+   * Environments listed get rollback runs; `command` targets exist in local mode only.
+   */
+  redeployTargets: RedeployTargets;
 }
 
 /** One entry of the `autoRollback` context setting. */
@@ -69,7 +76,22 @@ export function readSettings(node: Node): Settings {
   const rateLimit = positiveInteger('throttleRateLimit', context('throttleRateLimit'), DEFAULTS.throttleRateLimit);
   const burstLimit = positiveInteger('throttleBurstLimit', context('throttleBurstLimit'), DEFAULTS.throttleBurstLimit);
   const autoRollback = watchedAlarms(context('autoRollback'));
-  return { stage, opsEmail, logRetention: days as RetentionDays, throttle: { rateLimit, burstLimit }, autoRollback };
+  const redeployTargets = parseRedeployTargets(context('redeployTargets'), 'context redeployTargets');
+  for (const [environment, target] of Object.entries(redeployTargets)) {
+    if (target.via === 'command') {
+      throw new Error(
+        `context redeployTargets.${environment}: via "command" runs a shell command on this machine: local mode only`,
+      );
+    }
+  }
+  return {
+    stage,
+    opsEmail,
+    logRetention: days as RetentionDays,
+    throttle: { rateLimit, burstLimit },
+    autoRollback,
+    redeployTargets,
+  };
 }
 
 /**

@@ -19,6 +19,7 @@ import { FALLBACK, ROUTES } from '../../functions/routes.js';
 import { AutoRollback } from '../constructs/auto-rollback.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { Notifier } from '../constructs/notifier.js';
+import { RollbackRuns } from '../constructs/rollback-runs.js';
 import { ServiceFunction } from '../constructs/service-function.js';
 import type { Settings } from './settings.js';
 
@@ -75,6 +76,7 @@ export class StatelessStack extends Stack {
   readonly notifier: Notifier;
   /** `watch()` an alarm of this app here; existing alarms come from the `autoRollback` setting. */
   readonly autoRollback: AutoRollback;
+  readonly rollbackRuns: RollbackRuns;
   /** The service's health alarms (all notify the rollback topic) and its dashboard. */
   readonly monitoring: Monitoring;
 
@@ -102,6 +104,11 @@ export class StatelessStack extends Stack {
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
     });
 
+    this.rollbackRuns = new RollbackRuns(this, 'RollbackRuns', {
+      table,
+      logRetention: settings.logRetention,
+      targets: settings.redeployTargets,
+    });
     for (const route of ROUTES) {
       const fn = new ServiceFunction(this, route.id, {
         entry: route.entry,
@@ -109,6 +116,7 @@ export class StatelessStack extends Stack {
         logRetention: settings.logRetention,
       }).bindTable(table, route.access);
       if (route.cursorKey) fn.bindCursorKey(props.cursorKey);
+      if (route.startsRuns) this.rollbackRuns.grantStart(fn);
       this.functions.set(route.id, fn);
       new HttpRoute(this.api, `${route.id}Route`, {
         httpApi: this.api,
@@ -140,6 +148,7 @@ export class StatelessStack extends Stack {
       logRetention: settings.logRetention,
     });
     this.autoRollback = new AutoRollback(this, 'AutoRollback', { table, logRetention: settings.logRetention });
+    this.rollbackRuns.grantStart(this.autoRollback.function);
     for (const { alarmName, environment, windowMinutes } of settings.autoRollback) {
       this.autoRollback.watchByName(alarmName, { environment, window: Duration.minutes(windowMinutes) });
     }
@@ -150,6 +159,7 @@ export class StatelessStack extends Stack {
         ...this.functions,
         ['Notifier', this.notifier.function],
         ['AutoRollback', this.autoRollback.function],
+        ['RollbackRuns', this.rollbackRuns.function],
       ]),
       notifier: this.notifier,
       autoRollback: this.autoRollback,

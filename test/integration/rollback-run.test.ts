@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Run } from '../../functions/core/run.js';
 import type { RunPorts } from '../../functions/core/run-ports.js';
+import { autoRollback } from '../../functions/core/use-cases/auto-rollback.js';
 import { startRun } from '../../functions/core/use-cases/start-run.js';
 import { createRunHandler } from '../../functions/events/rollback-run.js';
 import { freshTable } from '../support/dynamodb.js';
@@ -186,5 +187,174 @@ describe('a whole rollback run through the durable SDK local runner', () => {
       AlarmNames: [`${environment}-5xx`],
       AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
     });
+  });
+});
+
+/** Ports whose store "crashes" once, right after the side effects of `after` were written. */
+function crashingAfter(ports: ReturnType<typeof runPortsFor>, after: string) {
+  const state = { crashed: false };
+  const crash = () => {
+    state.crashed = true;
+    throw new Error(`injected crash after ${after}`);
+  };
+  const runs = ports.runs;
+  const wrapped: RunPorts['runs'] = {
+    start: (...args) => runs.start(...args),
+    get: (id) => runs.get(id),
+    replayOf: (key) => runs.replayOf(key),
+    activeRun: (environment) => runs.activeRun(environment),
+    page: (environment, options) => runs.page(environment, options),
+    save: async (run) => {
+      await runs.save(run);
+      if (state.crashed) return;
+      const done = (name: string) => run.steps.find((s) => s.name === name)?.status === 'SUCCEEDED';
+      if (after === 'redeploy' ? run.redeploy?.externalId : done(after)) crash();
+    },
+    finish: async (run, events) => {
+      await runs.finish(run, events);
+      if (after === 'notify' && !state.crashed) crash();
+    },
+  };
+  return { ports: { ...ports, runs: wrapped, redeployerFor: ports.redeployerFor }, state };
+}
+
+describe('a crash after each step, then the step replayed: every side effect exactly once', () => {
+  for (const after of ['identify', 'checks', 'mark', 'redeploy', 'record', 'verify', 'notify']) {
+    it(`crash after ${after}`, async () => {
+      const environment = `crash-${after}`;
+      const calls = callLog();
+      const base = runPortsFor(table, target(environment, `echo "$IMAGE_TAG" >> ${calls.file}`));
+      alarmHistory(`${environment}-5xx`, ['OK']);
+      const { v2, run } = await started(environment, base);
+      const { ports, state } = crashingAfter(base, after);
+      const { result } = await runWorkflow(ports, run);
+      expect(state.crashed).toBe(true);
+      expect(result.status).toBe('SUCCEEDED');
+      expect(calls.lines()).toEqual(['v1.0.0']);
+      const tables = await tableState(table, environment);
+      expect(tables.records.filter((r) => r.rollbackOf === v2.id)).toEqual([
+        expect.objectContaining({ status: 'DEPLOYED' }),
+      ]);
+      expect(tables.types).toEqual(['DEPLOYMENT_ROLLED_BACK', 'ROLLBACK_STARTED', 'ROLLBACK_SUCCEEDED']);
+      expect((await base.runs.get(run.id))?.status).toBe('SUCCEEDED');
+    });
+  }
+});
+
+describe('starting runs', () => {
+  it('two alarms and a POST at once start one run', async () => {
+    const environment = 'run-race';
+    const ports = runPortsFor(table, target(environment, 'true'));
+    await deploy(table, environment, 'v1.0.0');
+    const v2 = await deploy(table, environment, 'v2.0.0');
+    const rules = {
+      [`${environment}-5xx`]: { environment, windowMinutes: 60 },
+      [`${environment}-latency`]: { environment, windowMinutes: 60 },
+    };
+    const alarm = (name: string) => ({
+      name,
+      arn: `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`,
+      state: 'ALARM',
+      previousState: 'OK',
+      reason: 'Threshold Crossed',
+      stateChangedAt: new Date().toISOString(),
+    });
+    const { runs, targets, launcher } = ports;
+    const outcomes = await Promise.allSettled([
+      autoRollback(ports, alarm(`${environment}-5xx`), rules, { runs, targets, launcher }),
+      autoRollback(ports, alarm(`${environment}-latency`), rules, { runs, targets, launcher }),
+      startRun(ports, { environment, reason: 'by hand', trigger: 'manual', alarm: null, by: 'ops' }),
+    ]);
+    expect(ports.launched).toHaveLength(1);
+    const state = await tableState(table, environment);
+    expect(state.types.filter((t) => t === 'ROLLBACK_STARTED')).toHaveLength(1);
+    expect(state.byId(v2.id)?.status).toBe('DEPLOYED');
+    const started = outcomes.filter(
+      (o) =>
+        o.status === 'fulfilled' && ('kind' in o.value ? o.value.kind === 'run-started' : o.value.run !== undefined),
+    );
+    expect(started).toHaveLength(1);
+    expect((await ports.runs.page(environment, { limit: 10 })).items).toHaveLength(1);
+  });
+
+  it('refuses to roll back a rollback', async () => {
+    const environment = 'run-of-rollback';
+    const ports = runPortsFor(table, target(environment, 'true'));
+    const v1 = await deploy(table, environment, 'v1.0.0');
+    const v2 = await deploy(table, environment, 'v2.0.0');
+    await deploy(table, environment, 'v0.9.0', { rollbackOf: v2.id });
+    void v1;
+    await expect(
+      startRun(ports, { environment, reason: 'x', trigger: 'manual', alarm: null, by: 'ops' }),
+    ).rejects.toThrow(/itself a rollback/);
+    expect(ports.launched).toEqual([]);
+  });
+});
+
+describe('the callback target', () => {
+  function callbackTarget(environment: string) {
+    return {
+      [environment]: {
+        via: 'callback',
+        pollSeconds: 30,
+        timeoutMinutes: 10,
+        verify: { alarms: [`${environment}-5xx`], bakeMinutes: 2, recoverMinutes: 2, pollSeconds: 60 },
+      },
+    };
+  }
+
+  it("the pipeline's record completes the wait; the run creates no record itself", async () => {
+    const environment = 'callback-ok';
+    const ports = runPortsFor(table, callbackTarget(environment));
+    alarmHistory(`${environment}-5xx`, ['OK']);
+    const { v1, v2, run } = await started(environment, ports);
+    // The pipeline hears ROLLBACK_REQUESTED and records its redeploy while the run waits.
+    let recorded = false;
+    const redeployerFor = ports.redeployerFor;
+    const pipelinePorts = {
+      ...ports,
+      redeployerFor: (env: string, t: Parameters<typeof redeployerFor>[1]) => {
+        const inner = redeployerFor(env, t);
+        return {
+          via: inner.via,
+          start: inner.start.bind(inner),
+          check: async (...args: Parameters<typeof inner.check>) => {
+            if (!recorded && (await tableState(table, environment)).types.includes('ROLLBACK_REQUESTED')) {
+              recorded = true;
+              await deploy(table, environment, v1.imageTag, { rollbackOf: v2.id });
+            }
+            return inner.check(...args);
+          },
+        };
+      },
+    };
+    const { result } = await runWorkflow(pipelinePorts, run);
+    expect(result.status).toBe('SUCCEEDED');
+    const state = await tableState(table, environment);
+    const redeploys = state.records.filter((r) => r.rollbackOf === v2.id);
+    expect(redeploys).toHaveLength(1);
+    expect(result.redeploy).toMatchObject({ via: 'callback', deploymentId: redeploys[0]?.id });
+    expect(state.types).toEqual([
+      'DEPLOYMENT_ROLLED_BACK',
+      'ROLLBACK_REQUESTED',
+      'ROLLBACK_STARTED',
+      'ROLLBACK_SUCCEEDED',
+    ]);
+  });
+
+  it('no record before the timeout fails the run with ROLLBACK_FAILED', async () => {
+    const environment = 'callback-timeout';
+    const ports = runPortsFor(table, callbackTarget(environment));
+    const { run } = await started(environment, ports);
+    const { result } = await runWorkflow(ports, run);
+    expect(result.status).toBe('FAILED');
+    expect(result.failure).toMatchObject({ step: 'redeploy', detail: expect.stringContaining('within 10 minutes') });
+    const state = await tableState(table, environment);
+    expect(state.types).toEqual([
+      'DEPLOYMENT_ROLLED_BACK',
+      'ROLLBACK_FAILED',
+      'ROLLBACK_REQUESTED',
+      'ROLLBACK_STARTED',
+    ]);
   });
 });
