@@ -26,6 +26,8 @@ export interface Route {
   throttle?: 'write' | 'rollback';
   /** Signs history cursors: the stack gives this route's function, and no other, CURSOR_KEY. */
   cursorKey?: true;
+  /** Starts rollback runs: the stack gives it REDEPLOY_TARGETS and the right to invoke the run workflow. */
+  startsRuns?: true;
 }
 
 const route = (
@@ -108,6 +110,31 @@ export const ROUTES: readonly Route[] = [
     'what runs where',
   ),
   route('GetMetrics', 'GET', '/metrics', 'get-metrics', TABLE_ACCESS.listHistory, "an environment's DORA metrics"),
+  {
+    ...route(
+      'StartRollbackRun',
+      'POST',
+      '/rollbacks',
+      'start-rollback-run',
+      TABLE_ACCESS.startRun,
+      'start a rollback run',
+    ),
+    throttle: 'rollback',
+    startsRuns: true,
+  },
+  {
+    ...route(
+      'ListRollbackRuns',
+      'GET',
+      '/rollbacks',
+      'list-rollback-runs',
+      TABLE_ACCESS.listRuns,
+      "an environment's runs, newest first",
+    ),
+    cursorKey: true,
+  },
+  route('GetRollbackRun', 'GET', '/rollbacks/{id}', 'get-rollback-run', TABLE_ACCESS.getRun, 'one run, with its steps'),
+  route('GetDeployment', 'GET', '/{id}', 'get-deployment', TABLE_ACCESS.getDeployment, 'one deployment record by id'),
 ];
 
 /**

@@ -39,6 +39,19 @@ const HISTORY: TableGrant = { actions: ['Query'], keys: ['environment'] };
 const CURRENT: TableGrant = { actions: ['GetItem', 'UpdateItem'], keys: ['environments'] };
 
 /**
+ * Starting a rollback run (start-run.ts, DynamoRunStore.start): the target's lookups, the
+ * replay and active-run reads, and the start transaction (the environment's `activeRun`, the
+ * deployment's claim, the run and its pointer, the idempotency item, ROLLBACK_STARTED).
+ */
+const START_RUN: readonly TableGrant[] = [
+  HISTORY,
+  TAG_INDEX,
+  { actions: ['GetItem'], keys: ['environments', 'idempotency', 'run', 'runs'] },
+  { actions: ['UpdateItem'], keys: ['environments'] },
+  { actions: ['PutItem'], keys: ['idempotency', 'outbox', 'run', 'runClaim', 'runs'] },
+];
+
+/**
  * The access of each function, by what its code calls (the store method → its requests):
  * - create: TransactWriteItems of Puts (record, id pointer, idempotency item), then GetItem of
  *   the idempotency item on a replay; get: GetItem of the id pointer, then of the record.
@@ -76,12 +89,37 @@ export const TABLE_ACCESS = {
     { actions: ['PutItem'], keys: ['outbox'] },
     CURRENT,
   ] satisfies TableAccess,
-  /** The automated rollback: as `rollback`, plus the dedup claim (markRolledBack and emit with a dedupKey). */
+  /**
+   * The automated rollback: as `rollback`, plus the dedup claim (markRolledBack and emit with a
+   * dedupKey), plus starting runs where the environment has a redeploy target.
+   */
   autoRollback: [
     HISTORY,
     TAG_INDEX,
     { actions: ['UpdateItem'], keys: ['environment'] },
     { actions: ['PutItem'], keys: ['event', 'outbox'] },
+    CURRENT,
+    ...START_RUN,
+  ] satisfies TableAccess,
+  /** POST /rollbacks: start a run. */
+  startRun: START_RUN satisfies TableAccess,
+  /** GET /rollbacks: an environment's runs (Query of `RUNS#`). */
+  listRuns: [{ actions: ['Query'], keys: ['runs'] }] satisfies TableAccess,
+  /** GET /rollbacks/{id}: the run's pointer, then the run. */
+  getRun: [{ actions: ['GetItem'], keys: ['run', 'runs'] }] satisfies TableAccess,
+  /** GET /{id}: the record's pointer, then the record. */
+  getDeployment: [{ actions: ['GetItem'], keys: ['environment', 'id'] }] satisfies TableAccess,
+  /**
+   * The run workflow (run-steps.ts): the history and tag reads; get; create (the redeploy
+   * record); finish; markRolledBack; emit (ROLLBACK_REQUESTED of the callback target, claimed
+   * per run); the run's progress (save) and its end (finish: the run, `activeRun`, the outbox).
+   */
+  runWorkflow: [
+    HISTORY,
+    TAG_INDEX,
+    { actions: ['GetItem'], keys: ['environment', 'id', 'idempotency'] },
+    { actions: ['PutItem'], keys: ['environment', 'event', 'id', 'idempotency', 'outbox'] },
+    { actions: ['UpdateItem'], keys: ['environment', 'runs'] },
     CURRENT,
   ] satisfies TableAccess,
   /** GET /environments: one Query of the environment items. */

@@ -58,6 +58,12 @@ export const KEY_PATTERNS = {
   outbox: 'OUTBOX#*',
   /** The environment items' one partition, `ENVIRONMENTS` (what runs where). */
   environments: 'ENVIRONMENTS',
+  /** A rollback run's id pointer, `RUN#<id>`. */
+  run: 'RUN#*',
+  /** An environment's rollback runs, `RUNS#<env>`. */
+  runs: 'RUNS#*',
+  /** The one-run-per-failed-deployment claims, `RUNCLAIM#<deployment id>`. */
+  runClaim: 'RUNCLAIM#*',
   /** The ByTag index's partitions, `TAG#<tag>`. */
   tag: 'TAG#*',
 } as const;

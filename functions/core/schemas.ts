@@ -97,6 +97,22 @@ export const HistoryQuery = z.strictObject({
 });
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
 
+/** POST .../rollbacks: start a rollback run. */
+export const StartRunInput = z.strictObject({
+  environment: Environment,
+  reason: sized(1, 1024),
+  targetImageTag: z.optional(ImageTag),
+});
+export type StartRunInput = z.infer<typeof StartRunInput>;
+
+/** GET .../rollbacks: an environment's runs, paged like history. */
+export const RunsQuery = z.strictObject({
+  environment: Environment,
+  limit: QueryInt(1, 100, 20),
+  cursor: z.optional(sized(1, 2048)),
+});
+export type RunsQuery = z.infer<typeof RunsQuery>;
+
 export const RollbackTargetQuery = z.strictObject({
   environment: Environment,
   imageTag: z.optional(ImageTag),

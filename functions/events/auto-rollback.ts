@@ -6,7 +6,9 @@
  * change's identity is claimed in the same transaction as the rollback.
  */
 import { app } from '../adapters/aws.js';
+import { startRunApp } from '../adapters/runs.js';
 import type { Ports } from '../core/ports.js';
+import type { StartRunPorts } from '../core/run-ports.js';
 import type { AlarmRule } from '../core/schemas.js';
 import { type AutoRollbackOutcome, autoRollback } from '../core/use-cases/auto-rollback.js';
 import { logger } from '../lib/logger.js';
@@ -20,7 +22,11 @@ export interface AutoRollbackResult {
 }
 
 /** The handler over given ports and rules; `handler` below is it over this function's config. */
-export function createAutoRollback(ports: Ports, rules: Readonly<Record<string, AlarmRule>>) {
+export function createAutoRollback(
+  ports: Ports,
+  rules: Readonly<Record<string, AlarmRule>>,
+  runPorts?: Omit<StartRunPorts, keyof Ports>,
+) {
   return async (event: unknown): Promise<AutoRollbackResult> => {
     let parsed: ReturnType<typeof parseAlarmEvent>;
     try {
@@ -32,7 +38,7 @@ export function createAutoRollback(ports: Ports, rules: Readonly<Record<string, 
     }
     const outcomes: AutoRollbackOutcome[] = [];
     for (const change of parsed.changes) {
-      const outcome = await autoRollback(ports, change, rules);
+      const outcome = await autoRollback(ports, change, rules, runPorts);
       log(outcome, parsed.via);
       outcomes.push(outcome);
     }
@@ -49,10 +55,11 @@ function log(outcome: AutoRollbackOutcome, via: AlarmShape) {
     ...('current' in outcome ? { current: outcome.current?.id ?? null } : {}),
   };
   if (kind === 'rolled-back') logger.info('alarm rolled back the current deployment', summary);
+  else if (kind === 'run-started') logger.info('alarm started a rollback run', summary);
   else if (kind === 'skipped') logger.warn('alarm fired but no rollback was made', summary);
   else if (kind === 'duplicate') logger.info('alarm state change already handled', summary);
   else logger.info('alarm ignored', summary);
 }
 
 const { config, ports } = app();
-export const handler = createAutoRollback(ports, config.alarmRules);
+export const handler = createAutoRollback(ports, config.alarmRules, startRunApp().ports);

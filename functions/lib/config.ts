@@ -2,6 +2,7 @@
  * The service's configuration, read from the environment once per cold start. A missing
  * or malformed setting throws here, at init, rather than on the first request.
  */
+import { parseRedeployTargets, type RedeployTargets } from '../core/redeploy-config.js';
 import { AlarmName, AlarmRule } from '../core/schemas.js';
 import * as z from '../core/zod.js';
 
@@ -30,6 +31,15 @@ export interface Config {
    * function reads at init (adapters/cursor-key.ts); CURSOR_KEY, when set, wins (local mode).
    */
   cursorKeySecretArn: string | undefined;
+  /**
+   * REDEPLOY_TARGETS: environment → its redeploy target (core/redeploy-config.ts); `{}` when
+   * unset. Given to the functions that start runs and to the run workflow.
+   */
+  redeployTargets: RedeployTargets;
+  /** RUN_FUNCTION: the run workflow's alias ARN, which the starters invoke (AWS). */
+  runFunction: string | undefined;
+  /** RUN_LAUNCHER_URL: local mode's launcher endpoint (the local server runs the workflow). */
+  runLauncherUrl: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -52,6 +62,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     alarmRules: alarmRules(env.ALARM_RULES),
     cursorKey: cursorKey(env.CURSOR_KEY),
     cursorKeySecretArn: env.CURSOR_KEY_SECRET_ARN || undefined,
+    redeployTargets: redeployTargets(env.REDEPLOY_TARGETS),
+    runFunction: env.RUN_FUNCTION || undefined,
+    runLauncherUrl: optionalUrl('RUN_LAUNCHER_URL', env.RUN_LAUNCHER_URL),
   };
 }
 
@@ -82,4 +95,12 @@ function alarmRules(value: string | undefined): Record<string, AlarmRule> {
     throw new ConfigError(`ALARM_RULES is invalid: ${problems}`);
   }
   return result.data;
+}
+
+function redeployTargets(value: string | undefined): RedeployTargets {
+  try {
+    return parseRedeployTargets(value ?? '', 'REDEPLOY_TARGETS');
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }

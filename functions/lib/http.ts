@@ -67,7 +67,7 @@ export function routeMiss(event: HttpEvent, options: { always?: boolean } = {}):
   return toProblem(error, event.rawPath);
 }
 
-const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult => ({
+export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult => ({
   statusCode,
   headers: { 'content-type': 'application/json', ...headers },
   body: JSON.stringify(body),
@@ -76,6 +76,9 @@ const json = (statusCode: number, body: unknown, headers: Record<string, string>
 export const ok = (body: unknown, headers?: Record<string, string>) => json(200, body, headers);
 export const created = (body: unknown, location: string, headers?: Record<string, string>) =>
   json(201, body, { location, ...headers });
+/** 202: the work was started and goes on (a rollback run); `location` is where to follow it. */
+export const accepted = (body: unknown, location: string, headers?: Record<string, string>) =>
+  json(202, body, { location, ...headers });
 
 const slug = (title: string) =>
   title

@@ -15,7 +15,9 @@ import {
   HistoryPage,
   MetricsAnswer,
   Problem,
+  RollbackRun,
   RollbackTarget,
+  RunsPage,
   TagExistsAnswer,
 } from './responses.js';
 import { OPERATIONS, type OperationSpec, type ResponseSpec } from './spec.js';
@@ -34,6 +36,8 @@ const OUTPUTS: Record<string, z.ZodMiniType> = {
   TagExistsAnswer,
   Environments: EnvironmentsAnswer,
   Metrics: MetricsAnswer,
+  RollbackRun,
+  RunsPage,
   Problem,
   GatewayError,
 };

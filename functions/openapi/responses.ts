@@ -52,6 +52,53 @@ export const TagExistsAnswer = z.strictObject({
   environments: z.array(pattern(ENVIRONMENT_PATTERN)),
 });
 
+const RunStepName = z.enum(['identify', 'checks', 'mark', 'redeploy', 'record', 'verify']);
+
+/** A rollback run: one rollback of one environment, carried out by the service, with its steps. */
+export const RollbackRun = z.strictObject({
+  id: pattern(ULID_PATTERN),
+  environment: pattern(ENVIRONMENT_PATTERN),
+  trigger: z.enum(['alarm', 'manual']),
+  alarm: nullable(
+    z.strictObject({ name: z.string(), arn: z.string(), reason: z.string(), stateChangedAt: z.string() }),
+  ),
+  requestedBy: z.string(),
+  reason: z.string(),
+  current: z.strictObject({ id: pattern(ULID_PATTERN), imageTag: pattern(IMAGE_TAG_PATTERN) }),
+  target: z.strictObject({
+    id: pattern(ULID_PATTERN),
+    imageTag: pattern(IMAGE_TAG_PATTERN),
+    imageDigest: nullable(pattern(DIGEST_PATTERN)),
+  }),
+  redeploy: nullable(
+    z.strictObject({
+      via: z.enum(['callback', 'command', 'ecs', 'codepipeline', 'github-actions']),
+      deploymentId: nullable(pattern(ULID_PATTERN)),
+      externalId: nullable(z.string()),
+      url: nullable(z.string()),
+    }),
+  ),
+  status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED']),
+  steps: z.array(
+    z.strictObject({
+      name: RunStepName,
+      status: z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED']),
+      startedAt: nullable(Instant),
+      endedAt: nullable(Instant),
+      detail: nullable(z.string()),
+    }),
+  ),
+  failure: nullable(z.strictObject({ step: RunStepName, detail: z.string() })),
+  startedAt: Instant,
+  endedAt: nullable(Instant),
+});
+
+export const RunsPage = z.strictObject({
+  items: z.array(RollbackRun),
+  /** null: no older runs. */
+  nextCursor: nullable(z.string()),
+});
+
 /** One row of GET .../environments: what runs where. */
 export const EnvironmentRow = z.strictObject({
   environment: pattern(ENVIRONMENT_PATTERN),

@@ -24,17 +24,27 @@ import {
   RecordDeploymentInput,
   RollbackInput,
   RollbackTargetQuery,
+  RunsQuery,
+  StartRunInput,
   TagPath,
 } from '../core/schemas.js';
-import type * as z from '../core/zod.js';
+import * as z from '../core/zod.js';
 import {
   DeploymentRecord,
   EnvironmentsAnswer,
   HistoryPage,
   MetricsAnswer,
+  RollbackRun,
   RollbackTarget,
+  RunsPage,
   TagExistsAnswer,
 } from './responses.js';
+
+/**
+ * An id in the path of a route that answers 404 for a malformed id as for an unknown one (the
+ * contract's GET .../{id} and GET .../rollbacks/{id}): any text reaches the handler.
+ */
+const AnyIdPath = z.strictObject({ id: z.string() });
 
 /** A response header the operation sets. */
 export interface HeaderSpec {
@@ -231,6 +241,67 @@ export const OPERATIONS: Record<string, OperationSpec> = {
     responses: {
       200: { description: 'The figures.', body: MetricsAnswer },
       ...problems(400),
+    },
+  },
+  StartRollbackRun: {
+    description:
+      'Starts a rollback run of the environment: the service identifies the target (the rollback target rule, ' +
+      'or `targetImageTag`), runs the safety checks, marks the current deployment `ROLLED_BACK`, redeploys the ' +
+      "target through the environment's redeploy target, records the redeploy (`rollbackOf`) and verifies " +
+      'health. At most one run is RUNNING per environment, and one failed deployment gets at most one run.',
+    query: NoQuery,
+    body: { schema: StartRunInput, required: true },
+    headers: IDEMPOTENCY_HEADER,
+    responses: {
+      202: {
+        description: 'The run, RUNNING (or, for a replayed Idempotency-Key, the first answer again).',
+        body: RollbackRun,
+        headers: {
+          Location: { description: 'The run: /api/v1/platform/deployments/rollbacks/{id}.', required: true },
+          'Idempotent-Replayed': { description: '`true` when this answers a replayed Idempotency-Key.' },
+        },
+      },
+      ...problems(
+        400,
+        [404, 'Nothing to roll back to (no record, or no earlier good version).'],
+        [
+          409,
+          'A run is already RUNNING in the environment (`runId`), the deployment already had its run, the ' +
+            'environment has no redeploy target configured, or an Idempotency-Key was reused with another body.',
+        ],
+        413,
+        415,
+      ),
+    },
+  },
+  ListRollbackRuns: {
+    description: "An environment's rollback runs, newest first, paged with a signed cursor as the history is.",
+    query: RunsQuery,
+    notes: {
+      limit: 'How many runs a page holds at most: a whole number from 1 to 100; default 20.',
+      cursor: 'The `nextCursor` of the previous page, with the same `environment`.',
+    },
+    responses: {
+      200: { description: 'One page of runs.', body: RunsPage },
+      ...problems(400),
+    },
+  },
+  GetRollbackRun: {
+    description: 'One rollback run, with its six steps.',
+    path: AnyIdPath,
+    query: NoQuery,
+    responses: {
+      200: { description: 'The run.', body: RollbackRun },
+      ...problems(400, [404, 'No run with this id (a malformed id included).']),
+    },
+  },
+  GetDeployment: {
+    description: 'One deployment record by its id.',
+    path: AnyIdPath,
+    query: NoQuery,
+    responses: {
+      200: { description: 'The record.', body: DeploymentRecord },
+      ...problems(400, [404, 'No deployment with this id (a malformed id included).']),
     },
   },
 };

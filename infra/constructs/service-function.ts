@@ -3,7 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { ApplicationLogLevel, Architecture, type CfnFunction, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  type CfnFunction,
+  type DurableConfig,
+  LoggingFormat,
+  Runtime,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -30,6 +37,8 @@ export interface ServiceFunctionProps {
   timeout?: Duration;
   /** @default 512 MB: init of the bundled SDK is CPU-bound, and CPU grows with memory. */
   memorySize?: number;
+  /** Makes it a Lambda durable function (the rollback run workflow). */
+  durableConfig?: DurableConfig;
 }
 
 /**
@@ -67,6 +76,7 @@ export class ServiceFunction extends Construct {
       runtime,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
+      ...(props.durableConfig ? { durableConfig: props.durableConfig } : {}),
       timeout: props.timeout ?? Duration.seconds(10),
       role: this.role,
       logGroup: this.logGroup,

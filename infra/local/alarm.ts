@@ -75,6 +75,9 @@ Object.assign(process.env, {
   AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
   AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
   ALARM_RULES: JSON.stringify({ [alarmName]: rule.data }),
+  // Rollback runs, where the running stack has redeploy targets: the stack's run host runs them.
+  REDEPLOY_TARGETS: info.redeployTargets ?? '',
+  RUN_LAUNCHER_URL: info.runLauncherUrl ?? '',
   // This command prints its own summary; the handler's JSON logs only for problems.
   POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
 });
@@ -95,11 +98,37 @@ for (const outcome of result.outcomes) {
     console.log(
       `  rolled back ${outcome.rolledBack.imageTag} (${outcome.rolledBack.id}); redeploy requested: ${outcome.target.imageTag}`,
     );
-  } else if (outcome.kind === 'skipped') console.log(`  skipped: ${outcome.reason}`);
+  } else if (outcome.kind === 'run-started') console.log(`  rollback run ${outcome.runId} started`);
+  else if (outcome.kind === 'skipped') console.log(`  skipped: ${outcome.reason}`);
   else if (outcome.kind === 'duplicate') console.log('  already handled (same alarm state change)');
   else console.log(`  ignored: ${outcome.reason}`);
 }
 if (result.dropped) console.log(`  dropped: ${result.dropped}`);
+
+// A rollback run goes on in the running stack: follow it, a line per step as it ends.
+const runIds = result.outcomes.flatMap((o) => (o.kind === 'run-started' ? [o.runId] : []));
+interface RunView {
+  status: string;
+  steps: { name: string; status: string; detail: string | null }[];
+  redeploy: { deploymentId: string | null } | null;
+}
+for (const runId of runIds) {
+  const printed = new Set<string>();
+  for (;;) {
+    const run = (await (await fetch(`${info.url}/api/v1/platform/deployments/rollbacks/${runId}`)).json()) as RunView;
+    for (const step of run.steps) {
+      if (['SUCCEEDED', 'FAILED', 'SKIPPED'].includes(step.status) && !printed.has(step.name)) {
+        printed.add(step.name);
+        console.log(`  ${step.name.padEnd(9)} ${step.status.padEnd(9)} ${step.detail ?? ''}`);
+      }
+    }
+    if (run.status !== 'RUNNING') {
+      console.log(`  run ${runId} ${run.status}; redeploy record ${run.redeploy?.deploymentId ?? '(none)'}`);
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
 
 const history = (await (
   await fetch(`${info.url}/api/v1/platform/deployments/history?environment=${encodeURIComponent(environment)}&limit=5`)
@@ -115,7 +144,9 @@ if (info.notificationsFile) {
   let fresh = (await readNotifications(info.notificationsFile)).slice(before);
   const expected =
     result.outcomes.filter((o) => o.kind === 'skipped').length +
-    2 * result.outcomes.filter((o) => o.kind === 'rolled-back').length;
+    2 * result.outcomes.filter((o) => o.kind === 'rolled-back').length +
+    // ROLLBACK_STARTED, DEPLOYMENT_ROLLED_BACK, and ROLLBACK_SUCCEEDED or ROLLBACK_FAILED.
+    3 * runIds.length;
   while (fresh.length < expected && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 200));
     fresh = (await readNotifications(info.notificationsFile)).slice(before);

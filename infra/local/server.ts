@@ -109,7 +109,8 @@ export function toEvent(
 }
 
 /** Local-only endpoints (`"GET /_local/..."` → answer), served before the route table; not part of the API. */
-export type LocalRoutes = Record<string, () => Promise<HttpResult>>;
+/** Local-only routes (`METHOD /path`), given the raw request body. */
+export type LocalRoutes = Record<string, (body: Buffer) => Promise<HttpResult>>;
 
 /** Sees every answer the API gives (local routes excepted); the e2e suite checks each against the OpenAPI document. */
 export type ResponseObserver = (request: { method: string; path: string }, result: HttpResult) => void;
@@ -129,7 +130,7 @@ export async function startApiServer(
       const body = await readBody(request);
       const local = localRoutes[`${request.method} ${new URL(request.url ?? '/', 'http://localhost').pathname}`];
       if (local) {
-        const answer = await local();
+        const answer = await local(body);
         response.writeHead(answer.statusCode ?? 200, answer.headers as Record<string, string>);
         response.end(answer.body ?? '');
         return;

@@ -16,6 +16,9 @@ export interface LocalStackInfo {
   tableName: string;
   /** Where the notification path writes what it publishes (when it runs). */
   notificationsFile: string | undefined;
+  /** REDEPLOY_TARGETS of this stack (JSON), and where its run host takes launches: for tools that start runs. */
+  redeployTargets?: string | undefined;
+  runLauncherUrl?: string | undefined;
   /** The `npm start` process that wrote the file, so a reader can tell a running stack from a crashed one's leftovers. */
   pid?: number;
 }

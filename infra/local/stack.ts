@@ -18,6 +18,7 @@ import {
   startDynamoDbLocal,
 } from './dynamodb-local.js';
 import { FilePublisher, readNotifications } from './file-publisher.js';
+import { RUN_HOST_PATH, type RunHost, startRunHost } from './run-host.js';
 import { type LocalRoutes, type ResponseObserver, startApiServer } from './server.js';
 import type { LocalStackInfo } from './stack-info.js';
 import { type StreamPoller, startStreamPoller } from './stream-poller.js';
@@ -36,6 +37,11 @@ export interface LocalStackOptions {
   notifications?: { file: string; log?: (line: string) => void };
   /** Shown every API answer (the e2e suite checks each against the OpenAPI document). */
   observe?: ResponseObserver;
+  /**
+   * Redeploy targets (REDEPLOY_TARGETS' shape): environments listed here get rollback runs,
+   * whose workflow the local server runs through the durable SDK's local runner.
+   */
+  redeployTargets?: Record<string, unknown>;
 }
 
 /**
@@ -49,6 +55,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ? { endpoint: options.dynamodbEndpoint, stop: async () => {} }
     : await startDynamoDbLocal({ dataDir: options.dataDir });
   let poller: StreamPoller | undefined;
+  let runHost: RunHost | undefined;
   try {
     const client = localClient(db.endpoint);
     await createDeploymentsTable(client, tableName);
@@ -80,20 +87,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
       localRoutes['GET /_local/notifications'] = async () => ok(await readNotifications(notifications.file));
     }
+    if (options.redeployTargets) {
+      process.env.REDEPLOY_TARGETS = JSON.stringify(options.redeployTargets);
+      runHost = await startRunHost();
+      Object.assign(localRoutes, runHost.routes);
+      // The health URL local redeploy targets verify with by default: healthy while the server runs.
+      localRoutes['GET /_local/health'] = async () => ok({ status: 'ok' });
+    }
     const { server, url } = await startApiServer(options.port ?? 0, localRoutes, options.observe);
+    // Read by the handlers at their first load, which comes with the first request.
+    if (runHost) process.env.RUN_LAUNCHER_URL = `${url}${RUN_HOST_PATH}`;
     return {
       url,
       dynamodbEndpoint: db.endpoint,
       tableName,
       notificationsFile: notifications?.file,
+      redeployTargets: process.env.REDEPLOY_TARGETS,
+      runLauncherUrl: process.env.RUN_LAUNCHER_URL,
       stop: async () => {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
+        await runHost?.stop();
         await poller?.stop();
         await db.stop();
       },
     };
   } catch (error) {
+    await runHost?.stop();
     await poller?.stop();
     await db.stop();
     throw error;

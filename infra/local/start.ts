@@ -15,7 +15,13 @@ import { startLocalStack } from './stack.js';
 import { LOCAL_STACK_FILE, type LocalStackInfo, runningLocalStack } from './stack-info.js';
 
 const { values } = parseArgs({
-  options: { port: { type: 'string' }, data: { type: 'string' } },
+  options: {
+    port: { type: 'string' },
+    data: { type: 'string' },
+    'redeploy-command': { type: 'string' },
+    'redeploy-environment': { type: 'string', multiple: true },
+    'health-url': { type: 'string' },
+  },
   allowPositionals: false,
 });
 const port = Number(values.port ?? process.env.PORT ?? 3000);
@@ -35,13 +41,47 @@ if (running) {
 // An in-memory table starts empty, so its notifications file does too.
 if (!dataDir) rmSync(notificationsFile, { force: true });
 
-const stack = await startLocalStack({ port, dataDir, notifications: { file: notificationsFile } });
+/**
+ * Rollback runs: REDEPLOY_TARGETS (JSON, the deployed functions' setting) as it is, or a
+ * `command` target from --redeploy-command / REDEPLOY_COMMAND for --redeploy-environment
+ * (default prod), verified with --health-url / HEALTH_URL (default: this server's own
+ * /_local/health). The bake is one minute, looked at every 5 s: local mode runs real time.
+ */
+function localTargets(): Record<string, unknown> | undefined {
+  if (process.env.REDEPLOY_TARGETS) return JSON.parse(process.env.REDEPLOY_TARGETS);
+  const command = values['redeploy-command'] ?? process.env.REDEPLOY_COMMAND;
+  if (!command) return undefined;
+  const healthUrl = values['health-url'] ?? process.env.HEALTH_URL ?? `http://localhost:${port}/_local/health`;
+  const environments = values['redeploy-environment'] ?? ['prod'];
+  return Object.fromEntries(
+    environments.map((environment) => [
+      environment,
+      {
+        via: 'command',
+        command,
+        pollSeconds: 1,
+        timeoutMinutes: 10,
+        verify: { healthUrl, bakeMinutes: 1, recoverMinutes: 1, pollSeconds: 5 },
+      },
+    ]),
+  );
+}
+const redeployTargets = localTargets();
+
+const stack = await startLocalStack({
+  port,
+  dataDir,
+  notifications: { file: notificationsFile },
+  ...(redeployTargets ? { redeployTargets } : {}),
+});
 const info: LocalStackInfo = {
   url: stack.url,
   dynamodbEndpoint: stack.dynamodbEndpoint,
   tableName: stack.tableName,
   notificationsFile: stack.notificationsFile,
   pid: process.pid,
+  redeployTargets: stack.redeployTargets,
+  runLauncherUrl: stack.runLauncherUrl,
 };
 mkdirSync(dirname(LOCAL_STACK_FILE), { recursive: true });
 writeFileSync(LOCAL_STACK_FILE, `${JSON.stringify(info, null, 2)}\n`);
@@ -53,6 +93,11 @@ console.log('Routes:');
 for (const route of ROUTES) console.log(`  ${route.method.padEnd(6)} ${route.path}  (${route.summary})`);
 console.log(`The API's description (OpenAPI 3.1): GET ${stack.url}/openapi.json`);
 console.log(`Notifications: ${notificationsFile} and GET ${stack.url}/_local/notifications`);
+if (redeployTargets) {
+  console.log(`Rollback runs (the service redeploys by itself) for: ${Object.keys(redeployTargets).join(', ')}`);
+} else {
+  console.log('Rollback runs: off (start with --redeploy-command "CMD" to let the service redeploy prod itself)');
+}
 console.log('Fire an alarm: npm run alarm -- --environment prod');
 console.log('Ctrl-C stops the server, the notifier and DynamoDB Local.');
 

@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { parseRedeployTargets, type RedeployTargets } from '../../functions/core/redeploy-config.js';
 import { AlarmName, AlarmRule } from '../../functions/core/schemas.js';
 import * as z from '../../functions/core/zod.js';
 
@@ -30,6 +31,12 @@ export interface Settings {
    * environment when they go into ALARM; each is wired by `AutoRollback.watchByName`.
    */
   autoRollback: WatchedAlarm[];
+  /**
+   * `redeployTargets`: environment → its redeploy target and verify alarms (the schema of
+   * functions/core/redeploy-config.ts, the same the functions read as REDEPLOY_TARGETS).
+   * Environments listed get rollback runs; `command` targets exist in local mode only.
+   */
+  redeployTargets: RedeployTargets;
 }
 
 /** Requests per second, steady, and the burst allowed above it. */
@@ -107,6 +114,14 @@ export function readSettings(node: Node): Settings {
     burstLimit: positiveInteger(`${prefix}BurstLimit`, context(`${prefix}BurstLimit`), DEFAULTS[`${prefix}BurstLimit`]),
   });
   const autoRollback = watchedAlarms(context('autoRollback'));
+  const redeployTargets = parseRedeployTargets(context('redeployTargets'), 'context redeployTargets');
+  for (const [environment, target] of Object.entries(redeployTargets)) {
+    if (target.via === 'command') {
+      throw new Error(
+        `context redeployTargets.${environment}: via "command" runs a shell command on this machine: local mode only`,
+      );
+    }
+  }
   return {
     stage,
     opsEmail,
@@ -115,6 +130,7 @@ export function readSettings(node: Node): Settings {
     routeThrottle: { write: throttle('writeThrottle'), rollback: throttle('rollbackThrottle') },
     accessLogRetention: retention('accessLogRetentionDays'),
     autoRollback,
+    redeployTargets,
   };
 }
 

@@ -21,6 +21,7 @@ import { FALLBACK, ROUTES } from '../../functions/routes.js';
 import { AutoRollback } from '../constructs/auto-rollback.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { Notifier } from '../constructs/notifier.js';
+import { RollbackRuns } from '../constructs/rollback-runs.js';
 import { ServiceFunction } from '../constructs/service-function.js';
 import { Sweeper } from '../constructs/sweeper.js';
 import { RollbackTopicPolicy } from '../constructs/topic-policy.js';
@@ -81,6 +82,7 @@ export class StatelessStack extends Stack {
   readonly sweeper: Sweeper;
   /** `watch()` an alarm of this app here; existing alarms come from the `autoRollback` setting. */
   readonly autoRollback: AutoRollback;
+  readonly rollbackRuns: RollbackRuns;
   /** The service's health alarms (all notify the rollback topic) and its dashboard. */
   readonly monitoring: Monitoring;
 
@@ -132,6 +134,11 @@ export class StatelessStack extends Stack {
       };
     }
 
+    this.rollbackRuns = new RollbackRuns(this, 'RollbackRuns', {
+      table,
+      logRetention: settings.logRetention,
+      targets: settings.redeployTargets,
+    });
     for (const route of ROUTES) {
       const fn = new ServiceFunction(this, route.id, {
         entry: route.entry,
@@ -139,6 +146,7 @@ export class StatelessStack extends Stack {
         logRetention: settings.logRetention,
       }).bindTable(table, route.table);
       if (route.cursorKey) fn.bindCursorKey(props.cursorKey);
+      if (route.startsRuns) this.rollbackRuns.grantStart(fn);
       this.functions.set(route.id, fn);
       new HttpRoute(this.api, `${route.id}Route`, {
         httpApi: this.api,
@@ -180,6 +188,7 @@ export class StatelessStack extends Stack {
       publishers: [this.notifier.function.role, this.sweeper.function.role],
     });
     this.autoRollback = new AutoRollback(this, 'AutoRollback', { table, logRetention: settings.logRetention });
+    this.rollbackRuns.grantStart(this.autoRollback.function);
     for (const { alarmName, environment, windowMinutes } of settings.autoRollback) {
       this.autoRollback.watchByName(alarmName, { environment, window: Duration.minutes(windowMinutes) });
     }
@@ -191,6 +200,7 @@ export class StatelessStack extends Stack {
         ['Notifier', this.notifier.function],
         ['AutoRollback', this.autoRollback.function],
         ['Sweeper', this.sweeper.function],
+        ['RollbackRuns', this.rollbackRuns.function],
       ]),
       alarms: [this.sweeper.alarm],
       notifier: this.notifier,

@@ -40,6 +40,10 @@ const cdkContext = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'ut
 const OPS_EMAIL = 'ops@example.com';
 /** An alarm that exists outside the app, named in the `autoRollback` context setting. */
 const EXISTING_ALARM = { alarmName: 'prod-api-5xx', environment: 'prod', windowMinutes: 60 };
+/** Rollback runs for prod: the callback target, a repository for the image check, one verify alarm. */
+const REDEPLOY_TARGETS = {
+  prod: { via: 'callback', ecrRepository: 'team/app', verify: { alarms: ['prod-api-5xx'], bakeMinutes: 10 } },
+};
 
 let outdir: string;
 let service: Service;
@@ -85,7 +89,12 @@ function targetOf(routeKey: string): string {
 beforeAll(() => {
   outdir = mkdtempSync(path.join(tmpdir(), 'cdk-service-test-'));
   service = createService({
-    context: { ...cdkContext, opsEmail: OPS_EMAIL, autoRollback: JSON.stringify([EXISTING_ALARM]) },
+    context: {
+      ...cdkContext,
+      opsEmail: OPS_EMAIL,
+      autoRollback: JSON.stringify([EXISTING_ALARM]),
+      redeployTargets: JSON.stringify(REDEPLOY_TARGETS),
+    },
     outdir,
   });
   const { stateless } = service;
@@ -122,9 +131,9 @@ describe('the HTTP API', () => {
     expect(targetOf('$default')).toBe(logicalId(fallback?.fn));
   });
 
-  it('has one route and one function per route, plus the fallback, the notifier, the auto-rollback and the sweeper', () => {
+  it('has one route and one function per route, plus the fallback, the notifier, the auto-rollback, the sweeper and the run workflow', () => {
     api.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length + 1);
-    api.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 1 + 3);
+    api.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 1 + 4);
     const targets = new Set([...ROUTES.map((r) => `${r.method} ${r.path}`), '$default'].map(targetOf));
     expect(targets.size).toBe(ROUTES.length + 1);
   });
@@ -275,16 +284,33 @@ const EXPECTED_TABLE_RIGHTS: Record<string, string[]> = {
   ],
   ListEnvironments: ['Query table ENVIRONMENTS'],
   GetMetrics: ['Query table ENV#*'],
+  StartRollbackRun: [
+    'GetItem table ENVIRONMENTS IDEMPOTENCY#* RUN#* RUNS#*',
+    'PutItem table IDEMPOTENCY#* OUTBOX#* RUN#* RUNCLAIM#* RUNS#*',
+    'Query index/ByTag TAG#*',
+    'Query table ENV#*',
+    'UpdateItem table ENVIRONMENTS',
+  ],
+  ListRollbackRuns: ['Query table RUNS#*'],
+  GetRollbackRun: ['GetItem table RUN#* RUNS#*'],
+  GetDeployment: ['GetItem table ENV#* ID#*'],
   Fallback: [],
   AutoRollback: [
-    'GetItem table ENVIRONMENTS',
-    'PutItem table EVENT#* OUTBOX#*',
+    'GetItem table ENVIRONMENTS IDEMPOTENCY#* RUN#* RUNS#*',
+    'PutItem table EVENT#* IDEMPOTENCY#* OUTBOX#* RUN#* RUNCLAIM#* RUNS#*',
     'Query index/ByTag TAG#*',
     'Query table ENV#*',
     'UpdateItem table ENV#* ENVIRONMENTS',
   ],
   Notifier: ['GetItem table OUTBOX#*', 'UpdateItem table OUTBOX#*'],
   Sweeper: ['GetItem table OUTBOX#*', 'Query index/Unpublished OUTBOX#*', 'UpdateItem table OUTBOX#*'],
+  RollbackRuns: [
+    'GetItem table ENV#* ENVIRONMENTS ID#* IDEMPOTENCY#*',
+    'PutItem table ENV#* EVENT#* ID#* IDEMPOTENCY#* OUTBOX#*',
+    'Query index/ByTag TAG#*',
+    'Query table ENV#*',
+    'UpdateItem table ENV#* ENVIRONMENTS RUNS#*',
+  ],
 };
 
 /** The stream reads of the notifier's event source: on the stream's ARN, not the table's items. */
@@ -314,6 +340,7 @@ describe('least privilege', () => {
     ['AutoRollback', logicalId(service.stateless.autoRollback.function.role)],
     ['Notifier', logicalId(service.stateless.notifier.function.role)],
     ['Sweeper', logicalId(service.stateless.sweeper.function.role)],
+    ['RollbackRuns', logicalId(service.stateless.rollbackRuns.function.role)],
   ];
 
   it('every function has exactly the table actions, indexes and item key prefixes its code uses', () => {
@@ -324,7 +351,9 @@ describe('least privilege', () => {
   it('only the rollback paths put outbox items; only the notifier and the sweeper update them', () => {
     for (const [id, role] of roles()) {
       const writesOutbox = tableRights(role).some((r) => /^(PutItem|UpdateItem) table .*OUTBOX#\*/.test(r));
-      expect(writesOutbox, id).toBe(['RollbackDeployment', 'AutoRollback', 'Notifier', 'Sweeper'].includes(id));
+      expect(writesOutbox, id).toBe(
+        ['RollbackDeployment', 'StartRollbackRun', 'AutoRollback', 'Notifier', 'Sweeper', 'RollbackRuns'].includes(id),
+      );
     }
   });
 
@@ -375,6 +404,59 @@ describe('least privilege', () => {
     for (const [id, role] of resourcesOf(api, 'AWS::IAM::Role')) {
       expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
     }
+  });
+});
+
+describe('rollback runs (a Lambda durable function behind an alias)', () => {
+  const workflow = () => service.stateless.rollbackRuns;
+  const envOf = (id: string) => apiResources[id].Properties.Environment.Variables;
+
+  it('is a durable function with an execution timeout and a retention, invoked through the alias live', () => {
+    const fn = apiResources[logicalId(workflow().function.fn)];
+    expect(fn.Properties.DurableConfig).toEqual({ ExecutionTimeout: 172800, RetentionPeriodInDays: 30 });
+    const [, alias] = resourcesOf(api, 'AWS::Lambda::Alias')[0] ?? [];
+    expect(alias?.Properties).toMatchObject({
+      Name: 'live',
+      FunctionName: { Ref: logicalId(workflow().function.fn) },
+      FunctionVersion: { 'Fn::GetAtt': [expect.any(String), 'Version'] },
+    });
+    expect(JSON.parse(envOf(logicalId(workflow().function.fn)).REDEPLOY_TARGETS)).toMatchObject(REDEPLOY_TARGETS);
+  });
+
+  it('the workflow may checkpoint itself, DescribeAlarms its verify alarms and DescribeImages its repository: nothing wider', () => {
+    const statements = roleStatements(logicalId(workflow().function.role)).filter(
+      (s) => !actionsOf(s).some((a) => a.startsWith('dynamodb:') || a.startsWith('xray:') || a.startsWith('logs:')),
+    );
+    const byAction = Object.fromEntries(statements.map((s) => [actionsOf(s).join(','), JSON.stringify(s.Resource)]));
+    expect(Object.keys(byAction).sort()).toEqual([
+      'cloudwatch:DescribeAlarms',
+      'ecr:DescribeImages',
+      'lambda:CheckpointDurableExecution,lambda:GetDurableExecutionState',
+    ]);
+    expect(byAction['cloudwatch:DescribeAlarms']).toContain(':alarm:prod-api-5xx');
+    expect(byAction['ecr:DescribeImages']).toContain(':repository/team/app');
+    expect(byAction['lambda:CheckpointDurableExecution,lambda:GetDurableExecutionState']).toContain(':*');
+  });
+
+  it('only the POST .../rollbacks route and the auto-rollback may invoke it, through the alias, and know its ARN', () => {
+    const aliasId = logicalId(workflow().alias);
+    for (const starter of [
+      service.stateless.functions.get('StartRollbackRun'),
+      service.stateless.autoRollback.function,
+    ]) {
+      const invoke = roleStatements(logicalId(starter?.role)).filter((s) =>
+        actionsOf(s).includes('lambda:InvokeFunction'),
+      );
+      expect(invoke).toHaveLength(1);
+      expect(JSON.stringify(invoke[0]?.Resource)).toContain(aliasId);
+      expect(envOf(logicalId(starter?.fn)).RUN_FUNCTION).toEqual({ Ref: aliasId });
+    }
+    const invokers = resourcesOf(api, 'AWS::IAM::Policy').filter(([, p]) =>
+      (p.Properties.PolicyDocument.Statement as Statement[]).some((s) =>
+        actionsOf(s).includes('lambda:InvokeFunction'),
+      ),
+    );
+    expect(invokers).toHaveLength(2);
   });
 });
 

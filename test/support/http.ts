@@ -11,11 +11,12 @@ export const BASE = '/api/v1/platform/deployments';
  * checked against docs/openapi.json: `call` throws on a mismatch, and `stop` throws naming
  * every mismatch any other client got.
  */
-export async function localApi() {
+export async function localApi(options: { redeployTargets?: Record<string, unknown> } = {}) {
   const mismatches: string[] = [];
   const stack = await startLocalStack({
     dynamodbEndpoint: inject('dynamodbEndpoint'),
     tableName: `e2e-${randomUUID().slice(0, 8)}`,
+    ...options,
     observe: ({ method, path }, result) => {
       const headers = (result.headers ?? {}) as Record<string, string>;
       const text = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64').toString() : (result.body ?? '');

@@ -1,10 +1,19 @@
 import type { Deployment } from '../deployment.js';
-import { DuplicateEventError, NotFoundError, TransitionConflictError } from '../errors.js';
+import {
+  ConflictError,
+  DeploymentClaimedError,
+  DuplicateEventError,
+  NotFoundError,
+  RunActiveError,
+  TransitionConflictError,
+} from '../errors.js';
 import { type AlarmRef, autoRollbackSkipped, rollbackRequested } from '../notifications.js';
 import type { Ports } from '../ports.js';
+import type { StartRunPorts } from '../run-ports.js';
 import type { AlarmRule } from '../schemas.js';
 import { findRollbackTarget } from './find-rollback-target.js';
 import { markRolledBack } from './rollback-deployment.js';
+import { startRun } from './start-run.js';
 
 /** One alarm state change, whichever way it arrived (see functions/events/alarm-event.ts). */
 export interface AlarmStateChange {
@@ -22,6 +31,7 @@ export interface AlarmStateChange {
 export type AutoRollbackOutcome =
   | { kind: 'ignored'; alarm: string; reason: string }
   | { kind: 'rolled-back'; alarm: string; environment: string; rolledBack: Deployment; target: Deployment }
+  | { kind: 'run-started'; alarm: string; environment: string; runId: string }
   | { kind: 'skipped'; alarm: string; environment: string; reason: string; current: Deployment | null }
   | { kind: 'duplicate'; alarm: string; environment: string; dedupKey: string };
 
@@ -68,6 +78,10 @@ export function skipReason(current: Deployment | undefined, change: AlarmStateCh
  * 3. Rolls back with markRolledBack: the conditional write (status = DEPLOYED), its
  *    DEPLOYMENT_ROLLED_BACK and a ROLLBACK_REQUESTED naming the target, and the claim of the
  *    change's identity (alarm ARN + state-change time), all in one transaction.
+ *    Where the environment has a redeploy target (`runPorts.targets`), it starts a rollback
+ *    run instead (startRun: the run carries out marking, redeploy, record and verify), with the
+ *    change's identity among the run's claims; a deployment that already has a run, or an
+ *    environment with a RUNNING run, is a skip.
  * 4. A skip writes AUTO_ROLLBACK_SKIPPED (saying why) under the same claim, so a redelivered
  *    change notifies once. A change already claimed (DuplicateEventError) writes nothing. A
  *    lost race with a manual rollback (TransitionConflictError) is a skip: "already rolled back".
@@ -76,6 +90,7 @@ export async function autoRollback(
   ports: Ports,
   change: AlarmStateChange,
   rules: Readonly<Record<string, AlarmRule>>,
+  runPorts?: Omit<StartRunPorts, keyof Ports>,
 ): Promise<AutoRollbackOutcome> {
   const alarm = change.name;
   if (change.state !== 'ALARM') return { kind: 'ignored', alarm, reason: `state ${change.state} is not ALARM` };
@@ -110,6 +125,33 @@ export async function autoRollback(
     const current = (await ports.deployments.page(environment, { limit: 1 })).items[0];
     const reason = skipReason(current, change, rule);
     if (reason || !current) return skip(reason ?? `no deployments in ${environment}`, current ?? null);
+
+    if (runPorts && Object.hasOwn(runPorts.targets, environment)) {
+      try {
+        const { run } = await startRun(
+          { ...ports, ...runPorts },
+          {
+            environment,
+            reason: change.reason.slice(0, MAX_REASON) || `alarm ${alarm}`,
+            trigger: 'alarm',
+            alarm: ref,
+            by: `auto-rollback:${alarm}`,
+            dedupKey,
+          },
+        );
+        return { kind: 'run-started', ...outcome, runId: run.id };
+      } catch (error) {
+        if (error instanceof DuplicateEventError) return { kind: 'duplicate', ...outcome, dedupKey };
+        if (error instanceof NotFoundError) {
+          return skip(`no earlier DEPLOYED version in ${environment} to roll back ${current.imageTag} to`, current);
+        }
+        if (error instanceof RunActiveError || error instanceof DeploymentClaimedError) {
+          return skip(`${error.message} (alarm ${alarm} starts no second run)`, current);
+        }
+        if (error instanceof ConflictError) return skip(error.message, current);
+        throw error;
+      }
+    }
 
     let target: Deployment;
     try {

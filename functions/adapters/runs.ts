@@ -1,0 +1,83 @@
+/**
+ * The rollback runs' ports of a running function, built once per cold start from its
+ * configuration (next to aws.ts, which builds the deployment ports).
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { Redeployer } from '../core/redeploy.js';
+import type { RedeployTarget } from '../core/redeploy-config.js';
+import type { RunPorts, StartRunPorts } from '../core/run-ports.js';
+import type { Config } from '../lib/config.js';
+import { app, documentClient } from './aws.js';
+import { CloudWatchHealth } from './cloudwatch-health.js';
+import { DynamoRunStore } from './dynamodb-run-store.js';
+import { EcrImages } from './ecr-images.js';
+import { HttpHealth } from './http-health.js';
+import { CallbackRedeployer } from './redeploy/callback.js';
+import { CommandRedeployer } from './redeploy/command.js';
+import { HttpRunLauncher, LambdaRunLauncher, NO_LAUNCHER } from './run-launcher.js';
+
+let startShared: StartRunPorts | undefined;
+let runShared: RunPorts | undefined;
+
+function runStore(config: Config) {
+  return new DynamoRunStore(documentClient(config), config.tableName);
+}
+
+/** What starting a run needs: the runs store, the targets, and the launcher. */
+export function startRunApp(): { config: Config; ports: StartRunPorts } {
+  const { config, ports } = app();
+  if (!startShared) {
+    const launcher = config.runFunction
+      ? new LambdaRunLauncher(new LambdaClient({ region: config.region }), config.runFunction)
+      : config.runLauncherUrl
+        ? new HttpRunLauncher(config.runLauncherUrl)
+        : NO_LAUNCHER;
+    startShared = { ...ports, runs: runStore(config), targets: config.redeployTargets, launcher };
+  }
+  return { config, ports: startShared };
+}
+
+/**
+ * What the workflow's steps need. In local mode (`command` targets or health URLs), the
+ * command runs on this machine and health is read from the URL; in AWS from CloudWatch.
+ */
+export function runApp(): { config: Config; ports: RunPorts } {
+  const { config, ports } = app();
+  if (!runShared) {
+    const redeployers = new Map<string, Redeployer>();
+    const cloudwatch = new CloudWatchHealth(new CloudWatchClient({ region: config.region }));
+    const url = new HttpHealth();
+    const ecr = new Map<string, ECRClient>();
+    const shared: RunPorts = {
+      ...ports,
+      runs: runStore(config),
+      targets: config.redeployTargets,
+      redeployerFor(environment: string, target: RedeployTarget) {
+        let redeployer = redeployers.get(environment);
+        if (!redeployer) {
+          redeployer =
+            target.via === 'command' ? new CommandRedeployer(target.command) : new CallbackRedeployer(shared);
+          redeployers.set(environment, redeployer);
+        }
+        return redeployer;
+      },
+      images: new EcrImages((region) => {
+        const key = region ?? config.region;
+        let client = ecr.get(key);
+        if (!client) {
+          client = new ECRClient({ region: key });
+          ecr.set(key, client);
+        }
+        return client;
+      }),
+      health: {
+        check: (environment, verify) =>
+          verify.healthUrl ? url.check(environment, verify) : cloudwatch.check(environment, verify),
+      },
+    };
+    runShared = shared;
+  }
+  return { config, ports: runShared };
+}
