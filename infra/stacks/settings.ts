@@ -2,6 +2,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { AlarmName, AlarmRule } from '../../functions/core/schemas.js';
 import * as z from '../../functions/core/zod.js';
+import { ORGANIZATION_ID_PATTERN } from '../constructs/organization-alarm-bus.js';
 
 /**
  * The deployment's settings, all from CDK context (`-c name=value` on the command line, or
@@ -22,6 +23,11 @@ export interface Settings {
    * environment when they go into ALARM; each is wired by `AutoRollback.watchByName`.
    */
   autoRollback: WatchedAlarm[];
+  /**
+   * The AWS Organizations id (`o-...`) whose accounts may send alarm state changes to the
+   * service's organization alarm bus; no bus when unset.
+   */
+  organizationId: string | undefined;
 }
 
 /** One entry of the `autoRollback` context setting. */
@@ -69,7 +75,25 @@ export function readSettings(node: Node): Settings {
   const rateLimit = positiveInteger('throttleRateLimit', context('throttleRateLimit'), DEFAULTS.throttleRateLimit);
   const burstLimit = positiveInteger('throttleBurstLimit', context('throttleBurstLimit'), DEFAULTS.throttleBurstLimit);
   const autoRollback = watchedAlarms(context('autoRollback'));
-  return { stage, opsEmail, logRetention: days as RetentionDays, throttle: { rateLimit, burstLimit }, autoRollback };
+  const organizationId = optionalOrganizationId(context('organizationId'));
+  return {
+    stage,
+    opsEmail,
+    logRetention: days as RetentionDays,
+    throttle: { rateLimit, burstLimit },
+    autoRollback,
+    organizationId,
+  };
+}
+
+/** `organizationId`: an AWS Organizations id, checked here so a typo fails the synth, not the first alarm. */
+function optionalOrganizationId(raw: unknown): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const value = String(raw);
+  if (!ORGANIZATION_ID_PATTERN.test(value)) {
+    throw new Error(`context organizationId must be an AWS Organizations id like o-a1b2c3d4e5, got "${value}"`);
+  }
+  return value;
 }
 
 /**

@@ -19,6 +19,7 @@ import { FALLBACK, ROUTES } from '../../functions/routes.js';
 import { AutoRollback } from '../constructs/auto-rollback.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { Notifier } from '../constructs/notifier.js';
+import { OrganizationAlarmBus } from '../constructs/organization-alarm-bus.js';
 import { ServiceFunction } from '../constructs/service-function.js';
 import type { Settings } from './settings.js';
 
@@ -75,6 +76,8 @@ export class StatelessStack extends Stack {
   readonly notifier: Notifier;
   /** `watch()` an alarm of this app here; existing alarms come from the `autoRollback` setting. */
   readonly autoRollback: AutoRollback;
+  /** The bus alarms of the organization's other accounts reach the rollback through (`organizationId` set). */
+  readonly organizationAlarms: OrganizationAlarmBus | undefined;
   /** The service's health alarms (all notify the rollback topic) and its dashboard. */
   readonly monitoring: Monitoring;
 
@@ -142,6 +145,16 @@ export class StatelessStack extends Stack {
     this.autoRollback = new AutoRollback(this, 'AutoRollback', { table, logRetention: settings.logRetention });
     for (const { alarmName, environment, windowMinutes } of settings.autoRollback) {
       this.autoRollback.watchByName(alarmName, { environment, window: Duration.minutes(windowMinutes) });
+    }
+    if (settings.organizationId) {
+      this.organizationAlarms = new OrganizationAlarmBus(this, 'OrganizationAlarms', {
+        organizationId: settings.organizationId,
+        autoRollback: this.autoRollback,
+      });
+      new CfnOutput(this, 'OrganizationAlarmBusArn', {
+        value: this.organizationAlarms.bus.eventBusArn,
+        description: "Workload accounts' alarm rules target this bus",
+      });
     }
 
     this.monitoring = new Monitoring(this, 'Monitoring', {

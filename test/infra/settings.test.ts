@@ -14,6 +14,7 @@ describe('settings from CDK context', () => {
       logRetention: RetentionDays.ONE_MONTH,
       throttle: { rateLimit: 50, burstLimit: 100 },
       autoRollback: [],
+      organizationId: undefined,
     });
   });
 
@@ -33,7 +34,14 @@ describe('settings from CDK context', () => {
       logRetention: RetentionDays.THREE_MONTHS,
       throttle: { rateLimit: 20, burstLimit: 40 },
       autoRollback: [{ alarmName: 'prod-api-5xx', environment: 'prod', windowMinutes: 60 }],
+      organizationId: undefined,
     });
+  });
+
+  it('takes organizationId, the organization whose accounts may send alarms, and refuses one that is not an id', () => {
+    expect(settingsOf({ organizationId: 'o-a1b2c3d4e5' }).organizationId).toBe('o-a1b2c3d4e5');
+    expect(() => settingsOf({ organizationId: 'a1b2c3d4e5' })).toThrow(/context organizationId .* got "a1b2c3d4e5"/);
+    expect(() => settingsOf({ organizationId: 'o-ABC' })).toThrow(/organizationId/);
   });
 
   it('takes autoRollback as JSON from cdk.json too (an array, not a string)', () => {
