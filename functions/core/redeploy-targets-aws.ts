@@ -81,9 +81,7 @@ export const GitHubActionsTarget = z.strictObject({
   /** The Secrets Manager secret holding the token (a fine-grained token or app token with actions:write). */
   tokenSecretArn: z
     .string()
-    .check(
-      z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/, 'must be a secret ARN'),
-    ),
+    .check(z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/, 'must be a secret ARN')),
   /** GitHub's REST API; set for GitHub Enterprise Server (https://HOST/api/v3). */
   apiUrl: z._default(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }), 'https://api.github.com'),
 });

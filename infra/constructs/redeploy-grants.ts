@@ -114,7 +114,9 @@ export class RedeployGrants extends Construct {
     const statements: PolicyStatement[] = [];
     const roles = [...new Set(props.targets.flatMap((t) => ('roleArn' in t && t.roleArn ? [t.roleArn] : [])))];
     if (roles.length > 0) {
-      statements.push(new PolicyStatement({ sid: 'AssumeWorkloadRoles', actions: ['sts:AssumeRole'], resources: roles }));
+      statements.push(
+        new PolicyStatement({ sid: 'AssumeWorkloadRoles', actions: ['sts:AssumeRole'], resources: roles }),
+      );
     }
     props.targets.forEach((target, index) => {
       if ('roleArn' in target && target.roleArn) return;
@@ -132,7 +134,7 @@ export class RedeployGrants extends Construct {
         reason:
           resource === '*'
             ? 'ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition support no resource-level permissions: "*" is their only resource.'
-            : 'ecs:TagResource on task definitions, allowed only while registering one (condition ecs:CreateAction): the family is the service\'s, known only at run time.',
+            : "ecs:TagResource on task definitions, allowed only while registering one (condition ecs:CreateAction): the family is the service's, known only at run time.",
       });
     }
   }

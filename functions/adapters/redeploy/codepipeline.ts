@@ -14,12 +14,7 @@ import {
   StartPipelineExecutionCommand,
 } from '@aws-sdk/client-codepipeline';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import type {
-  RedeployHandle,
-  RedeployProgress,
-  RedeployRequest,
-  Redeployer,
-} from '../../core/redeploy.js';
+import type { Redeployer, RedeployHandle, RedeployProgress, RedeployRequest } from '../../core/redeploy.js';
 import type { CodePipelineTarget } from '../../core/redeploy-targets-aws.js';
 import { assumedRoleCredentials } from './assume-role.js';
 import { type BackoffOptions, isAwsThrottle, SDK_CLIENT_DEFAULTS, withBackoff } from './retry.js';

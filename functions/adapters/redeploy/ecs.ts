@@ -27,10 +27,10 @@
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   type ContainerDefinition,
-  type Deployment as EcsDeployment,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
+  type Deployment as EcsDeployment,
   RegisterTaskDefinitionCommand,
   type Service,
   type Tag,
@@ -41,11 +41,11 @@ import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { decodeTime } from 'ulid';
 import type { Deployment } from '../../core/deployment.js';
 import {
+  type Redeployer,
   type RedeployHandle,
   type RedeployProgress,
   RedeployRefusedError,
   type RedeployRequest,
-  type Redeployer,
 } from '../../core/redeploy.js';
 import type { EcsTarget } from '../../core/redeploy-targets-aws.js';
 import { assumedRoleCredentials } from './assume-role.js';
@@ -158,9 +158,7 @@ export class EcsRedeployer implements Redeployer {
     const service = answer.services?.[0];
     if (!service) {
       const reason = answer.failures?.[0]?.reason ?? 'not found';
-      throw new RedeployRefusedError(
-        `ECS service ${this.target.service} in cluster ${this.target.cluster}: ${reason}`,
-      );
+      throw new RedeployRefusedError(`ECS service ${this.target.service} in cluster ${this.target.cluster}: ${reason}`);
     }
     if (service.status !== 'ACTIVE') {
       throw new RedeployRefusedError(`ECS service ${this.target.service} is ${service.status}, not ACTIVE`);
@@ -281,7 +279,11 @@ export class EcsRedeployer implements Redeployer {
     try {
       const answer = await this.send(() =>
         this.ecr.send(
-          new DescribeImagesCommand({ registryId, repositoryName, imageIds: [{ imageDigest: target.imageDigest as string }] }),
+          new DescribeImagesCommand({
+            registryId,
+            repositoryName,
+            imageIds: [{ imageDigest: target.imageDigest as string }],
+          }),
         ),
       );
       tags = answer.imageDetails?.[0]?.imageTags ?? [];

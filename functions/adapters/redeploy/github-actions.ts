@@ -23,7 +23,7 @@
  * asks for, bounded; other 4xx refuse the redeploy with GitHub's message.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { RedeployHandle, RedeployProgress, RedeployRequest, Redeployer } from '../../core/redeploy.js';
+import type { Redeployer, RedeployHandle, RedeployProgress, RedeployRequest } from '../../core/redeploy.js';
 import { RedeployRefusedError } from '../../core/redeploy.js';
 import type { GitHubActionsTarget } from '../../core/redeploy-targets-aws.js';
 import { runStartedAt } from './ecs.js';
@@ -171,7 +171,11 @@ export class GitHubActionsRedeployer implements Redeployer {
         const text = await response.text();
         if (response.ok) return text ? JSON.parse(text) : undefined;
         const message = messageOf(text);
-        const error = new GitHubApiError(response.status, response.headers, `GitHub ${method} ${path}: ${response.status} ${message}`);
+        const error = new GitHubApiError(
+          response.status,
+          response.headers,
+          `GitHub ${method} ${path}: ${response.status} ${message}`,
+        );
         if (isRateLimited(error)) throw error;
         // 401/403/404/422: bad token, no access, no such workflow, no workflow_dispatch trigger or
         // inputs it does not declare. Retrying changes nothing.

@@ -5,9 +5,9 @@
  */
 import type { Redeployer } from '../../core/redeploy.js';
 import type { AwsRedeployTarget } from '../../core/redeploy-targets-aws.js';
-import { type CodePipelineRedeployerOptions, CodePipelineRedeployer } from './codepipeline.js';
-import { type EcsRedeployerOptions, EcsRedeployer } from './ecs.js';
-import { type GitHubActionsRedeployerOptions, GitHubActionsRedeployer } from './github-actions.js';
+import { CodePipelineRedeployer, type CodePipelineRedeployerOptions } from './codepipeline.js';
+import { EcsRedeployer, type EcsRedeployerOptions } from './ecs.js';
+import { GitHubActionsRedeployer, type GitHubActionsRedeployerOptions } from './github-actions.js';
 
 export type RedeployerOptions = EcsRedeployerOptions & CodePipelineRedeployerOptions & GitHubActionsRedeployerOptions;
 
