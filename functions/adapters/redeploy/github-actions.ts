@@ -48,6 +48,8 @@ export interface GitHubActionsRedeployerOptions {
   token?: () => Promise<string>;
   /** The Secrets Manager client's region (default: the secret ARN's). */
   secretsRegion?: string;
+  /** How long one API call may take (default REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
 }
 
 /** A non-2xx answer from GitHub. */
@@ -165,7 +167,7 @@ export class GitHubActionsRedeployer implements Redeployer {
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
         });
         if (response.status === 204) return undefined;
         const text = await response.text();
