@@ -83,3 +83,36 @@ export class DuplicateEventError extends Error {
     super(`event ${dedupKey} was already handled`);
   }
 }
+
+/** Another rollback run is RUNNING in the environment (one at a time). */
+export class RunActiveError extends ConflictError {
+  override readonly title = 'A rollback run is already running';
+  constructor(
+    readonly runId: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+  override extensions() {
+    return { runId: this.runId };
+  }
+}
+
+/** The deployment already has a rollback run (one run per failed deployment). */
+export class DeploymentClaimedError extends ConflictError {
+  override readonly title = 'This deployment already has a rollback run';
+  constructor(
+    readonly runId: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+  override extensions() {
+    return { runId: this.runId };
+  }
+}
+
+/** The environment has no redeploy target, so the service cannot roll it back by itself. */
+export class NoRedeployTargetError extends ConflictError {
+  override readonly title = 'No redeploy target configured';
+}

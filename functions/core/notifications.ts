@@ -4,8 +4,16 @@
  * the notifier publishes them. Bodies are versioned so subscribers can evolve safely.
  */
 import type { Deployment } from './deployment.js';
+import type { Run } from './run.js';
 
-export const EVENT_TYPES = ['DEPLOYMENT_ROLLED_BACK', 'ROLLBACK_REQUESTED', 'AUTO_ROLLBACK_SKIPPED'] as const;
+export const EVENT_TYPES = [
+  'DEPLOYMENT_ROLLED_BACK',
+  'ROLLBACK_REQUESTED',
+  'AUTO_ROLLBACK_SKIPPED',
+  'ROLLBACK_STARTED',
+  'ROLLBACK_SUCCEEDED',
+  'ROLLBACK_FAILED',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface AlarmRef {
@@ -45,7 +53,15 @@ export interface AutoRollbackSkipped extends MessageBase {
   current: Deployment | null;
 }
 
-export type RollbackMessage = DeploymentRolledBack | RollbackRequested | AutoRollbackSkipped;
+/** A rollback run began, ended healthy, or ended failed (run-notifications.ts builds them). */
+export interface RunMessage extends MessageBase {
+  eventType: 'ROLLBACK_STARTED' | 'ROLLBACK_SUCCEEDED' | 'ROLLBACK_FAILED';
+  run: Run;
+  /** ROLLBACK_FAILED only: the failed step and why (people must act). */
+  failure?: { step: string; detail: string };
+}
+
+export type RollbackMessage = DeploymentRolledBack | RollbackRequested | AutoRollbackSkipped | RunMessage;
 
 /** A message waiting in the outbox: what to publish, and the subject line people see. */
 export interface OutboxEvent {
@@ -56,7 +72,7 @@ export interface OutboxEvent {
 type Stamp = { eventId: string; occurredAt: string };
 
 /** SNS subjects are at most 100 printable ASCII characters. */
-function subject(text: string): string {
+export function subject(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
 }
 

@@ -1,0 +1,102 @@
+/**
+ * The rollback run (contract: API.md "Additions: Rollback runs"): one rollback of one
+ * environment, carried out by the service, with every step visible. Plain data and pure
+ * helpers; the workflow (functions/events/rollback-run.ts) moves a run through its steps and
+ * the runs store keeps it.
+ */
+import type { Deployment } from './deployment.js';
+import type { AlarmRef } from './notifications.js';
+import type { RedeployVia } from './redeploy.js';
+
+/** The steps, in the platform process's order; every run lists all six from the start. */
+export const STEP_NAMES = ['identify', 'checks', 'mark', 'redeploy', 'record', 'verify'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export type StepStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+
+export interface RunStep {
+  name: StepName;
+  status: StepStatus;
+  startedAt: string | null;
+  endedAt: string | null;
+  detail: string | null;
+}
+
+export interface Run {
+  id: string;
+  environment: string;
+  trigger: 'alarm' | 'manual';
+  alarm: AlarmRef | null;
+  requestedBy: string;
+  reason: string;
+  current: { id: string; imageTag: string };
+  target: { id: string; imageTag: string; imageDigest: string | null };
+  redeploy: { via: RedeployVia; deploymentId: string | null; externalId: string | null; url: string | null } | null;
+  status: RunStatus;
+  steps: RunStep[];
+  failure: { step: StepName; detail: string } | null;
+  startedAt: string;
+  endedAt: string | null;
+}
+
+/** A new RUNNING run: every step PENDING. */
+export function newRun(fields: {
+  id: string;
+  environment: string;
+  trigger: Run['trigger'];
+  alarm: AlarmRef | null;
+  requestedBy: string;
+  reason: string;
+  current: Deployment;
+  target: Deployment;
+  startedAt: string;
+}): Run {
+  return {
+    id: fields.id,
+    environment: fields.environment,
+    trigger: fields.trigger,
+    alarm: fields.alarm,
+    requestedBy: fields.requestedBy,
+    reason: fields.reason,
+    current: { id: fields.current.id, imageTag: fields.current.imageTag },
+    target: { id: fields.target.id, imageTag: fields.target.imageTag, imageDigest: fields.target.imageDigest },
+    redeploy: null,
+    status: 'RUNNING',
+    steps: STEP_NAMES.map((name) => ({ name, status: 'PENDING', startedAt: null, endedAt: null, detail: null })),
+    failure: null,
+    startedAt: fields.startedAt,
+    endedAt: null,
+  };
+}
+
+/** The run with one step changed (a copy: runs are checkpointed values, never mutated). */
+export function withStep(run: Run, name: StepName, change: Partial<Omit<RunStep, 'name'>>): Run {
+  return { ...run, steps: run.steps.map((step) => (step.name === name ? { ...step, ...change } : step)) };
+}
+
+/** The step's entry. */
+export function stepOf(run: Run, name: StepName): RunStep {
+  const step = run.steps.find((s) => s.name === name);
+  if (!step) throw new Error(`run ${run.id} has no step ${name}`);
+  return step;
+}
+
+/** The run failed at `name`: that step FAILED, every later PENDING step SKIPPED. */
+export function failedAt(run: Run, name: StepName, detail: string, at: string): Run {
+  const index = STEP_NAMES.indexOf(name);
+  return {
+    ...run,
+    failure: { step: name, detail },
+    steps: run.steps.map((step, i) => {
+      if (step.name === name)
+        return { ...step, status: 'FAILED', endedAt: at, detail, startedAt: step.startedAt ?? at };
+      if (i > index && step.status === 'PENDING') return { ...step, status: 'SKIPPED' };
+      return step;
+    }),
+  };
+}
+
+/** Whether the run has failed at some step (the later steps do nothing then). */
+export const hasFailed = (run: Run) => run.failure !== null;

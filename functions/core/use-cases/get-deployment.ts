@@ -1,0 +1,10 @@
+import type { Deployment } from '../deployment.js';
+import { NotFoundError } from '../errors.js';
+import type { Ports } from '../ports.js';
+
+/** One deployment record by id; an unknown id is NotFoundError. */
+export async function getDeployment(ports: Ports, id: string): Promise<Deployment> {
+  const record = await ports.deployments.get(id);
+  if (!record) throw new NotFoundError(`No deployment with id ${id}.`);
+  return record;
+}
