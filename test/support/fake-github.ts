@@ -38,6 +38,8 @@ export interface FakeGitHubOptions {
   noRunDetails?: boolean;
   /** A 204-dispatched run shows in the list only from this many list calls after the dispatch. */
   listLag?: number;
+  /** Runs complete with `conclusion` once they have been read `afterLooks` times (as a runner would finish them). */
+  autoComplete?: { afterLooks: number; conclusion: string };
 }
 
 export async function startFakeGitHub(options: FakeGitHubOptions = {}) {
@@ -52,6 +54,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}) {
   let nextId = 30433642;
   let listsSinceDispatch = 0;
   let hidden: FakeRun | undefined;
+  const looksAt = new Map<number, number>();
   let dispatchFailure: { status: number; message: string } | undefined;
 
   const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -129,7 +132,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}) {
     const one = new RegExp(`^${base}/runs/(\\d+)$`).exec(url.pathname);
     if (req.method === 'GET' && one) {
       const run = runs.find((r) => r.id === Number(one[1]));
-      return run ? json(res, 200, runJson(run)) : notFound(res);
+      if (!run) return notFound(res);
+      const looks = (looksAt.get(run.id) ?? 0) + 1;
+      looksAt.set(run.id, looks);
+      if (options.autoComplete && run.status !== 'completed') {
+        run.status = looks >= options.autoComplete.afterLooks ? 'completed' : 'in_progress';
+        if (run.status === 'completed') run.conclusion = options.autoComplete.conclusion;
+      }
+      return json(res, 200, runJson(run));
     }
     return notFound(res);
   });
