@@ -296,7 +296,7 @@ describe('a whole run per redeploy target', () => {
         expect(result.status).toBe('SUCCEEDED');
         const dispatches = github.requests.filter((r) => r.method === 'POST');
         expect(dispatches).toHaveLength(1);
-        expect((dispatches[0]?.body as { inputs: { run_id: string } }).inputs.run_id).toBe(run.id);
+        expect(dispatches[0]?.body).toMatchObject({ inputs: { run_id: run.id } });
         expect(new Set(starts).size).toBe(1);
         expect(result.redeploy).toMatchObject({ via: 'github-actions', url: github.runs[0]?.html_url });
         expect(redeploys).toEqual([expect.objectContaining({ status: 'DEPLOYED' })]);
