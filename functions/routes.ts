@@ -28,6 +28,8 @@ export interface Route {
   cursorKey?: true;
   /** Starts rollback runs: the stack gives it REDEPLOY_TARGETS and the right to invoke the run workflow. */
   startsRuns?: true;
+  /** Reads the redeploy targets (REDEPLOY_TARGETS) without starting runs. */
+  readsTargets?: true;
 }
 
 const route = (
@@ -101,14 +103,17 @@ export const ROUTES: readonly Route[] = [
     ),
     throttle: 'rollback',
   },
-  route(
-    'ListEnvironments',
-    'GET',
-    '/environments',
-    'list-environments',
-    TABLE_ACCESS.listEnvironments,
-    'what runs where',
-  ),
+  {
+    ...route(
+      'ListEnvironments',
+      'GET',
+      '/environments',
+      'list-environments',
+      TABLE_ACCESS.listEnvironments,
+      'what runs where',
+    ),
+    readsTargets: true,
+  },
   route('GetMetrics', 'GET', '/metrics', 'get-metrics', TABLE_ACCESS.listHistory, "an environment's DORA metrics"),
   {
     ...route(

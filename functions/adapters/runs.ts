@@ -16,6 +16,7 @@ import { EcrImages } from './ecr-images.js';
 import { HttpHealth } from './http-health.js';
 import { CallbackRedeployer } from './redeploy/callback.js';
 import { CommandRedeployer } from './redeploy/command.js';
+import { redeployerFor as awsRedeployerFor } from './redeploy/index.js';
 import { HttpRunLauncher, LambdaRunLauncher, NO_LAUNCHER } from './run-launcher.js';
 
 let startShared: StartRunPorts | undefined;
@@ -58,7 +59,11 @@ export function runApp(): { config: Config; ports: RunPorts } {
         let redeployer = redeployers.get(environment);
         if (!redeployer) {
           redeployer =
-            target.via === 'command' ? new CommandRedeployer(target.command) : new CallbackRedeployer(shared);
+            target.via === 'command'
+              ? new CommandRedeployer(target.command)
+              : target.via === 'callback'
+                ? new CallbackRedeployer(shared)
+                : awsRedeployerFor(target);
           redeployers.set(environment, redeployer);
         }
         return redeployer;

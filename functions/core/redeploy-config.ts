@@ -7,6 +7,7 @@
  * `via` picks the Redeployer adapter (functions/adapters/redeploy/<via>.ts); each kind of
  * target is one variant of the union below, with the settings that adapter needs.
  */
+import { CodePipelineTarget, EcsTarget, GitHubActionsTarget } from './redeploy-targets-aws.js';
 import { Environment } from './schemas.js';
 import * as z from './zod.js';
 
@@ -47,8 +48,19 @@ export const CommandTarget = z.strictObject({
   ...common,
 });
 
-/** One environment's redeploy target. The redeploy-targets work adds `ecs`, `codepipeline`, `github-actions`. */
-export const RedeployTarget = z.discriminatedUnion('via', [CallbackTarget, CommandTarget]);
+/** `ecs`, `codepipeline`, `github-actions`: the targets' own settings are in redeploy-targets-aws.ts. */
+export const EcsRunTarget = z.strictObject({ ...EcsTarget.shape, ...common });
+export const CodePipelineRunTarget = z.strictObject({ ...CodePipelineTarget.shape, ...common });
+export const GitHubActionsRunTarget = z.strictObject({ ...GitHubActionsTarget.shape, ...common });
+
+/** One environment's redeploy target. */
+export const RedeployTarget = z.discriminatedUnion('via', [
+  CallbackTarget,
+  CommandTarget,
+  EcsRunTarget,
+  CodePipelineRunTarget,
+  GitHubActionsRunTarget,
+]);
 export type RedeployTarget = z.infer<typeof RedeployTarget>;
 
 /** Environment → its redeploy target. An environment not listed has none (alarms behave as before). */

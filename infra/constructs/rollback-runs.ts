@@ -4,9 +4,10 @@ import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { RedeployTargets } from '../../functions/core/redeploy-config.js';
+import type { RedeployTarget, RedeployTargets } from '../../functions/core/redeploy-config.js';
 import { parseRepository } from '../../functions/core/safety.js';
 import { TABLE_ACCESS } from '../../functions/table-access.js';
+import { RedeployGrants } from './redeploy-grants.js';
 import { ServiceFunction } from './service-function.js';
 
 export interface RollbackRunsProps {
@@ -26,7 +27,8 @@ export interface RollbackRunsProps {
 export class RollbackRuns extends Construct {
   readonly function: ServiceFunction;
   readonly alias: Alias;
-  private readonly targets: string;
+  /** REDEPLOY_TARGETS, as the functions read it. */
+  readonly targets: string;
 
   constructor(scope: Construct, id: string, props: RollbackRunsProps) {
     super(scope, id);
@@ -86,6 +88,13 @@ export class RollbackRuns extends Construct {
         }),
       );
     }
+    // What each ECS, CodePipeline or GitHub Actions target calls, on exactly its resources
+    // (sts:AssumeRole only on the roles named where a target deploys into another account).
+    const aws = Object.values(props.targets).filter(
+      (t): t is Extract<RedeployTarget, { via: 'ecs' | 'codepipeline' | 'github-actions' }> =>
+        t.via === 'ecs' || t.via === 'codepipeline' || t.via === 'github-actions',
+    );
+    if (aws.length > 0) new RedeployGrants(this, 'RedeployGrants', { role: this.function.role, targets: aws });
     // A policy of its own, not the role's default policy: the function depends on its role,
     // and a statement naming the function's ARN in the role's default policy would be a cycle.
     const access = new Policy(this, 'Access', { roles: [this.function.role], statements });

@@ -3,6 +3,7 @@ import type { Node } from 'constructs';
 import { parseRedeployTargets, type RedeployTargets } from '../../functions/core/redeploy-config.js';
 import { AlarmName, AlarmRule } from '../../functions/core/schemas.js';
 import * as z from '../../functions/core/zod.js';
+import { ORGANIZATION_ID_PATTERN } from '../constructs/organization-alarm-bus.js';
 
 /**
  * The deployment's settings, all from CDK context (`-c name=value` on the command line, or
@@ -37,6 +38,11 @@ export interface Settings {
    * Environments listed get rollback runs; `command` targets exist in local mode only.
    */
   redeployTargets: RedeployTargets;
+  /**
+   * The AWS Organizations id (`o-...`) whose accounts may send alarm state changes to the
+   * service's organization alarm bus; no bus when unset.
+   */
+  organizationId: string | undefined;
 }
 
 /** Requests per second, steady, and the burst allowed above it. */
@@ -131,7 +137,18 @@ export function readSettings(node: Node): Settings {
     accessLogRetention: retention('accessLogRetentionDays'),
     autoRollback,
     redeployTargets,
+    organizationId: optionalOrganizationId(context('organizationId')),
   };
+}
+
+/** `organizationId`: an AWS Organizations id, checked here so a typo fails the synth, not the first alarm. */
+function optionalOrganizationId(raw: unknown): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const value = String(raw);
+  if (!ORGANIZATION_ID_PATTERN.test(value)) {
+    throw new Error(`context organizationId must be an AWS Organizations id like o-a1b2c3d4e5, got "${value}"`);
+  }
+  return value;
 }
 
 /**

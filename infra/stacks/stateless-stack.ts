@@ -21,6 +21,7 @@ import { FALLBACK, ROUTES } from '../../functions/routes.js';
 import { AutoRollback } from '../constructs/auto-rollback.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { Notifier } from '../constructs/notifier.js';
+import { OrganizationAlarmBus } from '../constructs/organization-alarm-bus.js';
 import { RollbackRuns } from '../constructs/rollback-runs.js';
 import { ServiceFunction } from '../constructs/service-function.js';
 import { Sweeper } from '../constructs/sweeper.js';
@@ -83,6 +84,8 @@ export class StatelessStack extends Stack {
   /** `watch()` an alarm of this app here; existing alarms come from the `autoRollback` setting. */
   readonly autoRollback: AutoRollback;
   readonly rollbackRuns: RollbackRuns;
+  /** The bus alarms of the organization's other accounts reach the rollback through (`organizationId` set). */
+  readonly organizationAlarms: OrganizationAlarmBus | undefined;
   /** The service's health alarms (all notify the rollback topic) and its dashboard. */
   readonly monitoring: Monitoring;
 
@@ -147,6 +150,7 @@ export class StatelessStack extends Stack {
       }).bindTable(table, route.table);
       if (route.cursorKey) fn.bindCursorKey(props.cursorKey);
       if (route.startsRuns) this.rollbackRuns.grantStart(fn);
+      if (route.readsTargets) fn.fn.addEnvironment('REDEPLOY_TARGETS', this.rollbackRuns.targets);
       this.functions.set(route.id, fn);
       new HttpRoute(this.api, `${route.id}Route`, {
         httpApi: this.api,
@@ -191,6 +195,16 @@ export class StatelessStack extends Stack {
     this.rollbackRuns.grantStart(this.autoRollback.function);
     for (const { alarmName, environment, windowMinutes } of settings.autoRollback) {
       this.autoRollback.watchByName(alarmName, { environment, window: Duration.minutes(windowMinutes) });
+    }
+    if (settings.organizationId) {
+      this.organizationAlarms = new OrganizationAlarmBus(this, 'OrganizationAlarms', {
+        organizationId: settings.organizationId,
+        autoRollback: this.autoRollback,
+      });
+      new CfnOutput(this, 'OrganizationAlarmBusArn', {
+        value: this.organizationAlarms.bus.eventBusArn,
+        description: "Workload accounts' alarm rules target this bus",
+      });
     }
 
     this.monitoring = new Monitoring(this, 'Monitoring', {

@@ -16,6 +16,7 @@ describe('settings from CDK context', () => {
       routeThrottle: { write: { rateLimit: 20, burstLimit: 40 }, rollback: { rateLimit: 10, burstLimit: 20 } },
       accessLogRetention: RetentionDays.ONE_YEAR,
       autoRollback: [],
+      organizationId: undefined,
     });
   });
 
@@ -42,7 +43,14 @@ describe('settings from CDK context', () => {
       routeThrottle: { write: { rateLimit: 5, burstLimit: 6 }, rollback: { rateLimit: 7, burstLimit: 8 } },
       accessLogRetention: RetentionDays.TWO_YEARS,
       autoRollback: [{ alarmName: 'prod-api-5xx', environment: 'prod', windowMinutes: 60 }],
+      organizationId: undefined,
     });
+  });
+
+  it('takes organizationId, the organization whose accounts may send alarms, and refuses one that is not an id', () => {
+    expect(settingsOf({ organizationId: 'o-a1b2c3d4e5' }).organizationId).toBe('o-a1b2c3d4e5');
+    expect(() => settingsOf({ organizationId: 'a1b2c3d4e5' })).toThrow(/context organizationId .* got "a1b2c3d4e5"/);
+    expect(() => settingsOf({ organizationId: 'o-ABC' })).toThrow(/organizationId/);
   });
 
   it('takes autoRollback as JSON from cdk.json too (an array, not a string)', () => {
