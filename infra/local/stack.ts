@@ -9,6 +9,7 @@ import { documentClient } from '../../functions/adapters/aws.js';
 import { DynamoOutboxLedger } from '../../functions/adapters/outbox-ledger.js';
 import { createNotifier } from '../../functions/events/stream-notifier.js';
 import { ok } from '../../functions/lib/http.js';
+import { consoleRoutes, type LocalConsoleOptions } from './console-routes.js';
 import {
   createDeploymentsTable,
   type DynamoDbLocal,
@@ -34,6 +35,8 @@ export interface LocalStackOptions {
   dynamodbEndpoint?: string;
   /** Run the notification path, publishing to this file (and logging each message). */
   notifications?: { file: string; log?: (line: string) => void };
+  /** The web console at `/` (rollbacks from it are allowed unless `allowRollback: false`). */
+  console?: LocalConsoleOptions;
 }
 
 /**
@@ -60,7 +63,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     });
-    const localRoutes: LocalRoutes = {};
+    let url = '';
+    const localRoutes: LocalRoutes = consoleRoutes(() => url, options.console);
     const notifications = options.notifications;
     if (notifications) {
       const documents = documentClient({ region: LOCAL_REGION, dynamodbEndpoint: db.endpoint });
@@ -75,7 +79,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
       localRoutes['GET /_local/notifications'] = async () => ok(await readNotifications(notifications.file));
     }
-    const { server, url } = await startApiServer(options.port ?? 0, localRoutes);
+    const started = await startApiServer(options.port ?? 0, localRoutes);
+    const server = started.server;
+    url = started.url;
     return {
       url,
       dynamodbEndpoint: db.endpoint,
