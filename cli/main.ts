@@ -465,7 +465,7 @@ export async function main(argv: string[], overrides: Partial<CliDeps> = {}): Pr
           region: values.region,
         },
         {
-          print: (text) => deps.stderr.write(`${text}\n`),
+          print: (text) => deps.stdout.write(`${text}\n`),
           env: deps.env,
           credentials: deps.credentials,
           fetch: deps.fetch,
