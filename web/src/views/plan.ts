@@ -83,6 +83,15 @@ export const planView: View = async (context) => {
   const viaRun = Boolean(item?.redeploy);
   const checks: Check[] = [
     {
+      name: 'Current deployment is live',
+      ok: current.status === 'DEPLOYED',
+      detail: html`${deploymentLink(current)} is ${current.status}${
+        current.status === 'ROLLED_BACK'
+          ? html`: it was rolled back ${time(current.rolledBackAt)}; redeploy the target`
+          : ''
+      }`,
+    },
+    {
       name: 'Target record',
       ok: target.status === 'DEPLOYED',
       detail: html`${deploymentLink(target)} was deployed ${time(target.deployedAt)} and is ${target.status}`,
