@@ -119,7 +119,7 @@ export const planView: View = async (context) => {
     },
     {
       name: 'No rollback running',
-      ok: !item?.activeRun,
+      ok: item ? !item.activeRun : 'info',
       detail: item?.activeRun
         ? html`run <code>${item.activeRun}</code> is running`
         : item
