@@ -12,6 +12,8 @@ import { DynamoDeploymentStore } from '../functions/adapters/dynamodb-store.js';
 import type { HistoryPorts } from '../functions/core/ports.js';
 import { findRollbackTarget } from '../functions/core/use-cases/find-rollback-target.js';
 import { finishDeployment } from '../functions/core/use-cases/finish-deployment.js';
+import { getMetrics, windowOf } from '../functions/core/use-cases/get-metrics.js';
+import { listEnvironments } from '../functions/core/use-cases/list-environments.js';
 import { listHistory } from '../functions/core/use-cases/list-history.js';
 import { recordDeployment } from '../functions/core/use-cases/record-deployment.js';
 import { resolveTag, tagExists } from '../functions/core/use-cases/resolve-tag.js';
@@ -29,6 +31,12 @@ export interface CallCost {
   route: string;
   small: Cost;
   large: Cost;
+  /**
+   * For a call whose cost follows the records of a time window (metrics), not the history:
+   * what one plain Query of that window's key range costs at each size, and how many
+   * records it holds. Such a call is held to that floor instead of to flatness.
+   */
+  window?: { small: Cost & { records: number }; large: Cost & { records: number } };
 }
 
 /** The store's operations that write (its transactions and updates); all others read. */
@@ -41,7 +49,15 @@ interface Call {
   /** Unmeasured set-up; its result is handed to `run`. */
   prepare?: (ports: HistoryPorts, h: History) => Promise<string>;
   run: (ports: HistoryPorts, h: History, prepared: string) => Promise<unknown>;
+  /** The time window the call reads, for a call whose cost follows a window (see CallCost). */
+  window?: () => { from: string; to: string };
 }
+
+/** The metrics' default window (the last 90 days), as the route resolves it. */
+const ninetyDays = () => {
+  const { start, end } = windowOf({}, new Date());
+  return { from: start, to: end };
+};
 
 /** In this order: the reads first, then the writes, which change the history they run on. */
 const CALLS: Call[] = [
@@ -66,6 +82,17 @@ const CALLS: Call[] = [
     call: 'rollback target, by tag',
     route: 'GetRollbackTarget',
     run: (p, h) => findRollbackTarget(p, h.environment, h.current.imageTag),
+  },
+  {
+    call: 'environments',
+    route: 'ListEnvironments',
+    run: (p) => listEnvironments({ ...p, redeployVia: () => null }),
+  },
+  {
+    call: 'metrics, 90-day window, weekly',
+    route: 'GetMetrics',
+    run: (p, h) => getMetrics(p, { environment: h.environment, interval: 'week' }),
+    window: ninetyDays,
   },
   {
     call: 'rollback',
@@ -133,13 +160,21 @@ async function measureOne(client: DynamoDBDocumentClient, tableName: string, his
   const log: [string, ConsumedCapacity[]][] = [];
   const ports = portsOver(client, tableName, log);
   const costs = new Map<string, Cost>();
+  const windows = new Map<string, Cost & { records: number }>();
   for (const call of CALLS) {
     const prepared = call.prepare ? await call.prepare(ports, history) : '';
     log.length = 0;
     await call.run(ports, history, prepared);
     costs.set(call.call, costOf(log));
+    if (call.window) {
+      // The floor: the window's records read with one plain Query (paged), nothing else.
+      log.length = 0;
+      let records = 0;
+      for await (const _ of ports.deployments.range(history.environment, call.window())) records++;
+      windows.set(call.call, { ...costOf(log), records });
+    }
   }
-  return costs;
+  return { costs, windows };
 }
 
 /** Runs every call on both histories and pairs the costs. */
@@ -150,10 +185,15 @@ export async function measureCapacity(
 ): Promise<CallCost[]> {
   const a = await measureOne(client, small.tableName, small.history);
   const b = await measureOne(client, large.tableName, large.history);
-  return CALLS.map((c) => ({
-    call: c.call,
-    route: c.route,
-    small: a.get(c.call) as Cost,
-    large: b.get(c.call) as Cost,
-  }));
+  return CALLS.map((c) => {
+    const small = a.windows.get(c.call);
+    const large = b.windows.get(c.call);
+    return {
+      call: c.call,
+      route: c.route,
+      small: a.costs.get(c.call) as Cost,
+      large: b.costs.get(c.call) as Cost,
+      ...(small && large ? { window: { small, large } } : {}),
+    };
+  });
 }

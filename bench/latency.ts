@@ -82,6 +82,7 @@ function cases(f: LatencyFixtures): Case[] {
   const record = { environment: 'fodder', ...SAMPLE_RECORD };
   return [
     { route: 'ListHistory', event: () => httpEvent('GET', `${BASE_PATH}/history?environment=${h.environment}`) },
+    { route: 'ListEnvironments', event: () => httpEvent('GET', `${BASE_PATH}/environments`) },
     {
       route: 'GetRollbackTarget',
       event: () => httpEvent('GET', `${BASE_PATH}/rollback-target?environment=${h.environment}`),

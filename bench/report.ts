@@ -13,6 +13,8 @@ import type { Throughput } from './throughput.js';
 export const BUDGETS = {
   historyPage5Rcu: 0.5,
   capacityGrowth: 1.1,
+  /** A windowed read (metrics) ≤ this × one plain Query of its window: it reads the window, not the history. */
+  windowRatio: 1.1,
   bundleRatio: 1.15,
   ownCodeKb: 25,
   initRatio: 1.15,
@@ -98,6 +100,21 @@ export function buildRows(input: {
   }
   for (const c of input.capacity) {
     const growth = ratio(c.large.read + c.large.write, c.small.read + c.small.write);
+    if (c.window) {
+      const { small, large } = c.window;
+      const over = (side: 'small' | 'large') => ratio(c[side].read, c.window?.[side].read ?? 0);
+      rows.push({
+        area: 'capacity',
+        item: c.call,
+        figure: `1k: ${f(c.small.read, 1)} RCU, window ${small.records} rec ${f(small.read, 1)} RCU | 100k: ${f(c.large.read, 1)} RCU (${c.large.requests} req), window ${large.records} rec ${f(large.read, 1)} RCU`,
+        budget: `≤ ${BUDGETS.windowRatio}× a Query of the window`,
+        verdict: verdict([
+          check('windowed read', `${c.call}, 1k`, over('small'), BUDGETS.windowRatio),
+          check('windowed read', `${c.call}, 100k`, over('large'), BUDGETS.windowRatio),
+        ]),
+      });
+      continue;
+    }
     const results = [check('capacity growth', c.call, growth, BUDGETS.capacityGrowth)];
     let budget = `100k/1k ≤ ${BUDGETS.capacityGrowth}`;
     if (c.call === 'history, page of 5') {

@@ -2,10 +2,10 @@
  * Seeds the deployments table with realistic records, written in exactly the shape the store
  * writes them (its own `toItem`, plus the `ID#` pointer item), with parallel BatchWriteItem.
  */
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
-import { toItem } from '../functions/adapters/dynamodb-store.js';
-import type { Deployment, Status } from '../functions/core/deployment.js';
+import { environmentUpdate, toItem } from '../functions/adapters/dynamodb-store.js';
+import { type Deployment, newestFirst, type Status } from '../functions/core/deployment.js';
 
 const MINUTE = 60_000;
 /** BatchWriteItem takes at most 25 items. */
@@ -30,6 +30,7 @@ export function sampleRecord(
     deployedBy: `arn:aws:sts::123456789012:assumed-role/ci-deployer/run-${n}`,
     version: `v1.${n}.0`,
     commitSha: sha,
+    commitAt: new Date(deployedAt.getTime() - 3 * 60 * MINUTE).toISOString(),
     notes: 'Adds the invoices view',
     migrations: [{ id: `${String(n).padStart(4, '0')}_add_invoice_index`, reversible: true, description: null }],
     pipelineRunUrl: `https://ci.example.com/runs/${n}`,
@@ -68,6 +69,25 @@ export async function putRecords(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/**
+ * The environment items of `records` (each environment's newest record as `current`), with
+ * the very update the store sends in each record write's transaction.
+ */
+export async function putEnvironments(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  records: readonly Deployment[],
+): Promise<void> {
+  const newest = new Map<string, Deployment>();
+  for (const r of records) {
+    const seen = newest.get(r.environment);
+    if (!seen || newestFirst(r, seen) < 0) newest.set(r.environment, r);
+  }
+  for (const record of newest.values()) {
+    await client.send(new UpdateCommand(environmentUpdate(tableName, record, 'newer').Update));
+  }
 }
 
 /** What a seeded history holds, so the capacity calls can aim at it. */
@@ -112,6 +132,7 @@ export async function seedHistory(
     for (let n = 0; n < 10; n++) records.push(sampleRecord(other, n, at(n), n % 2 === 0 ? { imageTag: hotTag } : {}));
   }
   await putRecords(client, tableName, records);
+  await putEnvironments(client, tableName, records);
   const hotCount = records.filter((r) => r.environment === environment && r.imageTag === hotTag).length;
   return { environment, size, current, target, gap, hotTag, hotCount };
 }

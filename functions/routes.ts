@@ -50,6 +50,8 @@ export const ROUTES: readonly Route[] = [
     'write',
     'mark it ROLLED_BACK',
   ),
+  route('ListEnvironments', 'GET', '/environments', 'list-environments', 'read', 'what runs where'),
+  route('GetMetrics', 'GET', '/metrics', 'get-metrics', 'read', "an environment's DORA metrics"),
 ];
 
 /**

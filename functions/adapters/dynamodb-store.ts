@@ -3,11 +3,7 @@
  * table-schema.ts for the items); every status change is a conditional write, and every
  * write that owes a notification puts it in the outbox in the same transaction.
  */
-import {
-  ConditionalCheckFailedException,
-  type ConsumedCapacity,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
+import { type ConsumedCapacity, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -15,7 +11,6 @@ import {
   type QueryCommandInput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type Deployment, newestFirst, type Status } from '../core/deployment.js';
@@ -26,7 +21,7 @@ import {
   TransitionConflictError,
 } from '../core/errors.js';
 import type { OutboxEvent } from '../core/notifications.js';
-import type { DeploymentStore, HistoryPage, Position } from '../core/ports.js';
+import type { DeploymentStore, EnvironmentState, HistoryPage, Position, TimeRange } from '../core/ports.js';
 import { TABLE_SCHEMA } from './table-schema.js';
 
 const DAY = 24 * 60 * 60;
@@ -44,20 +39,63 @@ const recordKey = (r: Deployment) => ({ PK: envKey(r.environment), SK: sortKey(r
 const idKey = (id: string) => ({ PK: `ID#${id}`, SK: 'ID' });
 const idempotencyKey = (key: string) => ({ PK: `IDEMPOTENCY#${key}`, SK: 'IDEMPOTENCY' });
 const dedupKeyOf = (key: string) => ({ PK: `EVENT#${key}`, SK: 'EVENT' });
+/** The partition of the environment items: one item per environment, read with one Query. */
+const ENVIRONMENTS_PK = 'ENVIRONMENTS';
+const environmentKey = (environment: string) => ({ PK: ENVIRONMENTS_PK, SK: envKey(environment) });
 /** The outbox item of one event (the notifier's ledger marks it published). */
 export const outboxKey = (eventId: string) => ({ PK: `OUTBOX#${eventId}`, SK: 'OUTBOX' });
 
 /** The stored item of a record; exported so the benchmark seeds items of exactly this shape. */
 export function toItem(record: Deployment) {
-  // Null members are not stored (fromItem restores them): smaller items are cheaper reads,
-  // and a page of five typical records fits in one 4 KB read unit.
-  const present = Object.fromEntries(Object.entries(record).filter(([, value]) => value !== null));
   return {
     ...recordKey(record),
     GSI1PK: `TAG#${record.imageTag}`,
     GSI1SK: `${record.environment}#${record.deployedAt}#${record.id}`,
     entity: 'deployment',
-    ...present,
+    ...presentFields(record),
+  };
+}
+
+/**
+ * The record's members without the null ones (fromItem restores them): smaller items are
+ * cheaper reads, and a page of five typical records fits in one 4 KB read unit. The
+ * environment item's `current` holds the record in this form too.
+ */
+function presentFields(record: Deployment) {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== null));
+}
+
+/**
+ * How a record write keeps its environment item's `current` (see table-schema.ts):
+ * - `newer`: the record becomes `current` if it sorts after the one there (a new record);
+ * - `same`: the record replaces `current` if it IS the one there (a status change).
+ * The condition compares `currentSK`, the current record's sort key: a write of an older
+ * record can never replace a newer current, whatever order concurrent writes land in.
+ * Only this service's own attributes are SET, never the whole item: `activeRun` on the same
+ * item belongs to the rollback runs.
+ */
+export function environmentUpdate(tableName: string, record: Deployment, when: 'newer' | 'same') {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: environmentKey(record.environment),
+      UpdateExpression:
+        when === 'newer'
+          ? 'SET #entity = :entity, #environment = :environment, #current = :current, currentSK = :sk, lastDeployedAt = :at'
+          : 'SET #current = :current',
+      ConditionExpression: when === 'newer' ? 'attribute_not_exists(currentSK) OR currentSK < :sk' : 'currentSK = :sk',
+      ExpressionAttributeNames: {
+        '#current': 'current',
+        ...(when === 'newer' ? { '#entity': 'entity', '#environment': 'environment' } : {}),
+      },
+      ExpressionAttributeValues: {
+        ':current': presentFields(record),
+        ':sk': sortKey(record),
+        ...(when === 'newer'
+          ? { ':entity': 'environment', ':environment': record.environment, ':at': record.deployedAt }
+          : {}),
+      },
+    },
   };
 }
 
@@ -71,6 +109,7 @@ const FIELDS: readonly (keyof Deployment)[] = [
   'deployedBy',
   'version',
   'commitSha',
+  'commitAt',
   'notes',
   'migrations',
   'pipelineRunUrl',
@@ -150,7 +189,7 @@ export class DynamoDeploymentStore implements DeploymentStore {
       });
     }
     try {
-      await this.transact('create', transaction);
+      await this.transactKeepingCurrent('create', transaction, record, 'newer');
       return { record, replayed: false };
     } catch (error) {
       if (!idempotency || !failedCondition(error, 2)) throw error;
@@ -175,36 +214,53 @@ export class DynamoDeploymentStore implements DeploymentStore {
   async finish(id: string, change: { status: 'DEPLOYED' | 'FAILED'; notes?: string | undefined; updatedAt: string }) {
     const pointer = await this.getItem('finish.id', idKey(id));
     if (!pointer) throw new NotFoundError(`No deployment with id ${id}.`);
+    const key = { PK: envKey(String(pointer.environment)), SK: pointer.recordSK };
+    // The whole record is needed to keep the environment's `current` copy: read it, change it
+    // here, and let the write's condition (still IN_PROGRESS) prove nothing changed since.
+    const item = await this.getItem('finish.read', key);
+    if (!item) throw new NotFoundError(`No deployment with id ${id}.`);
+    const before = fromItem(item);
+    if (before.status !== 'IN_PROGRESS') throw finishConflict(id, before.status);
+    const finished: Deployment = {
+      ...before,
+      status: change.status,
+      updatedAt: change.updatedAt,
+      notes: change.notes ?? before.notes,
+    };
     const notes = change.notes === undefined ? '' : ', notes = :notes';
     try {
-      const result = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { PK: envKey(String(pointer.environment)), SK: pointer.recordSK },
-          UpdateExpression: `SET #status = :to, updatedAt = :at${notes}`,
-          ConditionExpression: 'attribute_exists(PK) AND #status = :from',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':to': change.status,
-            ':from': 'IN_PROGRESS',
-            ':at': change.updatedAt,
-            ...(change.notes === undefined ? {} : { ':notes': change.notes }),
-          },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          ...this.capacityRequest(),
-        }),
+      await this.transactKeepingCurrent(
+        'finish',
+        {
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: key,
+                UpdateExpression: `SET #status = :to, updatedAt = :at${notes}`,
+                ConditionExpression: 'attribute_exists(PK) AND #status = :from',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':to': change.status,
+                  ':from': 'IN_PROGRESS',
+                  ':at': change.updatedAt,
+                  ...(change.notes === undefined ? {} : { ':notes': change.notes }),
+                },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+          ],
+        },
+        finished,
+        'same',
       );
-      this.report('finish', result.ConsumedCapacity);
-      return fromItem(result.Attributes ?? {});
+      return finished;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const status = error.Item ? (unmarshall(error.Item).status as Status) : undefined;
+      const found = cancellation(error, 0);
+      if (found?.Code !== 'ConditionalCheckFailed') throw error;
+      const status = found.Item ? (unmarshall(found.Item).status as Status) : undefined;
       if (!status) throw new NotFoundError(`No deployment with id ${id}.`);
-      throw new TransitionConflictError(
-        status,
-        `Deployment ${id} is ${status}; only an IN_PROGRESS deployment can be finished.`,
-      );
+      throw finishConflict(id, status);
     }
   }
 
@@ -341,7 +397,7 @@ export class DynamoDeploymentStore implements DeploymentStore {
       ],
     };
     try {
-      await this.transact('rollback', transaction);
+      await this.transactKeepingCurrent('rollback', transaction, rolledBack, 'same');
       return rolledBack;
     } catch (error) {
       const found = cancellation(error, 0);
@@ -365,6 +421,100 @@ export class DynamoDeploymentStore implements DeploymentStore {
       if (options.dedupKey && failedCondition(error, 0)) throw new DuplicateEventError(options.dedupKey);
       throw error;
     }
+  }
+
+  async environments(): Promise<EnvironmentState[]> {
+    const states: EnvironmentState[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const result = await this.query('environments', {
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': ENVIRONMENTS_PK },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      });
+      for (const item of result.Items ?? []) {
+        const current = item.current ? fromItem(item.current as Record<string, unknown>) : null;
+        states.push({
+          environment: String(item.SK).slice('ENV#'.length),
+          current,
+          lastDeployedAt: current?.deployedAt ?? null,
+          activeRun: typeof item.activeRun === 'string' ? item.activeRun : null,
+        });
+      }
+      start = result.LastEvaluatedKey;
+    } while (start);
+    // Sort keys are `ENV#<name>`, so the Query already returns them by name; sorting again
+    // costs nothing and does not lean on that.
+    return states.sort((a, b) => (a.environment < b.environment ? -1 : a.environment > b.environment ? 1 : 0));
+  }
+
+  async *range(
+    environment: string,
+    range: TimeRange,
+    options: { pageSize?: number | undefined } = {},
+  ): AsyncIterable<Deployment> {
+    // `~` sorts above every character of a timestamp, so `DEP#<to>~` is above every key whose
+    // deployedAt starts with `to`: the bound is inclusive of a whole day given as a date.
+    const upper = range.to === undefined ? 'DEP$' : `DEP#${range.to}~`;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const result = await this.query('range', {
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': envKey(environment), ':from': `DEP#${range.from}`, ':to': upper },
+        ScanIndexForward: true,
+        ...(options.pageSize ? { Limit: options.pageSize } : {}),
+        ExclusiveStartKey: start,
+      });
+      for (const item of result.Items ?? []) yield fromItem(item);
+      start = result.LastEvaluatedKey;
+    } while (start);
+  }
+
+  /**
+   * Runs a record write's transaction together with the update of its environment item
+   * (appended last, so the callers' indices of their own items hold). Where only that
+   * update's condition failed, the record is not the environment's current one (`newer`:
+   * a newer record is there; `same`: another record replaced it): `currentSK` only ever
+   * grows, so that stays true, and the write goes through without touching the item.
+   */
+  private async transactKeepingCurrent(
+    operation: string,
+    input: TransactWriteCommandInput,
+    record: Deployment,
+    when: 'newer' | 'same',
+  ): Promise<void> {
+    const items = input.TransactItems ?? [];
+    // A status change mostly touches the current record, but not always (finishing or rolling
+    // back an older one). Asking first costs one small read; guessing wrong would cost a
+    // cancelled transaction and a second one. A record that is not current now never will
+    // be again, so the answer cannot go stale in a way that matters.
+    if (when === 'same' && !(await this.isCurrent(record))) return this.transact(operation, input);
+    try {
+      await this.transact(operation, { TransactItems: [...items, environmentUpdate(this.tableName, record, when)] });
+    } catch (error) {
+      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+      const onlyEnvironment =
+        reasons[items.length]?.Code === 'ConditionalCheckFailed' &&
+        reasons.every((r, i) => i === items.length || r.Code === 'None' || r.Code === undefined);
+      if (!onlyEnvironment) throw error;
+      await this.transact(operation, input);
+    }
+  }
+
+  /** Whether `record` is its environment's current record, read from the environment item. */
+  private async isCurrent(record: Deployment): Promise<boolean> {
+    const result = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: environmentKey(record.environment),
+        ProjectionExpression: 'currentSK',
+        ConsistentRead: true,
+        ...this.capacityRequest(),
+      }),
+    );
+    this.report('environment.current', result.ConsumedCapacity);
+    return result.Item?.currentSK === sortKey(record);
   }
 
   /** The dedup claim (first, when given) and the outbox puts that accompany a change. */
@@ -433,6 +583,13 @@ export class DynamoDeploymentStore implements DeploymentStore {
 
 function nowSeconds() {
   return Math.floor(Date.now() / 1000);
+}
+
+function finishConflict(id: string, status: Status) {
+  return new TransitionConflictError(
+    status,
+    `Deployment ${id} is ${status}; only an IN_PROGRESS deployment can be finished.`,
+  );
 }
 
 function cancellation(error: unknown, index: number) {

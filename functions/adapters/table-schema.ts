@@ -9,7 +9,8 @@
  * - idempotency PK `IDEMPOTENCY#<key>` SK `IDEMPOTENCY` → the first response for a key (TTL 24 h)
  * - dedup       PK `EVENT#<key>`       SK `EVENT`       → a trigger already acted on (TTL 30 days)
  * - outbox      PK `OUTBOX#<eventId>`  SK `OUTBOX`      → a notification to publish (TTL 7 days)
- * - environment PK `ENVIRONMENTS`       SK `ENV#<env>`   → what runs there now (`current`, `lastDeployedAt`,
+ * - environment PK `ENVIRONMENTS`       SK `ENV#<env>`   → what runs there now (`current`: a copy of the newest
+ *               record; `currentSK`: its sort key, which the writes' conditions compare; `lastDeployedAt`;
  *               kept in the same transaction as each record write) and `activeRun` (the id of the
  *               environment's RUNNING rollback run, claimed and released by conditional writes)
  * - run         rollback runs (see the runs store); keys start with `RUN`

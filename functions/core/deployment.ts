@@ -26,6 +26,8 @@ export interface Deployment {
   deployedBy: string;
   version: string | null;
   commitSha: string | null;
+  /** When the deployed commit was made (RFC 3339, normalised to UTC); feeds the change lead time. */
+  commitAt: string | null;
   notes: string | null;
   migrations: Migration[];
   pipelineRunUrl: string | null;

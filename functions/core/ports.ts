@@ -17,6 +17,27 @@ export interface HistoryPage {
   hasMore: boolean;
 }
 
+/** An environment as its environment item has it: what runs there now, kept with each record write. */
+export interface EnvironmentState {
+  environment: string;
+  /** The environment's most recent record (by deployedAt, then id), as it stands now; null before any. */
+  current: Deployment | null;
+  /** `current.deployedAt`, or null. */
+  lastDeployedAt: string | null;
+  /** The id of the environment's RUNNING rollback run, or null (set by the rollback-run work). */
+  activeRun: string | null;
+}
+
+/**
+ * A range of an environment's history by `deployedAt`, oldest first. Both bounds are prefixes
+ * of a `deployedAt` (a date `YYYY-MM-DD` or a full timestamp) and are inclusive: `to`
+ * `2026-11-29` takes in every record of that day. No `to`: up to the newest record.
+ */
+export interface TimeRange {
+  from: string;
+  to?: string | undefined;
+}
+
 export interface DeploymentStore {
   /**
    * Writes a new record. With an idempotency key, the first write under that key wins:
@@ -73,6 +94,18 @@ export interface DeploymentStore {
 
   /** Writes `events` to the outbox on their own, claiming `dedupKey` as markRolledBack does. */
   emit(events: OutboxEvent[], options: { dedupKey?: string | undefined }): Promise<void>;
+
+  /**
+   * Every environment that has a record, sorted by name, from the environment items alone:
+   * the cost follows the number of environments, never the number of records.
+   */
+  environments(): Promise<EnvironmentState[]>;
+
+  /**
+   * An environment's records in `range`, oldest first, fetched lazily `pageSize` at a time
+   * (default: as many as one request returns), so a reader that stops early reads no more.
+   */
+  range(environment: string, range: TimeRange, options?: { pageSize?: number | undefined }): AsyncIterable<Deployment>;
 }
 
 /** Everything a use case may need from the outside world. */

@@ -4,6 +4,7 @@
  * so that the use cases, the CLI and the tests share one definition of a valid field.
  */
 import { STATUSES } from './deployment.js';
+import { INTERVALS } from './metrics.js';
 import * as z from './zod.js';
 
 export const ENVIRONMENT_PATTERN = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -48,6 +49,7 @@ export const RecordDeploymentInput = z.strictObject({
   ),
   version: z.optional(sized(1, 128)),
   commitSha: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{7,64}$/, 'must be 7-64 hex digits'))),
+  commitAt: z.optional(Timestamp),
   notes: z.optional(upTo(4096)),
   migrations: z.optional(z.array(Migration).check(z.maxLength(50))),
   pipelineRunUrl: z.optional(
@@ -103,6 +105,24 @@ export const RollbackTargetQuery = z.strictObject({
 export const OptionalEnvironmentQuery = z.strictObject({
   environment: z.optional(Environment),
 });
+
+/** A calendar date, `YYYY-MM-DD` (UTC), that exists: 2026-02-30 is refused, not rolled over. */
+export const CalendarDate = z.string().check(
+  z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD'),
+  z.refine((s) => {
+    const ms = Date.parse(`${s}T00:00:00.000Z`);
+    return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === s;
+  }, 'must be a real calendar date, YYYY-MM-DD'),
+);
+
+/** GET .../metrics. The window's defaults and its cross-field rules live in the use case. */
+export const MetricsQuery = z.strictObject({
+  environment: Environment,
+  from: z.optional(CalendarDate),
+  to: z.optional(CalendarDate),
+  interval: z._default(z.enum(INTERVALS, { error: `must be one of ${INTERVALS.join(', ')}` }), 'week'),
+});
+export type MetricsQuery = z.infer<typeof MetricsQuery>;
 
 /** For routes that take no query parameters: any is refused, like an unknown body member. */
 export const NoQuery = z.strictObject({});

@@ -20,6 +20,7 @@ export function deploymentFixture(overrides: Partial<Deployment> = {}): Deployme
     deployedBy: 'test',
     version: null,
     commitSha: null,
+    commitAt: null,
     notes: null,
     migrations: [],
     pipelineRunUrl: null,

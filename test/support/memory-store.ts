@@ -6,7 +6,14 @@ import {
   TransitionConflictError,
 } from '../../functions/core/errors.js';
 import type { OutboxEvent } from '../../functions/core/notifications.js';
-import type { DeploymentStore, HistoryPage, HistoryPorts, Position } from '../../functions/core/ports.js';
+import type {
+  DeploymentStore,
+  EnvironmentState,
+  HistoryPage,
+  HistoryPorts,
+  Position,
+  TimeRange,
+} from '../../functions/core/ports.js';
 
 const after = (p: Position) => (r: Deployment) =>
   newestFirst(r, { deployedAt: p.deployedAt, id: p.id } as Deployment) > 0;
@@ -96,6 +103,26 @@ export class MemoryStore implements DeploymentStore {
   async emit(events: OutboxEvent[], options: { dedupKey?: string | undefined }) {
     this.claim(options.dedupKey);
     this.outbox.push(...events);
+  }
+
+  async environments(): Promise<EnvironmentState[]> {
+    const names = [...new Set([...this.records.values()].map((r) => r.environment))].sort();
+    return names.map((environment) => {
+      const current = this.history(environment)[0] ?? null;
+      return {
+        environment,
+        current: current && structuredClone(current),
+        lastDeployedAt: current?.deployedAt ?? null,
+        activeRun: null,
+      };
+    });
+  }
+
+  async *range(environment: string, range: TimeRange) {
+    const inside = (r: Deployment) =>
+      r.deployedAt.slice(0, range.from.length) >= range.from &&
+      (range.to === undefined || r.deployedAt.slice(0, range.to.length) <= range.to);
+    for (const record of this.history(environment).reverse().filter(inside)) yield structuredClone(record);
   }
 }
 

@@ -69,6 +69,7 @@ describe('recordDeployment', () => {
       deployedBy: by.by,
       version: null,
       commitSha: null,
+      commitAt: null,
       notes: null,
       migrations: [],
       pipelineRunUrl: null,

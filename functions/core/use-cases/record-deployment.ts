@@ -12,10 +12,11 @@ const MAX_FUTURE_MS = 5 * 60 * 1000;
  *
  * 1. Refuses a first status the transition table does not allow for a new record (409).
  * 2. Rejects a `deployedAt` more than five minutes ahead of the service's clock.
- * 3. Checks that `rollbackOf`, when given, names a record in the same environment.
- * 4. Builds the record: a new ULID, every optional field present (null or []),
+ * 3. Rejects a `commitAt` more than five minutes after `deployedAt`.
+ * 4. Checks that `rollbackOf`, when given, names a record in the same environment.
+ * 5. Builds the record: a new ULID, every optional field present (null or []),
  *    `deployedBy` from the authenticated caller, never from the body.
- * 5. Writes it; with an idempotency key, a retry of the same body returns the first record
+ * 6. Writes it (the store keeps the environment's current record in the same transaction); with an idempotency key, a retry of the same body returns the first record
  *    and a different body under the same key is a conflict (settled in the store).
  */
 export async function recordDeployment(
@@ -32,6 +33,13 @@ export async function recordDeployment(
   const deployedAt = input.deployedAt ?? now.toISOString();
   if (Date.parse(deployedAt) > now.getTime() + MAX_FUTURE_MS) {
     throw new InvalidInputError([{ field: 'deployedAt', message: 'must not be more than 5 minutes in the future' }]);
+  }
+  // A commit made after its own deployment is a mistake, not a clock skew of minutes: refused
+  // here rather than turned into a negative lead time.
+  if (input.commitAt && Date.parse(input.commitAt) > Date.parse(deployedAt) + MAX_FUTURE_MS) {
+    throw new InvalidInputError([
+      { field: 'commitAt', message: 'must not be more than 5 minutes after deployedAt (the commit came first)' },
+    ]);
   }
   if (input.rollbackOf) {
     const undone = await ports.deployments.get(input.rollbackOf);
@@ -51,6 +59,7 @@ export async function recordDeployment(
     deployedBy: context.by,
     version: input.version ?? null,
     commitSha: input.commitSha ?? null,
+    commitAt: input.commitAt ?? null,
     notes: input.notes ?? null,
     migrations: (input.migrations ?? []).map((m) => ({
       id: m.id,

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { listEnvironments } from '../../functions/core/use-cases/list-environments.js';
+import { deploymentFixture } from '../support/fixtures.js';
+import { memoryPorts } from '../support/memory-store.js';
+
+describe('listEnvironments', () => {
+  it('gives each environment its newest record and its redeploy target kind, sorted by name', async () => {
+    const { ports, store } = memoryPorts();
+    const older = deploymentFixture({ environment: 'prod', deployedAt: '2026-11-27T09:00:00.000Z' });
+    const newer = deploymentFixture({ environment: 'prod', deployedAt: '2026-11-27T10:00:00.000Z' });
+    const staging = deploymentFixture({ environment: 'staging', deployedAt: '2026-11-27T08:00:00.000Z' });
+    for (const r of [newer, staging, older]) await store.create(r);
+    const via = (environment: string) => (environment === 'prod' ? 'ecs' : null);
+    expect(await listEnvironments({ ...ports, redeployVia: via })).toEqual({
+      items: [
+        {
+          environment: 'prod',
+          current: newer,
+          lastDeployedAt: newer.deployedAt,
+          redeploy: { via: 'ecs' },
+          activeRun: null,
+        },
+        {
+          environment: 'staging',
+          current: staging,
+          lastDeployedAt: staging.deployedAt,
+          redeploy: null,
+          activeRun: null,
+        },
+      ],
+    });
+  });
+
+  it('is an empty list before any record', async () => {
+    const { ports } = memoryPorts();
+    expect(await listEnvironments({ ...ports, redeployVia: () => 'ecs' })).toEqual({ items: [] });
+  });
+});
