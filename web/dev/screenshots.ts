@@ -2,17 +2,25 @@
  * `npm run screenshots`: the console's views as PNGs in docs/ (docs/console-now.png is the one
  * the README shows). Starts local mode with its own DynamoDB Local, records the README's
  * scenario (and the staging and qa environments beside it), and photographs each view in
- * Debian's Chromium at 1280 px wide.
+ * Debian's Chromium at 1280 px wide. `--dynamodb-endpoint URL` uses a running DynamoDB Local
+ * (a table of its own) instead of starting one.
  */
+import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { startLocalStack } from '../../infra/local/stack.js';
 import { launchChromium } from './chromium.js';
 import { recordScenario } from './scenario.js';
 
 const DOCS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs');
 
-const stack = await startLocalStack({ console: { pollMs: 600_000 } });
+const { values } = parseArgs({ options: { 'dynamodb-endpoint': { type: 'string' } } });
+const endpoint = values['dynamodb-endpoint'];
+const stack = await startLocalStack({
+  console: { pollMs: 600_000 },
+  ...(endpoint ? { dynamodbEndpoint: endpoint, tableName: `screenshots-${randomUUID().slice(0, 8)}` } : {}),
+});
 const browser = await launchChromium();
 try {
   const scenario = await recordScenario(stack.url, { extra: true });
