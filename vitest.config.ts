@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Four test projects with their own commands (npm run test:<name>); `npm test` runs all.
+ * Five test projects with their own commands (npm run test:<name>); `npm test` runs all.
  * integration and e2e share one DynamoDB Local per run (test/support/global-setup.ts);
  * each test file makes its own table, so files stay independent.
  */
@@ -28,6 +28,8 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], ...dynamodb } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...dynamodb } },
+      // The web console in Debian's Chromium (playwright-core), against local mode.
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...dynamodb } },
       {
         extends: true,
         test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 180_000 },

@@ -13,6 +13,7 @@ import { STATUSES, type Status } from '../functions/core/deployment.js';
 import { DeploymentId, Environment, ImageTag } from '../functions/core/schemas.js';
 import { LOCAL_STACK_FILE, runningLocalStack } from '../infra/local/stack-info.js';
 import { ApiClient, ApiError, type RecordInput } from './api-client.js';
+import { DEFAULT_CONSOLE_PORT, serveConsole } from './console-command.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { Output, type Sink } from './output.js';
 import { type RollbackOptions, runRollback } from './rollback.js';
@@ -72,6 +73,9 @@ const OPTIONS = {
   'rollback-of': { type: 'string' },
   'deployed-at': { type: 'string' },
   'idempotency-key': { type: 'string' },
+  port: { type: 'string' },
+  'allow-rollback': { type: 'boolean' },
+  browser: { type: 'boolean' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -151,6 +155,11 @@ const COMMANDS: Record<string, Command> = {
       'deployed-at',
       'idempotency-key',
     ],
+  },
+  console: {
+    summary: 'the web console on 127.0.0.1, forwarding its API calls SigV4-signed (docs/CONSOLE.md)',
+    usage: `console [--port N] [--allow-rollback] [--no-browser]   (default port ${DEFAULT_CONSOLE_PORT})`,
+    options: ['port', 'allow-rollback', 'browser'],
   },
   'mark-rolled-back': {
     summary: 'mark the most recent record of a tag ROLLED_BACK (no redeploy)',
@@ -462,6 +471,27 @@ export async function main(argv: string[], overrides: Partial<CliDeps> = {}): Pr
     if (rest.length > (command.tagArgument ? 1 : 0)) throw new UsageError(`unexpected argument "${rest.at(-1)}"`);
     const tagValue = values['image-tag'] ?? rest[0];
     const tag = tagValue === undefined ? undefined : checked(ImageTag, tagValue, 'the image tag');
+    if (name === 'console') {
+      const apiUrl = values['api-url'] ?? deps.env.PLATFORM_ROLLBACK_API_URL;
+      if (!apiUrl) throw new UsageError('--api-url (or PLATFORM_ROLLBACK_API_URL) is required');
+      await serveConsole(
+        {
+          apiUrl: httpUrl(apiUrl, '--api-url'),
+          port: values.port === undefined ? DEFAULT_CONSOLE_PORT : parseCount(values.port, '--port', 0, 65535),
+          allowRollback: values['allow-rollback'] ?? false,
+          browser: values.browser ?? true,
+          sign: values.sign,
+          region: values.region,
+        },
+        {
+          print: (text) => deps.stdout.write(`${text}\n`),
+          env: deps.env,
+          credentials: deps.credentials,
+          fetch: deps.fetch,
+        },
+      );
+      return EXIT.ok;
+    }
     const api = apiClient(values, deps);
 
     if (name === 'rollback' || name === 'plan') {

@@ -9,6 +9,7 @@ import { documentClient } from '../../functions/adapters/aws.js';
 import { DynamoOutboxLedger } from '../../functions/adapters/outbox-ledger.js';
 import { createNotifier } from '../../functions/events/stream-notifier.js';
 import { ok } from '../../functions/lib/http.js';
+import { consoleRoutes, type LocalConsoleOptions } from './console-routes.js';
 import {
   createDeploymentsTable,
   type DynamoDbLocal,
@@ -42,6 +43,8 @@ export interface LocalStackOptions {
    * whose workflow the local server runs through the durable SDK's local runner.
    */
   redeployTargets?: Record<string, unknown>;
+  /** The web console at `/` (rollbacks from it are allowed unless `allowRollback: false`). */
+  console?: LocalConsoleOptions;
 }
 
 /**
@@ -69,7 +72,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     });
+    let url = '';
     const localRoutes: LocalRoutes = {
+      ...consoleRoutes(() => url, options.console),
       // The API's description, made from the same route table and schemas the handlers use.
       'GET /openapi.json': async () => ok((await import('../../functions/openapi/document.js')).buildOpenApi()),
     };
@@ -94,7 +99,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // The health URL local redeploy targets verify with by default: healthy while the server runs.
       localRoutes['GET /_local/health'] = async () => ok({ status: 'ok' });
     }
-    const { server, url } = await startApiServer(options.port ?? 0, localRoutes, options.observe);
+    const started = await startApiServer(options.port ?? 0, localRoutes, options.observe);
+    const server = started.server;
+    url = started.url;
     // Read by the handlers at their first load, which comes with the first request.
     if (runHost) process.env.RUN_LAUNCHER_URL = `${url}${RUN_HOST_PATH}`;
     return {

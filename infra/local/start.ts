@@ -86,6 +86,7 @@ const info: LocalStackInfo = {
 mkdirSync(dirname(LOCAL_STACK_FILE), { recursive: true });
 writeFileSync(LOCAL_STACK_FILE, `${JSON.stringify(info, null, 2)}\n`);
 console.log(`platform-rollback is serving on ${stack.url}`);
+console.log(`Console: ${stack.url}/ (the web console; docs/CONSOLE.md)`);
 console.log(
   `DynamoDB Local: ${stack.dynamodbEndpoint} (${dataDir ? `data kept in ${dataDir}` : 'in memory'}), table ${stack.tableName}`,
 );
