@@ -99,7 +99,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   rollback: {
-    summary: 'roll back an environment: target, safety checks, mark, deploy + record, health',
+    summary: 'roll back an environment: target, (checks), mark, deploy, record, health',
     usage: `rollback --environment ENV [--to TAG] [--reason TEXT] --deploy-command CMD [--health-url URL]
                   [--health-successes N] [--health-interval DUR] [--health-timeout DUR] [--deploy-timeout DUR]
                   [--ecr-repository NAME|URI] [--pipeline-run-url URL] [--dry-run] [--yes] [--force --reason TEXT]`,

@@ -203,6 +203,18 @@ describe('platform-rollback rollback (local mode)', () => {
     const steps = run.stdout.split('\n').filter((l) => /^[✓✗–] \d\/5/.test(l));
     expect(steps).toHaveLength(5);
     for (const l of steps) expect(l).toMatch(/^✓ \d\/5 .+ {2}\(\d+\.\d+s\)$/);
+    // The platform process's numbering; the safety checks sit between steps 1 and 2, unnumbered.
+    expect(steps.map((l) => l.replace(/^✓ (\d\/5 [^:]+):.*$/, '$1'))).toEqual([
+      '1/5 identify the target',
+      '2/5 mark the current deployment ROLLED_BACK',
+      '3/5 deploy the target',
+      '4/5 record the new deployment',
+      '5/5 verify health',
+    ]);
+    const lines = run.stdout.split('\n');
+    const checks = lines.findIndex((l) => l.startsWith('✓ checks: 3 passed, 1 skipped'));
+    expect(checks).toBeGreaterThan(lines.findIndex((l) => l.startsWith('✓ 1/5')));
+    expect(checks).toBeLessThan(lines.findIndex((l) => l.startsWith('✓ 2/5')));
     expect(run.stdout).toContain('deployed\n');
     expect(run.stdout).toMatch(/✓ human runs v2\.0\.0-def5678 again \(rollback of v2\.1\.0-abc1234\), healthy/);
   });
@@ -220,7 +232,7 @@ describe('platform-rollback rollback (local mode)', () => {
     ]);
     expect(failed.code).toBe(3);
     expect(failed.stderr).toContain('kubectl: image pull failed');
-    expect(failed.report?.steps.at(-1)).toMatchObject({ step: 4, status: 'failed' });
+    expect(failed.report?.steps.at(-1)).toMatchObject({ step: 3, name: 'deploy the target', status: 'failed' });
     expect(failed.report?.message).toContain('exited with 7');
     expect(failed.report?.record).toBeNull();
     expect(rows(await history('deployfail'))).toEqual([
@@ -230,7 +242,7 @@ describe('platform-rollback rollback (local mode)', () => {
 
     const resumed = await cli(['rollback', '-e', 'deployfail', '--deploy-command', 'true', '--json', ...fast]);
     expect(resumed.code).toBe(0);
-    expect(resumed.report?.steps[2]?.detail).toContain('already ROLLED_BACK');
+    expect(resumed.report?.steps[1]?.detail).toContain('already ROLLED_BACK');
     expect(resumed.report?.target?.id).toBe(good.id);
     expect(rows(await history('deployfail'))).toEqual([
       [GOOD, 'DEPLOYED', bad.id],
@@ -272,9 +284,10 @@ describe('platform-rollback rollback (local mode)', () => {
     expect(await history('plan')).toEqual(before);
     expect([plan.code, dry.code]).toEqual([0, 0]);
     expect(plan.report).toMatchObject({ command: 'plan', current: { id: bad.id }, target: { id: good.id } });
-    expect(plan.report?.steps.map((s) => s.status)).toEqual(['ok', 'ok', 'planned', 'planned', 'planned']);
+    expect(plan.report?.steps.map((s) => s.status)).toEqual(['ok', 'planned', 'planned', 'planned', 'planned']);
     expect(dry.stdout).toContain('Adds the invoices view'); // the notes of what would be undone
-    expect(dry.stdout).toContain(`· 3/5 mark current ROLLED_BACK: mark ${BAD}`);
+    expect(dry.stdout).toContain(`· 2/5 mark the current deployment ROLLED_BACK: mark ${BAD}`);
+    expect(dry.stdout).toContain(`· 4/5 record the new deployment: record ${GOOD} with rollbackOf ${bad.id}`);
   });
 
   it('an irreversible migration blocks (exit 2, nothing changed); --force with a reason passes it', async () => {
