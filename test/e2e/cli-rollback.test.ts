@@ -99,80 +99,88 @@ async function cli(args: string[], env: Record<string, string> = {}, overrides: 
 const fast = ['--health-interval', '20ms', '--health-timeout', '3s', '--yes'];
 
 describe('platform-rollback rollback (local mode)', () => {
-  it('as a real child process: five steps, the deploy gets the target, health turns healthy, history as API.md', async () => {
-    const { good, bad } = await seed('prod');
-    const envFile = join(tmp, 'deploy-env.txt');
-    const deploy = `echo "deploying $IMAGE_TAG to $ENVIRONMENT"; printf '%s|%s|%s|%s|%s' "$IMAGE_TAG" "$ENVIRONMENT" "$TARGET_DEPLOYMENT_ID" "$TARGET_VERSION" "$TARGET_IMAGE_DIGEST" > ${envFile}`;
-    const env: NodeJS.ProcessEnv = { ...process.env, PLATFORM_ROLLBACK_API_URL: api.url };
-    // The bin must silence the SDK's Node.js notice by itself.
-    delete env.AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING;
-    delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
-    const child = spawn(
-      process.execPath,
-      [
-        'cli/bin.mjs',
-        'rollback',
-        '--environment',
-        'prod',
-        '--reason',
-        'p99 latency alarm',
-        '--deploy-command',
-        deploy,
-        '--health-url',
-        `${healthBase}/ok-after/full/2`,
-        '--health-successes',
-        '3',
-        ...fast,
-        '--json',
-      ],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const [code] = await once(child, 'exit');
+  // The TypeScript entry (through tsx, as in development) and the built one-file command
+  // (dist/platform-rollback.mjs, plain node: what `npx platform-rollback` and the action run).
+  it.each([
+    { entry: 'the TypeScript entry', argv: ['--import', 'tsx', 'cli/entry.ts'], environment: 'prod' },
+    { entry: 'the built file', argv: ['dist/platform-rollback.mjs'], environment: 'prod-built' },
+  ])(
+    'as a real child process ($entry): five steps, the deploy gets the target, health turns healthy, history as API.md',
+    async ({ argv, environment }) => {
+      const { good, bad } = await seed(environment);
+      const envFile = join(tmp, `deploy-env-${environment}.txt`);
+      const deploy = `echo "deploying $IMAGE_TAG to $ENVIRONMENT"; printf '%s|%s|%s|%s|%s' "$IMAGE_TAG" "$ENVIRONMENT" "$TARGET_DEPLOYMENT_ID" "$TARGET_VERSION" "$TARGET_IMAGE_DIGEST" > ${envFile}`;
+      const env: NodeJS.ProcessEnv = { ...process.env, PLATFORM_ROLLBACK_API_URL: api.url };
+      // The bin must silence the SDK's Node.js notice by itself.
+      delete env.AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING;
+      delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+      const child = spawn(
+        process.execPath,
+        [
+          ...argv,
+          'rollback',
+          '--environment',
+          environment,
+          '--reason',
+          'p99 latency alarm',
+          '--deploy-command',
+          deploy,
+          '--health-url',
+          `${healthBase}/ok-after/${environment}/2`,
+          '--health-successes',
+          '3',
+          ...fast,
+          '--json',
+        ],
+        { env, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
+      const [code] = await once(child, 'exit');
 
-    expect(stderr).not.toMatch(/NodeVersionSupportWarning|\n\s+at /);
-    expect(code).toBe(0);
-    expect(stderr).toContain(`deploying ${GOOD} to prod`); // streamed, and kept off stdout in --json mode
-    const report = JSON.parse(stdout) as RollbackReport;
-    expect(report).toMatchObject({ ok: true, exitCode: 0, command: 'rollback' });
-    expect(report.steps.map((s) => [s.step, s.status])).toEqual([
-      [1, 'ok'],
-      [2, 'ok'],
-      [3, 'ok'],
-      [4, 'ok'],
-      [5, 'ok'],
-    ]);
-    expect(report.checks.map((c) => [c.id, c.status])).toEqual([
-      ['target-record', 'passed'],
-      ['container-image', 'skipped'],
-      ['deployment-notes', 'passed'],
-      ['migrations', 'passed'],
-    ]);
-    expect(report.between.map((d) => d.id)).toEqual([bad.id]);
-    expect(readFileSync(envFile, 'utf8')).toBe(`${GOOD}|prod|${good.id}|v2.0.0|${DIGEST}`);
-    expect(report.health).toMatchObject({ healthy: true, attempts: 5, consecutive: 3 });
-    expect(hits.get('full')).toBe(5);
+      expect(stderr).not.toMatch(/NodeVersionSupportWarning|\n\s+at /);
+      expect(code).toBe(0);
+      expect(stderr).toContain(`deploying ${GOOD} to ${environment}`); // streamed, and kept off stdout in --json mode
+      const report = JSON.parse(stdout) as RollbackReport;
+      expect(report).toMatchObject({ ok: true, exitCode: 0, command: 'rollback' });
+      expect(report.steps.map((s) => [s.step, s.status])).toEqual([
+        [1, 'ok'],
+        [2, 'ok'],
+        [3, 'ok'],
+        [4, 'ok'],
+        [5, 'ok'],
+      ]);
+      expect(report.checks.map((c) => [c.id, c.status])).toEqual([
+        ['target-record', 'passed'],
+        ['container-image', 'skipped'],
+        ['deployment-notes', 'passed'],
+        ['migrations', 'passed'],
+      ]);
+      expect(report.between.map((d) => d.id)).toEqual([bad.id]);
+      expect(readFileSync(envFile, 'utf8')).toBe(`${GOOD}|${environment}|${good.id}|v2.0.0|${DIGEST}`);
+      expect(report.health).toMatchObject({ healthy: true, attempts: 5, consecutive: 3 });
+      expect(hits.get(environment)).toBe(5);
 
-    const after = await history('prod');
-    expect(rows(after)).toEqual([
-      [GOOD, 'DEPLOYED', bad.id],
-      [BAD, 'ROLLED_BACK', null],
-      [GOOD, 'DEPLOYED', null],
-    ]);
-    const [redeploy, undone] = after;
-    expect(redeploy).toMatchObject({
-      id: report.record?.id,
-      imageDigest: DIGEST,
-      version: 'v2.0.0',
-      commitSha: 'def5678',
-      deployedBy: 'local',
-    });
-    expect(redeploy?.notes).toContain(`Rollback of ${BAD}`);
-    expect(undone).toMatchObject({ rollbackReason: 'p99 latency alarm', rolledBackBy: 'local' });
-  });
+      const after = await history(environment);
+      expect(rows(after)).toEqual([
+        [GOOD, 'DEPLOYED', bad.id],
+        [BAD, 'ROLLED_BACK', null],
+        [GOOD, 'DEPLOYED', null],
+      ]);
+      const [redeploy, undone] = after;
+      expect(redeploy).toMatchObject({
+        id: report.record?.id,
+        imageDigest: DIGEST,
+        version: 'v2.0.0',
+        commitSha: 'def5678',
+        deployedBy: 'local',
+      });
+      expect(redeploy?.notes).toContain(`Rollback of ${BAD}`);
+      expect(undone).toMatchObject({ rollbackReason: 'p99 latency alarm', rolledBackBy: 'local' });
+    },
+  );
 
   it('a retried record step (same key, same body) records once', async () => {
     const { good, bad } = await seed('retry');
@@ -388,7 +396,7 @@ describe('the container image check against an ECR endpoint (a fake one on this 
     delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
     const child = spawn(
       process.execPath,
-      ['cli/bin.mjs', 'plan', '-e', 'ecr', '--ecr-repository', 'team/app', '--json'],
+      ['dist/platform-rollback.mjs', 'plan', '-e', 'ecr', '--ecr-repository', 'team/app', '--json'],
       {
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
