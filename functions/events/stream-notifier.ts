@@ -11,6 +11,7 @@ import type { Notification, NotifierPorts } from '../core/ports.js';
 import { publishNotification } from '../core/use-cases/publish-notification.js';
 import * as z from '../core/zod.js';
 import { logger } from '../lib/logger.js';
+import { withSourceStack } from '../lib/source-map.js';
 
 const OutboxItem = z.object({
   PK: z.string().check(z.regex(/^OUTBOX#.+$/)),
@@ -71,7 +72,7 @@ export function createNotifier(ports: NotifierPorts) {
       } catch (error) {
         logger.error('notification not published; the stream will deliver it again', {
           sequenceNumber: record.dynamodb?.SequenceNumber,
-          error: error as Error,
+          error: withSourceStack(error as Error),
         });
         return {
           batchItemFailures: records.slice(index).map((r) => ({ itemIdentifier: r.dynamodb?.SequenceNumber ?? '' })),
