@@ -4,21 +4,27 @@
  */
 import type { BundleReport } from './bundles.js';
 import type { CallCost } from './capacity.js';
-import type { InitTime } from './init-time.js';
+import type { CliTimes } from './cli.js';
+import type { ColdCall } from './cold-call.js';
 import type { Latency } from './latency.js';
 import { ratio, round } from './lib/stats.js';
 import type { Throughput } from './throughput.js';
 
-/** The budgets, as the issue states them. */
+/**
+ * The budgets, as the issues state them. Size and cold-call budgets are absolute margins over
+ * the SDK-only reference: a ratio moves with the reference's own timing.
+ */
 export const BUDGETS = {
   historyPage5Rcu: 0.5,
   capacityGrowth: 1.1,
   /** A windowed read (metrics) ≤ this × one plain Query of its window: it reads the window, not the history. */
   windowRatio: 1.1,
-  bundleRatio: 1.15,
+  bundleOverKb: 60,
   ownCodeKb: 25,
-  initRatio: 1.15,
+  coldCallOverMs: 8,
   handlerOverheadMs: 1,
+  cliHelpMs: 150,
+  cliPlanRatio: 1.5,
 } as const;
 
 export interface Row {
@@ -43,7 +49,8 @@ const f = (value: number, digits = 2) => round(value, digits).toFixed(digits);
 
 export function buildRows(input: {
   bundles: BundleReport;
-  init: InitTime[];
+  cold: ColdCall[];
+  cli: CliTimes;
   capacity: CallCost[];
   latency: Latency[];
   throughput: Throughput[];
@@ -65,16 +72,16 @@ export function buildRows(input: {
   for (const b of input.bundles.functions) {
     const reference = input.bundles.references[b.reference];
     if (!reference) continue;
-    const size = ratio(b.bytes, reference.bytes);
+    const over = kb(b.bytes - reference.bytes);
     const own = check('own code', b.id, kb(b.ownBytes), BUDGETS.ownCodeKb);
     rows.push(
       comparable(b.reference)
         ? {
             area: 'bundle',
             item: b.id,
-            figure: `${f(kb(b.bytes), 1)} KB = ${f(size)}× ref ${f(kb(reference.bytes), 1)} KB; own ${f(kb(b.ownBytes), 1)} KB`,
-            budget: `≤ ${BUDGETS.bundleRatio}× ref; own ≤ ${BUDGETS.ownCodeKb} KB`,
-            verdict: verdict([check('bundle size', b.id, size, BUDGETS.bundleRatio), own]),
+            figure: `${f(kb(b.bytes), 1)} KB = ref ${f(kb(reference.bytes), 1)} KB + ${f(over, 1)} KB; own ${f(kb(b.ownBytes), 1)} KB`,
+            budget: `≤ ref + ${BUDGETS.bundleOverKb} KB; own ≤ ${BUDGETS.ownCodeKb} KB`,
+            verdict: verdict([check('bundle size', b.id, over, BUDGETS.bundleOverKb), own]),
           }
         : {
             area: 'bundle',
@@ -85,19 +92,33 @@ export function buildRows(input: {
           },
     );
   }
-  for (const t of input.init) {
-    const r = ratio(t.medianMs, t.referenceMedianMs);
-    const compared = comparable(t.reference);
+  for (const t of input.cold) {
+    const over = t.medianMs - t.referenceMedianMs;
+    const maps = t.sourceMapsMedianMs - t.medianMs;
     rows.push({
-      area: 'init',
+      area: 'cold call',
       item: t.id,
-      figure: compared
-        ? `median ${f(t.medianMs, 1)} ms = ${f(r)}× ref ${f(t.referenceMedianMs, 1)} ms (${t.runs} runs)`
-        : `median ${f(t.medianMs, 1)} ms, no SDK client (${t.runs} runs)`,
-      budget: compared ? `≤ ${BUDGETS.initRatio}× ref` : '-',
-      verdict: compared ? verdict([check('init time', t.id, r, BUDGETS.initRatio)]) : '',
+      figure: `median ${f(t.medianMs, 1)} ms = ref ${f(t.referenceMedianMs, 1)} ${over < 0 ? '-' : '+'} ${f(Math.abs(over), 1)} ms (import ${f(t.importMs, 1)} + call ${f(t.callMs, 1)} vs ${f(t.referenceImportMs, 1)} + ${f(t.referenceCallMs, 1)}); --enable-source-maps ${f(t.sourceMapsMedianMs, 1)} ms (${maps < 0 ? '-' : '+'}${f(Math.abs(maps), 1)}) (${t.requests} req, ${t.runs} runs)`,
+      budget: `≤ ref + ${BUDGETS.coldCallOverMs} ms`,
+      verdict: verdict([check('cold first call', t.id, over, BUDGETS.coldCallOverMs)]),
     });
   }
+  const cli = input.cli;
+  rows.push({
+    area: 'CLI',
+    item: '--help (dist/platform-rollback.mjs)',
+    figure: `median ${f(cli.helpMs, 0)} ms (node -e 0: ${f(cli.nodeMs, 0)} ms) (${cli.runs} runs)`,
+    budget: `≤ ${BUDGETS.cliHelpMs} ms`,
+    verdict: verdict([check('CLI --help', 'median', cli.helpMs, BUDGETS.cliHelpMs)]),
+  });
+  const planRatio = ratio(cli.planMs, cli.plainMs);
+  rows.push({
+    area: 'CLI',
+    item: 'plan, local mode',
+    figure: `median ${f(cli.planMs, 0)} ms = ${f(planRatio)}× plain node script ${f(cli.plainMs, 0)} ms (${cli.requests} HTTP requests, ${cli.runs} runs)`,
+    budget: `≤ ${BUDGETS.cliPlanRatio}× plain`,
+    verdict: verdict([check('CLI plan', 'vs plain node', planRatio, BUDGETS.cliPlanRatio)]),
+  });
   for (const c of input.capacity) {
     const growth = ratio(c.large.read + c.large.write, c.small.read + c.small.write);
     if (c.window) {

@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: bundle size, init time, DynamoDB cost per call, warm latency and local API
- * throughput, side by side in one run, each held to its budget. Prints one table with a
+ * `npm run bench`: bundle size, cold first call, DynamoDB cost per call, warm latency, the
+ * rollback command's start and plan, and local API throughput, side by side in one run, each held to its budget. Prints one table with a
  * PASS / FAIL verdict per budget and writes the same figures to bench/results.json. Exits 0
  * even when a budget fails: it is a report, read by people, not a gate.
  *
@@ -16,6 +16,7 @@ import { type DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamod
 import { documentClient } from '../functions/adapters/aws.js';
 import { DynamoDeploymentStore } from '../functions/adapters/dynamodb-store.js';
 import { TABLE_SCHEMA } from '../functions/adapters/table-schema.js';
+import { BASE_PATH, ROUTES } from '../functions/routes.js';
 import {
   createDeploymentsTable,
   LOCAL_CREDENTIALS,
@@ -23,9 +24,11 @@ import {
   localClient,
   startDynamoDbLocal,
 } from '../infra/local/dynamodb-local.js';
+import { startLocalStack } from '../infra/local/stack.js';
 import { measureBundles } from './bundles.js';
 import { measureCapacity } from './capacity.js';
-import { measureInit, NODE_FLAGS } from './init-time.js';
+import { measureCli } from './cli.js';
+import { measureColdCalls } from './cold-call.js';
 import { measureLatency } from './latency.js';
 import { OUT, ROOT } from './lib/paths.js';
 import { round } from './lib/stats.js';
@@ -36,7 +39,8 @@ import { measureThroughput } from './throughput.js';
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const quick = values.quick ?? false;
 const SETTINGS = {
-  initRuns: quick ? 5 : 40,
+  coldRuns: quick ? 3 : 25,
+  cliRuns: quick ? 5 : 30,
   smallHistory: 1_000,
   largeHistory: quick ? 10_000 : 100_000,
   /** FAILED records between the current release and its rollback target. */
@@ -45,12 +49,14 @@ const SETTINGS = {
   latencyWarmup: quick ? 10 : 50,
   connections: [1, 8, 32],
   throughputSeconds: quick ? 1 : 4,
-  initNodeFlags: NODE_FLAGS,
 };
+/** Call indexes of the latency fixtures the cold calls use: a template, a warm-up, one per process. */
+const COLD_INDEXES = 2 + SETTINGS.coldRuns * 3 * (ROUTES.length + 1);
 
 /** What a reader of the table needs to know to read it right (details: docs/PERFORMANCE.md). */
 const NOTES = [
-  `init: import of the bundle in a fresh node ${NODE_FLAGS.join(' ')} (as deployed), median of ${SETTINGS.initRuns} runs each.`,
+  `cold call: a fresh node imports the bundle and handles one request against DynamoDB Local (as deployed: no --enable-source-maps); ref = a fresh node importing the same SDK clients and sending the same DynamoDB requests; median of ${SETTINGS.coldRuns} runs each.`,
+  `CLI: wall time of a node process running dist/platform-rollback.mjs (npm run build); plan vs a plain node script sending the same HTTP requests to the local API; median of ${SETTINGS.cliRuns} runs.`,
   `capacity: as DynamoDB Local reports it; records of ~0.7 KB (the contract's example); rollback target walks ${SETTINGS.gap} FAILED records.`,
   'capacity: DynamoDB Local reports 4 WCU per item of a TransactWriteItems (AWS: 2 per KB) and ignores the Idempotency-Key item.',
   'latency: in-process handler vs the same DynamoDB requests sent again by a bare DynamoDBDocumentClient.',
@@ -99,13 +105,13 @@ const machine = {
 
 log(`bundling ${quick ? '(quick run)' : ''}`);
 const bundles = await measureBundles();
-log(`init time: ${SETTINGS.initRuns} rounds`);
-const init = await measureInit(bundles.functions, bundles.references, SETTINGS.initRuns);
 
 log('starting DynamoDB Local');
 const db = await startDynamoDbLocal();
 let capacity: Awaited<ReturnType<typeof measureCapacity>>;
 let latency: Awaited<ReturnType<typeof measureLatency>>;
+let cold: Awaited<ReturnType<typeof measureColdCalls>>;
+let cli: Awaited<ReturnType<typeof measureCli>>;
 try {
   const raw = localClient(db.endpoint);
   const client = documentClient({ region: LOCAL_REGION, dynamodbEndpoint: db.endpoint });
@@ -118,7 +124,7 @@ try {
   );
   log(`seeding ${SETTINGS.smallHistory.toLocaleString('en')} records, and the latency fixtures`);
   const small = await seedHistory(client, tables.small, { ...history, size: SETTINGS.smallHistory });
-  const perKind = 2 * (SETTINGS.latencyCalls + SETTINGS.latencyWarmup);
+  const perKind = 2 * (SETTINGS.latencyCalls + SETTINGS.latencyWarmup + COLD_INDEXES);
   const fixtures = {
     history: await seedHistory(client, tables.latency, { ...history, size: SETTINGS.smallHistory, gap: 0 }),
     deployed: fodder('fodder', 'rb', 'DEPLOYED', perKind),
@@ -146,6 +152,43 @@ try {
     calls: SETTINGS.latencyCalls,
     warmup: SETTINGS.latencyWarmup,
   });
+  log(
+    `cold first call: ${SETTINGS.coldRuns} rounds of ${ROUTES.length + 1} functions, with and without source maps, and their references`,
+  );
+  cold = await measureColdCalls(fixtures, bundles.functions, {
+    runs: SETTINGS.coldRuns,
+    firstIndex: SETTINGS.latencyCalls + SETTINGS.latencyWarmup,
+    env: {
+      PATH: process.env.PATH ?? '',
+      TABLE_NAME: tables.latency,
+      DYNAMODB_ENDPOINT: db.endpoint,
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      CURSOR_KEY: process.env.CURSOR_KEY,
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL,
+      AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+  });
+  log(`CLI: --help and plan, ${SETTINGS.cliRuns} runs each`);
+  const local = await startLocalStack({ dynamodbEndpoint: db.endpoint, tableName: 'bench-cli' });
+  try {
+    for (const [imageTag, notes] of [
+      ['v1.0.0', 'good'],
+      ['v1.1.0', 'bad'],
+    ]) {
+      const response = await fetch(`${local.url}${BASE_PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ environment: 'cli', imageTag, notes }),
+      });
+      if (response.status !== 201) throw new Error(`seeding the CLI's environment: ${response.status}`);
+    }
+    cli = await measureCli(local.url, 'cli', SETTINGS.cliRuns);
+  } finally {
+    await local.stop();
+  }
   client.destroy();
   raw.destroy();
 } finally {
@@ -155,7 +198,7 @@ try {
 log(`local API throughput: ${SETTINGS.connections.join('/')} connections, ${SETTINGS.throughputSeconds} s each`);
 const throughput = await measureThroughput(SETTINGS.connections, SETTINGS.throughputSeconds);
 
-const { rows, checks } = buildRows({ bundles, init, capacity, latency, throughput });
+const { rows, checks } = buildRows({ bundles, cold, cli, capacity, latency, throughput });
 const failed = checks.filter((c) => !c.pass);
 const seconds = round((performance.now() - started) / 1000, 0);
 console.log(
@@ -188,7 +231,8 @@ const results = {
       Object.entries(bundles.references).map(([k, { file: _file, ...b }]) => [k, { ...b, packages: undefined }]),
     ),
   },
-  init,
+  cold,
+  cli,
   capacity,
   latency,
   throughput,

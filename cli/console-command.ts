@@ -29,8 +29,7 @@ export interface ConsoleCommandDeps {
   stopped?: Promise<void>;
 }
 
-/** The default port: fixed, so a bookmarked origin keeps working (the token changes per launch). */
-export const DEFAULT_CONSOLE_PORT = 8431;
+export { DEFAULT_CONSOLE_PORT } from './console/defaults.js';
 
 function openInBrowser(url: string): void {
   const [command, ...args] =

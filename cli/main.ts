@@ -6,18 +6,18 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { ECRClient } from '@aws-sdk/client-ecr';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+// The AWS SDK clients, the credential chain and the rollback with its checks are imported
+// where a command needs them, not here: `--help` and the thin commands never load them.
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { Deployment } from '../functions/core/deployment.js';
 import { STATUSES, type Status } from '../functions/core/deployment.js';
 import { DeploymentId, Environment, ImageTag } from '../functions/core/schemas.js';
 import { LOCAL_STACK_FILE, runningLocalStack } from '../infra/local/stack-info.js';
 import { ApiClient, ApiError, type RecordInput } from './api-client.js';
-import { DEFAULT_CONSOLE_PORT, serveConsole } from './console-command.js';
+import { DEFAULT_CONSOLE_PORT } from './console/defaults.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { Output, type Sink } from './output.js';
-import { type RollbackOptions, runRollback } from './rollback.js';
-import { parseRepository } from './safety.js';
+import type { RollbackOptions } from './rollback.js';
 import { type Credentials, isLocalUrl, regionFromHost } from './sigv4.js';
 
 /** What main() uses from the outside world; tests replace any of it. */
@@ -38,6 +38,8 @@ export interface CliDeps {
   localStackUrl?: () => string | undefined;
   /** Asks for confirmation; default: a prompt on a terminal, none elsewhere. */
   confirm?: ((question: string) => Promise<boolean>) | undefined;
+  /** Gets the command's result (what --json prints) in either mode; the GitHub Action's outputs. */
+  onResult?: ((value: unknown) => void) | undefined;
 }
 
 const OPTIONS = {
@@ -109,7 +111,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   rollback: {
-    summary: 'roll back an environment: target, safety checks, mark, deploy + record, health',
+    summary: 'roll back an environment: target, (checks), mark, deploy, record, health',
     usage: `rollback --environment ENV [--to TAG] [--reason TEXT] --deploy-command CMD [--health-url URL]
                   [--health-successes N] [--health-interval DUR] [--health-timeout DUR] [--deploy-timeout DUR]
                   [--ecr-repository NAME|URI] [--pipeline-run-url URL] [--dry-run] [--yes] [--force --reason TEXT]`,
@@ -259,7 +261,7 @@ function localStack(deps: CliDeps): string {
   return url;
 }
 
-function apiClient(values: Values, deps: CliDeps): ApiClient {
+async function apiClient(values: Values, deps: CliDeps): Promise<ApiClient> {
   const raw = values['api-url'] ?? deps.env.PLATFORM_ROLLBACK_API_URL ?? localStack(deps);
   const url = new URL(httpUrl(raw, '--api-url'));
   const sign = values.sign ?? !isLocalUrl(url);
@@ -270,12 +272,12 @@ function apiClient(values: Values, deps: CliDeps): ApiClient {
     baseUrl: raw,
     sign: true,
     region,
-    credentials: deps.credentials ?? fromNodeProviderChain(),
+    credentials: deps.credentials ?? (await import('@aws-sdk/credential-providers')).fromNodeProviderChain(),
     fetch: deps.fetch,
   });
 }
 
-function rollbackOptions(values: Values, deps: CliDeps, dryRun: boolean): RollbackOptions {
+async function rollbackOptions(values: Values, deps: CliDeps, dryRun: boolean): Promise<RollbackOptions> {
   const env = deps.env;
   const environment = checked(Environment, need(values.environment, '--environment'), '--environment');
   const to = values.to === undefined ? undefined : checked(ImageTag, values.to, '--to');
@@ -286,7 +288,7 @@ function rollbackOptions(values: Values, deps: CliDeps, dryRun: boolean): Rollba
   }
   const healthUrl = values['health-url'] ?? env.PLATFORM_ROLLBACK_HEALTH_URL;
   const repository = values['ecr-repository'] ?? env.PLATFORM_ROLLBACK_ECR_REPOSITORY;
-  const ref = repository ? parseRepository(repository) : undefined;
+  const ref = repository ? (await import('./safety.js')).parseRepository(repository) : undefined;
   const pipelineRunUrl = values['pipeline-run-url'] ?? pipelineRunUrlFrom(env);
   const region = values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   return {
@@ -309,7 +311,7 @@ function rollbackOptions(values: Values, deps: CliDeps, dryRun: boolean): Rollba
           repository: ref,
           client: deps.ecrClient
             ? deps.ecrClient(ref.region ?? region)
-            : new ECRClient({ region: ref.region ?? region }),
+            : new (await import('@aws-sdk/client-ecr')).ECRClient({ region: ref.region ?? region }),
         }
       : undefined,
     pipelineRunUrl: pipelineRunUrl ? httpUrl(pipelineRunUrl, '--pipeline-run-url') : undefined,
@@ -440,7 +442,7 @@ export async function main(argv: string[], overrides: Partial<CliDeps> = {}): Pr
     ...overrides,
   };
   const jsonRequested = argv.includes('--json');
-  const out = new Output(deps.stdout, deps.stderr, jsonRequested);
+  const out = new Output(deps.stdout, deps.stderr, jsonRequested, deps.onResult);
   const fail = (code: ExitCode, title: string, detail: string, extra: Record<string, unknown> = {}) => {
     out.result({ ok: false, exitCode: code, error: { title, detail, ...extra } });
     out.warn(`${title}${detail ? `: ${detail}` : ''}`);
@@ -474,6 +476,7 @@ export async function main(argv: string[], overrides: Partial<CliDeps> = {}): Pr
     if (name === 'console') {
       const apiUrl = values['api-url'] ?? deps.env.PLATFORM_ROLLBACK_API_URL;
       if (!apiUrl) throw new UsageError('--api-url (or PLATFORM_ROLLBACK_API_URL) is required');
+      const { serveConsole } = await import('./console-command.js');
       await serveConsole(
         {
           apiUrl: httpUrl(apiUrl, '--api-url'),
@@ -492,10 +495,11 @@ export async function main(argv: string[], overrides: Partial<CliDeps> = {}): Pr
       );
       return EXIT.ok;
     }
-    const api = apiClient(values, deps);
+    const api = await apiClient(values, deps);
 
     if (name === 'rollback' || name === 'plan') {
-      const options = rollbackOptions(values, deps, name === 'plan' || (values['dry-run'] ?? false));
+      const options = await rollbackOptions(values, deps, name === 'plan' || (values['dry-run'] ?? false));
+      const { runRollback } = await import('./rollback.js');
       const report = await runRollback(options, {
         api,
         out,

@@ -35,6 +35,8 @@ export class Output {
     readonly stdout: Sink,
     readonly stderr: Sink,
     readonly json: boolean,
+    /** Also gets the result, in either mode (the GitHub Action reads its outputs from it). */
+    private readonly onResult?: ((value: unknown) => void) | undefined,
   ) {}
 
   /** The stream a person watches: stdout, or stderr when stdout carries the JSON. */
@@ -92,6 +94,7 @@ export class Output {
 
   /** The one JSON object of --json mode. */
   result(value: unknown): void {
+    this.onResult?.(value);
     if (this.json) this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 

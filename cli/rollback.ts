@@ -1,14 +1,17 @@
 /**
- * The seed's five-step rollback, as the `rollback` and `plan` commands run it:
+ * The five-step rollback as the platform process numbers it, as the `rollback` and `plan`
+ * commands run it:
  *
  * 1. identify the target (the rollback-target route, or `--to`);
- * 2. run the safety checks, and stop on a failed one unless forced with a reason;
- * 3. mark the current deployment ROLLED_BACK;
- * 4. run the deploy command for the target; on success record the redeploy with `rollbackOf`;
- * 5. poll the health URL until it answers 2xx enough times in a row.
+ *    then the safety checks run, and a failed one stops the run unless forced with a reason
+ *    (checks, not a numbered step: they change nothing);
+ * 2. mark the current deployment ROLLED_BACK;
+ * 3. deploy the target (the deploy command);
+ * 4. record the new deployment, with `rollbackOf` the undone one;
+ * 5. verify health: poll the health URL until it answers 2xx enough times in a row.
  *
  * A re-run after a failed deploy resumes: the current deployment is then already
- * ROLLED_BACK, step 3 says so, and the record's idempotency key keeps a retried step 4 from
+ * ROLLED_BACK, step 2 says so, and the record's idempotency key keeps a retried step 4 from
  * recording twice.
  */
 import type { ECRClient } from '@aws-sdk/client-ecr';
@@ -86,13 +89,14 @@ export interface RollbackReport {
   error: { status: number; title: string; detail: string } | null;
 }
 
-const STEP_NAMES = [
-  'identify target',
-  'safety checks',
-  'mark current ROLLED_BACK',
-  'deploy and record',
+/** The platform process's names for the five steps, in its order. */
+export const STEP_NAMES = [
+  'identify the target',
+  'mark the current deployment ROLLED_BACK',
+  'deploy the target',
+  'record the new deployment',
   'verify health',
-];
+] as const;
 
 /** The key that lets a retried step 4 record the redeploy once: one per (undone, target) pair. */
 export function idempotencyKeyFor(current: Deployment, target: Deployment): string {
@@ -237,7 +241,7 @@ export async function runRollback(options: RollbackOptions, deps: RollbackDeps):
     `${describe(current)} → ${target ? `${describe(target)}, deployed ${target.deployedAt}` : `${options.to} (no record)`}`,
   );
 
-  // 2. Safety checks.
+  // Safety checks, before anything changes: shown as checks, not as a numbered step.
   t = Date.now();
   const targetTag = target?.imageTag ?? options.to ?? '';
   try {
@@ -268,7 +272,13 @@ export async function runRollback(options: RollbackOptions, deps: RollbackDeps):
       });
     }
   } catch (error) {
-    return apiFailure(2, t, error, 'Could not run the safety checks');
+    if (!(error instanceof ApiError)) throw error;
+    report.error = { status: error.status, title: error.title, detail: error.detail };
+    out.line(`${MARK.failed} checks: ${error.title}${error.detail ? `: ${error.detail}` : ''}`);
+    return finish(
+      EXIT.usageOrApi,
+      `Could not run the safety checks: ${error.title}${error.detail ? ` (${error.detail})` : ''}`,
+    );
   }
   const verdict = safetyVerdict(report.checks, {
     force: options.force,
@@ -283,11 +293,8 @@ export async function runRollback(options: RollbackOptions, deps: RollbackDeps):
     .map(([s, n]) => `${n} ${s}`)
     .join(', ');
   const canProceed = verdict.proceed && target !== undefined;
-  step(
-    2,
-    canProceed ? 'ok' : 'failed',
-    t,
-    `${counts}${verdict.overridden.length ? ` (overridden by --force: ${options.reason})` : ''}`,
+  out.line(
+    `${canProceed ? MARK.passed : MARK.failed} checks: ${counts}${verdict.overridden.length ? ` (overridden by --force: ${options.reason})` : ''}  (${formatDuration(Date.now() - t)})`,
   );
   for (const c of report.checks) {
     out.line(`    ${MARK[c.status]} ${c.name}: ${c.detail}`);
@@ -304,13 +311,14 @@ export async function runRollback(options: RollbackOptions, deps: RollbackDeps):
       current.status === 'ROLLED_BACK'
         ? `${describe(current)} is already ROLLED_BACK`
         : `mark ${describe(current)} ROLLED_BACK`,
-      `run ${options.deployCommand ? `\`${options.deployCommand}\`` : 'the deploy command'} with IMAGE_TAG=${target.imageTag}, then record ${target.imageTag} with rollbackOf ${current.id}`,
+      `run ${options.deployCommand ? `\`${options.deployCommand}\`` : 'the deploy command'} with IMAGE_TAG=${target.imageTag}`,
+      `record ${target.imageTag} with rollbackOf ${current.id}`,
       options.healthUrl
         ? `poll ${options.healthUrl} until ${options.health.successes} consecutive 2xx (timeout ${formatDuration(options.health.timeoutMs)})`
         : 'no --health-url: health would not be verified',
     ];
     planned.forEach((detail, i) => {
-      step(i + 3, 'planned', Date.now(), detail);
+      step(i + 2, 'planned', Date.now(), detail);
     });
     return finish(
       EXIT.ok,
@@ -326,10 +334,10 @@ export async function runRollback(options: RollbackOptions, deps: RollbackDeps):
     if (!(await deps.confirm(question))) return finish(EXIT.usageOrApi, 'Cancelled; nothing was changed');
   }
 
-  // 3. Mark the current deployment ROLLED_BACK (already done on a resumed run).
+  // 2. Mark the current deployment ROLLED_BACK (already done on a resumed run).
   t = Date.now();
   if (current.status === 'ROLLED_BACK') {
-    step(3, 'ok', t, `${describe(current)} is already ROLLED_BACK (by ${current.rolledBackBy ?? 'unknown'})`);
+    step(2, 'ok', t, `${describe(current)} is already ROLLED_BACK (by ${current.rolledBackBy ?? 'unknown'})`);
   } else {
     try {
       const marked = await api.markRolledBack(current.imageTag, {
@@ -337,17 +345,17 @@ export async function runRollback(options: RollbackOptions, deps: RollbackDeps):
         reason: options.reason ?? `Rolled back to ${target.imageTag} by platform-rollback`,
       });
       report.current = marked;
-      step(3, 'ok', t, `${describe(marked)} is ROLLED_BACK`);
+      step(2, 'ok', t, `${describe(marked)} is ROLLED_BACK`);
     } catch (error) {
       if (error instanceof ApiError && error.status === 409 && error.problem.currentStatus === 'ROLLED_BACK') {
-        step(3, 'ok', t, `${describe(current)} was already ROLLED_BACK`);
+        step(2, 'ok', t, `${describe(current)} was already ROLLED_BACK`);
       } else {
-        return apiFailure(3, t, error, `Could not mark ${current.imageTag} ROLLED_BACK`);
+        return apiFailure(2, t, error, `Could not mark ${current.imageTag} ROLLED_BACK`);
       }
     }
   }
 
-  // 4. Deploy the target, then record the redeploy.
+  // 3. Deploy the target.
   t = Date.now();
   const command = options.deployCommand ?? '';
   out.line(`  $ ${command}`);
@@ -364,12 +372,16 @@ export async function runRollback(options: RollbackOptions, deps: RollbackDeps):
       : deployed.exitCode === null
         ? `ended by ${deployed.signal ?? 'an error'}`
         : `exited with ${deployed.exitCode}`;
-    step(4, 'failed', t, `deploy command ${why}; no redeploy recorded`);
+    step(3, 'failed', t, `deploy command ${why}; no redeploy recorded`);
     return finish(
       EXIT.deploy,
       `Deploy of ${target.imageTag} failed (${why}). ${current.imageTag} stays ROLLED_BACK; run the same command again to retry`,
     );
   }
+  step(3, 'ok', t, `deployed ${target.imageTag} to ${options.environment}`);
+
+  // 4. Record the new deployment.
+  t = Date.now();
   try {
     const input = redeployRecord(options.environment, current, target, {
       reason: options.reason,
@@ -379,7 +391,7 @@ export async function runRollback(options: RollbackOptions, deps: RollbackDeps):
   } catch (error) {
     return apiFailure(4, t, error, `Deployed ${target.imageTag} but could not record it (run the same command again)`);
   }
-  step(4, 'ok', t, `deployed ${target.imageTag}, recorded ${report.record.id} (rollbackOf ${current.id})`);
+  step(4, 'ok', t, `recorded ${target.imageTag} as ${report.record.id} (rollbackOf ${current.id})`);
 
   // 5. Verify health.
   t = Date.now();

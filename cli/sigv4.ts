@@ -2,9 +2,7 @@
  * SigV4 signing for the deployed API. API Gateway's IAM authorizer checks the signature, so
  * the CLI signs exactly what fetch will send: method, path, query, host and body.
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SignatureV4 } from '@smithy/signature-v4';
 
 /** What SignatureV4 accepts as credentials: fixed keys or a provider (the credential chain). */
 export type Credentials = ConstructorParameters<typeof SignatureV4>[0]['credentials'];
@@ -42,6 +40,12 @@ function queryOf(url: URL): Record<string, string | string[]> {
  * fetch sets it itself from the URL, to the same value.
  */
 export async function signRequest(request: RequestToSign, options: SigningOptions): Promise<Record<string, string>> {
+  // Loaded on the first signed request: local mode and `--help` never pay for the signer.
+  const [{ Sha256 }, { HttpRequest }, { SignatureV4 }] = await Promise.all([
+    import('@aws-crypto/sha256-js'),
+    import('@smithy/protocol-http'),
+    import('@smithy/signature-v4'),
+  ]);
   const signer = new SignatureV4({
     service: SIGNING_SERVICE,
     region: options.region,

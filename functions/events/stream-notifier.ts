@@ -10,6 +10,7 @@ import { notificationOfItem } from '../adapters/outbox-item.js';
 import type { Notification, NotifierPorts } from '../core/ports.js';
 import { publishNotification } from '../core/use-cases/publish-notification.js';
 import { logger } from '../lib/logger.js';
+import { withSourceStack } from '../lib/source-map.js';
 
 /**
  * The notification an outbox INSERT carries, or undefined for any other record (updates,
@@ -52,7 +53,7 @@ export function createNotifier(ports: NotifierPorts) {
       } catch (error) {
         logger.error('notification not published; the stream will deliver it again', {
           sequenceNumber: record.dynamodb?.SequenceNumber,
-          error: error as Error,
+          error: withSourceStack(error as Error),
         });
         return {
           batchItemFailures: records.slice(index).map((r) => ({ itemIdentifier: r.dynamodb?.SequenceNumber ?? '' })),

@@ -2,11 +2,12 @@
  * The service's configuration, read from the environment once per cold start. A missing
  * or malformed setting throws here, at init, rather than on the first request.
  */
+import { lazySchema } from '../core/lazy-schema.js';
 import { parseRedeployTargets, type RedeployTargets } from '../core/redeploy-config.js';
 import { AlarmName, AlarmRule } from '../core/schemas.js';
 import * as z from '../core/zod.js';
 
-const AlarmRules = z.record(AlarmName, AlarmRule);
+const AlarmRules = /* @__PURE__ */ lazySchema(() => z.record(AlarmName, AlarmRule));
 
 export interface Config {
   tableName: string;

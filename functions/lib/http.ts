@@ -9,6 +9,7 @@ import { DomainError, type FieldError, InvalidInputError } from '../core/errors.
 import type * as z from '../core/zod.js';
 import { matchRoute } from '../routes.js';
 import { logger } from './logger.js';
+import { withSourceStack } from './source-map.js';
 
 export type HttpEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -108,7 +109,7 @@ export function toProblem(error: unknown, instance?: string): HttpResult {
           detail: 'The service failed to handle this request. It has been logged; retrying may help.',
           ...(instance ? { instance } : {}),
         };
-  if (!(error instanceof DomainError)) logger.error('unhandled error', { error: error as Error });
+  if (!(error instanceof DomainError)) logger.error('unhandled error', { error: withSourceStack(error as Error) });
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
   if (error instanceof MethodNotAllowedError) headers.allow = error.allow.join(', ');
   return { statusCode: problem.status, headers, body: JSON.stringify(problem) };

@@ -92,8 +92,8 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
     child.stdin?.end();
     await exited;
   };
-  // Generous: on a loaded machine (several JVMs starting at once) the emulator takes well over 30 s.
-  const deadline = Date.now() + 90_000;
+  // Generous: on a loaded machine the JVM alone can take most of a minute to answer.
+  const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`DynamoDB Local exited at start (is Java 17 installed?): ${stderr}`);
     try {
@@ -102,7 +102,7 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
     } catch {
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`DynamoDB Local did not answer on ${endpoint} within 90 s: ${stderr}`);
+        throw new Error(`DynamoDB Local did not answer on ${endpoint} within 120 s: ${stderr}`);
       }
       await new Promise((done) => setTimeout(done, 100));
     }

@@ -99,80 +99,88 @@ async function cli(args: string[], env: Record<string, string> = {}, overrides: 
 const fast = ['--health-interval', '20ms', '--health-timeout', '3s', '--yes'];
 
 describe('platform-rollback rollback (local mode)', () => {
-  it('as a real child process: five steps, the deploy gets the target, health turns healthy, history as API.md', async () => {
-    const { good, bad } = await seed('prod');
-    const envFile = join(tmp, 'deploy-env.txt');
-    const deploy = `echo "deploying $IMAGE_TAG to $ENVIRONMENT"; printf '%s|%s|%s|%s|%s' "$IMAGE_TAG" "$ENVIRONMENT" "$TARGET_DEPLOYMENT_ID" "$TARGET_VERSION" "$TARGET_IMAGE_DIGEST" > ${envFile}`;
-    const env: NodeJS.ProcessEnv = { ...process.env, PLATFORM_ROLLBACK_API_URL: api.url };
-    // The bin must silence the SDK's Node.js notice by itself.
-    delete env.AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING;
-    delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
-    const child = spawn(
-      process.execPath,
-      [
-        'cli/bin.mjs',
-        'rollback',
-        '--environment',
-        'prod',
-        '--reason',
-        'p99 latency alarm',
-        '--deploy-command',
-        deploy,
-        '--health-url',
-        `${healthBase}/ok-after/full/2`,
-        '--health-successes',
-        '3',
-        ...fast,
-        '--json',
-      ],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const [code] = await once(child, 'exit');
+  // The TypeScript entry (through tsx, as in development) and the built one-file command
+  // (dist/platform-rollback.mjs, plain node: what `npx platform-rollback` and the action run).
+  it.each([
+    { entry: 'the TypeScript entry', argv: ['--import', 'tsx', 'cli/entry.ts'], environment: 'prod' },
+    { entry: 'the built file', argv: ['dist/platform-rollback.mjs'], environment: 'prod-built' },
+  ])(
+    'as a real child process ($entry): five steps, the deploy gets the target, health turns healthy, history as API.md',
+    async ({ argv, environment }) => {
+      const { good, bad } = await seed(environment);
+      const envFile = join(tmp, `deploy-env-${environment}.txt`);
+      const deploy = `echo "deploying $IMAGE_TAG to $ENVIRONMENT"; printf '%s|%s|%s|%s|%s' "$IMAGE_TAG" "$ENVIRONMENT" "$TARGET_DEPLOYMENT_ID" "$TARGET_VERSION" "$TARGET_IMAGE_DIGEST" > ${envFile}`;
+      const env: NodeJS.ProcessEnv = { ...process.env, PLATFORM_ROLLBACK_API_URL: api.url };
+      // The bin must silence the SDK's Node.js notice by itself.
+      delete env.AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING;
+      delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+      const child = spawn(
+        process.execPath,
+        [
+          ...argv,
+          'rollback',
+          '--environment',
+          environment,
+          '--reason',
+          'p99 latency alarm',
+          '--deploy-command',
+          deploy,
+          '--health-url',
+          `${healthBase}/ok-after/${environment}/2`,
+          '--health-successes',
+          '3',
+          ...fast,
+          '--json',
+        ],
+        { env, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
+      const [code] = await once(child, 'exit');
 
-    expect(stderr).not.toMatch(/NodeVersionSupportWarning|\n\s+at /);
-    expect(code).toBe(0);
-    expect(stderr).toContain(`deploying ${GOOD} to prod`); // streamed, and kept off stdout in --json mode
-    const report = JSON.parse(stdout) as RollbackReport;
-    expect(report).toMatchObject({ ok: true, exitCode: 0, command: 'rollback' });
-    expect(report.steps.map((s) => [s.step, s.status])).toEqual([
-      [1, 'ok'],
-      [2, 'ok'],
-      [3, 'ok'],
-      [4, 'ok'],
-      [5, 'ok'],
-    ]);
-    expect(report.checks.map((c) => [c.id, c.status])).toEqual([
-      ['target-record', 'passed'],
-      ['container-image', 'skipped'],
-      ['deployment-notes', 'passed'],
-      ['migrations', 'passed'],
-    ]);
-    expect(report.between.map((d) => d.id)).toEqual([bad.id]);
-    expect(readFileSync(envFile, 'utf8')).toBe(`${GOOD}|prod|${good.id}|v2.0.0|${DIGEST}`);
-    expect(report.health).toMatchObject({ healthy: true, attempts: 5, consecutive: 3 });
-    expect(hits.get('full')).toBe(5);
+      expect(stderr).not.toMatch(/NodeVersionSupportWarning|\n\s+at /);
+      expect(code).toBe(0);
+      expect(stderr).toContain(`deploying ${GOOD} to ${environment}`); // streamed, and kept off stdout in --json mode
+      const report = JSON.parse(stdout) as RollbackReport;
+      expect(report).toMatchObject({ ok: true, exitCode: 0, command: 'rollback' });
+      expect(report.steps.map((s) => [s.step, s.status])).toEqual([
+        [1, 'ok'],
+        [2, 'ok'],
+        [3, 'ok'],
+        [4, 'ok'],
+        [5, 'ok'],
+      ]);
+      expect(report.checks.map((c) => [c.id, c.status])).toEqual([
+        ['target-record', 'passed'],
+        ['container-image', 'skipped'],
+        ['deployment-notes', 'passed'],
+        ['migrations', 'passed'],
+      ]);
+      expect(report.between.map((d) => d.id)).toEqual([bad.id]);
+      expect(readFileSync(envFile, 'utf8')).toBe(`${GOOD}|${environment}|${good.id}|v2.0.0|${DIGEST}`);
+      expect(report.health).toMatchObject({ healthy: true, attempts: 5, consecutive: 3 });
+      expect(hits.get(environment)).toBe(5);
 
-    const after = await history('prod');
-    expect(rows(after)).toEqual([
-      [GOOD, 'DEPLOYED', bad.id],
-      [BAD, 'ROLLED_BACK', null],
-      [GOOD, 'DEPLOYED', null],
-    ]);
-    const [redeploy, undone] = after;
-    expect(redeploy).toMatchObject({
-      id: report.record?.id,
-      imageDigest: DIGEST,
-      version: 'v2.0.0',
-      commitSha: 'def5678',
-      deployedBy: 'local',
-    });
-    expect(redeploy?.notes).toContain(`Rollback of ${BAD}`);
-    expect(undone).toMatchObject({ rollbackReason: 'p99 latency alarm', rolledBackBy: 'local' });
-  });
+      const after = await history(environment);
+      expect(rows(after)).toEqual([
+        [GOOD, 'DEPLOYED', bad.id],
+        [BAD, 'ROLLED_BACK', null],
+        [GOOD, 'DEPLOYED', null],
+      ]);
+      const [redeploy, undone] = after;
+      expect(redeploy).toMatchObject({
+        id: report.record?.id,
+        imageDigest: DIGEST,
+        version: 'v2.0.0',
+        commitSha: 'def5678',
+        deployedBy: 'local',
+      });
+      expect(redeploy?.notes).toContain(`Rollback of ${BAD}`);
+      expect(undone).toMatchObject({ rollbackReason: 'p99 latency alarm', rolledBackBy: 'local' });
+    },
+  );
 
   it('a retried record step (same key, same body) records once', async () => {
     const { good, bad } = await seed('retry');
@@ -203,6 +211,18 @@ describe('platform-rollback rollback (local mode)', () => {
     const steps = run.stdout.split('\n').filter((l) => /^[✓✗–] \d\/5/.test(l));
     expect(steps).toHaveLength(5);
     for (const l of steps) expect(l).toMatch(/^✓ \d\/5 .+ {2}\(\d+\.\d+s\)$/);
+    // The platform process's numbering; the safety checks sit between steps 1 and 2, unnumbered.
+    expect(steps.map((l) => l.replace(/^✓ (\d\/5 [^:]+):.*$/, '$1'))).toEqual([
+      '1/5 identify the target',
+      '2/5 mark the current deployment ROLLED_BACK',
+      '3/5 deploy the target',
+      '4/5 record the new deployment',
+      '5/5 verify health',
+    ]);
+    const lines = run.stdout.split('\n');
+    const checks = lines.findIndex((l) => l.startsWith('✓ checks: 3 passed, 1 skipped'));
+    expect(checks).toBeGreaterThan(lines.findIndex((l) => l.startsWith('✓ 1/5')));
+    expect(checks).toBeLessThan(lines.findIndex((l) => l.startsWith('✓ 2/5')));
     expect(run.stdout).toContain('deployed\n');
     expect(run.stdout).toMatch(/✓ human runs v2\.0\.0-def5678 again \(rollback of v2\.1\.0-abc1234\), healthy/);
   });
@@ -220,7 +240,7 @@ describe('platform-rollback rollback (local mode)', () => {
     ]);
     expect(failed.code).toBe(3);
     expect(failed.stderr).toContain('kubectl: image pull failed');
-    expect(failed.report?.steps.at(-1)).toMatchObject({ step: 4, status: 'failed' });
+    expect(failed.report?.steps.at(-1)).toMatchObject({ step: 3, name: 'deploy the target', status: 'failed' });
     expect(failed.report?.message).toContain('exited with 7');
     expect(failed.report?.record).toBeNull();
     expect(rows(await history('deployfail'))).toEqual([
@@ -230,7 +250,7 @@ describe('platform-rollback rollback (local mode)', () => {
 
     const resumed = await cli(['rollback', '-e', 'deployfail', '--deploy-command', 'true', '--json', ...fast]);
     expect(resumed.code).toBe(0);
-    expect(resumed.report?.steps[2]?.detail).toContain('already ROLLED_BACK');
+    expect(resumed.report?.steps[1]?.detail).toContain('already ROLLED_BACK');
     expect(resumed.report?.target?.id).toBe(good.id);
     expect(rows(await history('deployfail'))).toEqual([
       [GOOD, 'DEPLOYED', bad.id],
@@ -272,9 +292,10 @@ describe('platform-rollback rollback (local mode)', () => {
     expect(await history('plan')).toEqual(before);
     expect([plan.code, dry.code]).toEqual([0, 0]);
     expect(plan.report).toMatchObject({ command: 'plan', current: { id: bad.id }, target: { id: good.id } });
-    expect(plan.report?.steps.map((s) => s.status)).toEqual(['ok', 'ok', 'planned', 'planned', 'planned']);
+    expect(plan.report?.steps.map((s) => s.status)).toEqual(['ok', 'planned', 'planned', 'planned', 'planned']);
     expect(dry.stdout).toContain('Adds the invoices view'); // the notes of what would be undone
-    expect(dry.stdout).toContain(`· 3/5 mark current ROLLED_BACK: mark ${BAD}`);
+    expect(dry.stdout).toContain(`· 2/5 mark the current deployment ROLLED_BACK: mark ${BAD}`);
+    expect(dry.stdout).toContain(`· 4/5 record the new deployment: record ${GOOD} with rollbackOf ${bad.id}`);
   });
 
   it('an irreversible migration blocks (exit 2, nothing changed); --force with a reason passes it', async () => {
@@ -375,7 +396,7 @@ describe('the container image check against an ECR endpoint (a fake one on this 
     delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
     const child = spawn(
       process.execPath,
-      ['cli/bin.mjs', 'plan', '-e', 'ecr', '--ecr-repository', 'team/app', '--json'],
+      ['dist/platform-rollback.mjs', 'plan', '-e', 'ecr', '--ecr-repository', 'team/app', '--json'],
       {
         env,
         stdio: ['ignore', 'pipe', 'pipe'],

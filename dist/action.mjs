@@ -1,0 +1,1 @@
+process.env.AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING??="1";process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED??="true";var s="./platform-rollback.mjs",{runAction:o}=await import(s),t=await o(process.env);process.stdout.write("",()=>process.exit(t));

@@ -1,0 +1,57 @@
+/**
+ * `npm run build`: the rollback command as one file. esbuild bundles cli/entry.ts with every
+ * dependency into dist/platform-rollback.mjs (plain `node` on Node.js 20+ runs it: no tsx, no
+ * node_modules), and the GitHub Action's entry into dist/action.mjs, which imports the first.
+ * dist/ is committed (a JavaScript action runs from the repository as it is), so the build is
+ * deterministic: the same sources give the same bytes, and a test rebuilds into a temporary
+ * directory and compares (test/infra/dist.test.ts).
+ */
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BuildOptions, build } from 'esbuild';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The built files, relative to the output directory. */
+export const CLI_FILES = ['platform-rollback.mjs', 'action.mjs'] as const;
+
+const COMMON: BuildOptions = {
+  absWorkingDir: ROOT,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  // GitHub's runners run actions on Node.js 24; the package promises Node.js 20 and later.
+  target: 'node20',
+  mainFields: ['module', 'main'],
+  minify: true,
+  // Stack traces never reach users (every error is printed as its message), so no source map:
+  // it would double what is committed and is not needed to read a report.
+  sourcemap: false,
+  legalComments: 'eof',
+  logLevel: 'warning',
+};
+
+/** Builds both files into `outdir` (dist/ by default); returns their paths. */
+export async function buildCli(outdir = join(ROOT, 'dist')): Promise<string[]> {
+  mkdirSync(outdir, { recursive: true });
+  const cli = join(outdir, CLI_FILES[0]);
+  await build({
+    ...COMMON,
+    entryPoints: [join(ROOT, 'cli/entry.ts')],
+    outfile: cli,
+    banner: {
+      // ESM output still meets CommonJS dependencies that call require(); give them one.
+      js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
+  });
+  chmodSync(cli, 0o755);
+  const action = join(outdir, CLI_FILES[1]);
+  await build({ ...COMMON, entryPoints: [join(ROOT, 'cli/action-entry.ts')], outfile: action });
+  return [cli, action];
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const files = await buildCli(process.argv[2]);
+  for (const file of files) process.stdout.write(`built ${file.replace(`${ROOT}/`, '')}\n`);
+}
