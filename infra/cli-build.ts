@@ -30,6 +30,9 @@ const COMMON: BuildOptions = {
   sourcemap: false,
   legalComments: 'eof',
   logLevel: 'warning',
+  // `console` bundles the web page with esbuild, whose native binary cannot travel inside one
+  // file: that command needs this repository's dev install (docs/CONSOLE.md); the rest does not.
+  external: ['esbuild'],
 };
 
 /** Builds both files into `outdir` (dist/ by default); returns their paths. */
