@@ -40,7 +40,7 @@ export class Sweeper extends Construct {
       entry: 'functions/events/sweeper.ts',
       description: 'Publishes the outbox notifications the table stream did not (sparse Unpublished index)',
       logRetention: props.logRetention,
-      timeout: Duration.seconds(60),
+      timeout: Duration.seconds(30),
     })
       .bindTopic(props.topic)
       .bindTable(props.table, TABLE_ACCESS.sweeper);

@@ -128,12 +128,12 @@ export class StatelessStack extends Stack {
 
     // Each route has its own token bucket (the stage's default settings apply per route);
     // the write and rollback routes get theirs from settings of their own.
-    const routeSettings: Record<string, CfnStage.RouteSettingsProperty> = {};
+    const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
     for (const route of ROUTES.filter((r) => r.throttle)) {
       const { rateLimit, burstLimit } = settings.routeThrottle[route.throttle ?? 'write'];
       routeSettings[`${route.method} ${route.path}`] = {
-        throttlingRateLimit: rateLimit,
-        throttlingBurstLimit: burstLimit,
+        ThrottlingRateLimit: rateLimit,
+        ThrottlingBurstLimit: burstLimit,
       };
     }
 
@@ -161,7 +161,8 @@ export class StatelessStack extends Stack {
     }
 
     const cfnStage = this.stage.node.defaultChild as CfnStage;
-    cfnStage.routeSettings = routeSettings;
+    // An override, in CloudFormation's casing: a map assigned to the L1 property is emitted as is.
+    cfnStage.addPropertyOverride('RouteSettings', routeSettings);
     // Route settings may only name routes that exist: deploy the stage after them.
     for (const child of this.api.node.children) if (child instanceof HttpRoute) this.stage.node.addDependency(child);
 
