@@ -2,6 +2,7 @@
  * The ports the use cases depend on. The DynamoDB adapter implements DeploymentStore for
  * real; the unit tests use an in-memory one. Nothing here knows about AWS.
  */
+import type { AccessContext } from './access-policy.js';
 import type { Deployment, FINISHED_STATUSES, Status } from './deployment.js';
 import type { EventType, OutboxEvent } from './notifications.js';
 
@@ -80,6 +81,11 @@ export interface Ports {
   deployments: DeploymentStore;
   now: () => Date;
   newId: () => string;
+  /**
+   * The caller and the access policy, set per request by the HTTP functions when a policy
+   * is configured (access-policy.ts); absent, the use cases check nothing.
+   */
+  access?: AccessContext | undefined;
 }
 
 /**

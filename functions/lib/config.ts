@@ -2,6 +2,7 @@
  * The service's configuration, read from the environment once per cold start. A missing
  * or malformed setting throws here, at init, rather than on the first request.
  */
+import { type AccessPolicy, parseAccessPolicy } from '../core/access-policy.js';
 import { AlarmName, AlarmRule } from '../core/schemas.js';
 import * as z from '../core/zod.js';
 
@@ -25,6 +26,11 @@ export interface Config {
    * given it (and asserts it with `requireCursorKey`); the other functions run without it.
    */
   cursorKey: string | undefined;
+  /**
+   * ACCESS_POLICY: which role may read, record and roll back in which environment (JSON, see
+   * core/access-policy.ts). Unset: every caller IAM lets in may do everything.
+   */
+  accessPolicy: AccessPolicy | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -46,6 +52,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     topicArn: env.TOPIC_ARN || undefined,
     alarmRules: alarmRules(env.ALARM_RULES),
     cursorKey: cursorKey(env.CURSOR_KEY),
+    accessPolicy: accessPolicy(env.ACCESS_POLICY),
   };
 }
 
@@ -87,4 +94,20 @@ function alarmRules(value: string | undefined): Record<string, AlarmRule> {
     throw new ConfigError(`ALARM_RULES is invalid: ${problems}`);
   }
   return result.data;
+}
+
+/** ACCESS_POLICY is JSON: `{ "prod": { "rollback": ["arn:aws:iam::123456789012:role/oncall"] } }`. */
+function accessPolicy(value: string | undefined): AccessPolicy | undefined {
+  if (value === undefined || value === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError('ACCESS_POLICY must be JSON: {"prod": {"read": ["arn:aws:iam::123456789012:role/name"]}}');
+  }
+  try {
+    return parseAccessPolicy(parsed, 'ACCESS_POLICY');
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }

@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { type AccessPolicy, parseAccessPolicy } from '../../functions/core/access-policy.js';
 import { AlarmName, AlarmRule } from '../../functions/core/schemas.js';
 import * as z from '../../functions/core/zod.js';
 
@@ -22,6 +23,11 @@ export interface Settings {
    * environment when they go into ALARM; each is wired by `AutoRollback.watchByName`.
    */
   autoRollback: WatchedAlarm[];
+  /**
+   * Environment-scoped access (functions/core/access-policy.ts): which roles may read, record
+   * and roll back where. Undefined: every caller allowed execute-api:Invoke may do everything.
+   */
+  accessPolicy: AccessPolicy | undefined;
 }
 
 /** One entry of the `autoRollback` context setting. */
@@ -69,7 +75,15 @@ export function readSettings(node: Node): Settings {
   const rateLimit = positiveInteger('throttleRateLimit', context('throttleRateLimit'), DEFAULTS.throttleRateLimit);
   const burstLimit = positiveInteger('throttleBurstLimit', context('throttleBurstLimit'), DEFAULTS.throttleBurstLimit);
   const autoRollback = watchedAlarms(context('autoRollback'));
-  return { stage, opsEmail, logRetention: days as RetentionDays, throttle: { rateLimit, burstLimit }, autoRollback };
+  const accessPolicy = accessPolicyOf(context('accessPolicy'));
+  return {
+    stage,
+    opsEmail,
+    logRetention: days as RetentionDays,
+    throttle: { rateLimit, burstLimit },
+    autoRollback,
+    accessPolicy,
+  };
 }
 
 /**
@@ -98,4 +112,36 @@ function watchedAlarms(raw: unknown): WatchedAlarm[] {
     seen.add(alarmName);
   }
   return result.data;
+}
+
+/**
+ * Lambda allows 4 KB for a function's whole environment; the policy travels in it (as
+ * ACCESS_POLICY), so a larger one fails here rather than at deploy.
+ */
+export const MAX_ACCESS_POLICY_BYTES = 3_072;
+
+/**
+ * `accessPolicy`: a JSON object, `{"prod":{"rollback":["arn:aws:iam::123456789012:role/oncall"]}}`;
+ * a string from `-c`, an object from cdk.json. Checked with the schema the functions use at init.
+ */
+function accessPolicyOf(raw: unknown): AccessPolicy | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new Error(
+        `context accessPolicy must be a JSON object like {"prod":{"rollback":["arn:aws:iam::123456789012:role/oncall"]}}, got "${raw}"`,
+      );
+    }
+  }
+  const policy = parseAccessPolicy(value, 'context accessPolicy');
+  const size = Buffer.byteLength(JSON.stringify(policy));
+  if (size > MAX_ACCESS_POLICY_BYTES) {
+    throw new Error(
+      `context accessPolicy is ${size} bytes as JSON; at most ${MAX_ACCESS_POLICY_BYTES} fit in a function's environment (Lambda's limit is 4 KB in all)`,
+    );
+  }
+  return policy;
 }
