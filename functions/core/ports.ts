@@ -132,3 +132,15 @@ export interface NotifierPorts {
   publisher: Publisher;
   now: () => Date;
 }
+
+/** What CloudWatch says of an alarm state change an event claims. */
+export type AlarmVerdict = { confirmed: true; how: string } | { confirmed: false; why: string };
+
+/**
+ * Confirms with CloudWatch, not with the event, that an alarm went into ALARM at the time the
+ * event says: whoever may invoke the auto-rollback function could otherwise forge an alarm.
+ * Rejects when CloudWatch cannot be asked (the caller retries); never guesses.
+ */
+export interface AlarmConfirmer {
+  confirm(change: { name: string; arn: string; stateChangedAt: string }): Promise<AlarmVerdict>;
+}
