@@ -72,6 +72,29 @@ export class AmbiguousTagError extends ConflictError {
   }
 }
 
+/**
+ * A dependency of the service (the table) did not answer in time or refused for now
+ * (timeouts, throttling, a 5xx, a refused connection), after the client's bounded retries.
+ * Nothing the caller did wrong: a 503 with Retry-After, so a retry (with the same
+ * Idempotency-Key, for a write) is safe and expected. The adapter that saw the fault raises
+ * it; the cause is logged, never echoed.
+ */
+export class DependencyUnavailableError extends DomainError {
+  readonly status = 503;
+  readonly title = 'Service temporarily unavailable';
+  constructor(
+    readonly dependency: string,
+    /** Seconds a caller should wait before retrying (the Retry-After header). */
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${dependency} did not answer in time or is unavailable; retry after ${retryAfterSeconds} s (a write retried with the same Idempotency-Key lands once).`,
+      options,
+    );
+  }
+}
+
 /** An Idempotency-Key was reused with a different request body. */
 export class IdempotencyConflictError extends ConflictError {
   override readonly title = 'Idempotency key reused with a different request';

@@ -2,6 +2,7 @@
  * The ports the use cases depend on. The DynamoDB adapter implements DeploymentStore for
  * real; the unit tests use an in-memory one. Nothing here knows about AWS.
  */
+import type { AccessContext } from './access-policy.js';
 import type { Deployment, FINISHED_STATUSES, Status } from './deployment.js';
 import type { EventType, OutboxEvent } from './notifications.js';
 
@@ -113,6 +114,11 @@ export interface Ports {
   deployments: DeploymentStore;
   now: () => Date;
   newId: () => string;
+  /**
+   * The caller and the access policy, set per request by the HTTP functions when a policy
+   * is configured (access-policy.ts); absent, the use cases check nothing.
+   */
+  access?: AccessContext | undefined;
 }
 
 /**
@@ -173,4 +179,16 @@ export interface UnpublishedOutbox {
 /** What the sweeper needs: the notifier's ports, and the unpublished items. */
 export interface SweeperPorts extends NotifierPorts {
   unpublished: UnpublishedOutbox;
+}
+
+/** What CloudWatch says of an alarm state change an event claims. */
+export type AlarmVerdict = { confirmed: true; how: string } | { confirmed: false; why: string };
+
+/**
+ * Confirms with CloudWatch, not with the event, that an alarm went into ALARM at the time the
+ * event says: whoever may invoke the auto-rollback function could otherwise forge an alarm.
+ * Rejects when CloudWatch cannot be asked (the caller retries); never guesses.
+ */
+export interface AlarmConfirmer {
+  confirm(change: { name: string; arn: string; stateChangedAt: string }): Promise<AlarmVerdict>;
 }

@@ -4,19 +4,38 @@
  * and dropped: the invocation succeeds, so Lambda's async retries never storm. A failure of
  * the service itself (DynamoDB unreachable) throws, and the retry is safe: the state
  * change's identity is claimed in the same transaction as the rollback.
+ *
+ * The event itself proves nothing: anyone allowed to invoke this function could write one.
+ * Before acting, each change is confirmed with CloudWatch (confirm-alarm.ts); one CloudWatch
+ * does not confirm is dropped, logged, and counted (metric UnconfirmedAlarmEvents). When
+ * CloudWatch cannot be asked, the invocation throws and Lambda retries it (twice, then the
+ * failure queue): acting unconfirmed would reopen the forgery, and dropping would lose a
+ * real alarm.
  */
 import { app } from '../adapters/aws.js';
+import { CloudWatchAlarmConfirmer, cloudWatchClient } from '../adapters/cloudwatch-confirmer.js';
 import { startRunApp } from '../adapters/runs.js';
-import type { Ports } from '../core/ports.js';
+import type { AlarmConfirmer, Ports } from '../core/ports.js';
 import type { StartRunPorts } from '../core/run-ports.js';
 import type { AlarmRule } from '../core/schemas.js';
 import { type AutoRollbackOutcome, autoRollback } from '../core/use-cases/auto-rollback.js';
+import { confirmAlarm } from '../core/use-cases/confirm-alarm.js';
 import { logger } from '../lib/logger.js';
+import { countMetric } from '../lib/metrics.js';
 import { type AlarmShape, MalformedAlarmEvent, parseAlarmEvent } from './alarm-event.js';
+
+/** A change CloudWatch did not confirm: nothing was read or written for it. */
+export interface UnconfirmedOutcome {
+  kind: 'unconfirmed';
+  alarm: string;
+  reason: string;
+}
 
 export interface AutoRollbackResult {
   via: AlarmShape | null;
-  outcomes: AutoRollbackOutcome[];
+  outcomes: (AutoRollbackOutcome | UnconfirmedOutcome)[];
+  /** How each confirmed change was confirmed (local mode: that it was not). */
+  confirmations: string[];
   /** Why the event was dropped, when it was malformed. */
   dropped?: string;
 }
@@ -25,6 +44,7 @@ export interface AutoRollbackResult {
 export function createAutoRollback(
   ports: Ports,
   rules: Readonly<Record<string, AlarmRule>>,
+  confirmer: AlarmConfirmer,
   runPorts?: Omit<StartRunPorts, keyof Ports>,
 ) {
   return async (event: unknown): Promise<AutoRollbackResult> => {
@@ -34,15 +54,30 @@ export function createAutoRollback(
     } catch (error) {
       if (!(error instanceof MalformedAlarmEvent)) throw error;
       logger.error('malformed alarm event dropped', { problem: error.message, event });
-      return { via: null, outcomes: [], dropped: error.message };
+      return { via: null, outcomes: [], confirmations: [], dropped: error.message };
     }
-    const outcomes: AutoRollbackOutcome[] = [];
+    const outcomes: AutoRollbackResult['outcomes'] = [];
+    const confirmations: string[] = [];
     for (const change of parsed.changes) {
+      const verdict = await confirmAlarm(confirmer, change, rules);
+      if (verdict && !verdict.confirmed) {
+        logger.warn('alarm state change not confirmed by CloudWatch: dropped', {
+          via: parsed.via,
+          alarm: change.name,
+          arn: change.arn,
+          stateChangedAt: change.stateChangedAt,
+          why: verdict.why,
+        });
+        countMetric('UnconfirmedAlarmEvents', { alarm: change.name });
+        outcomes.push({ kind: 'unconfirmed', alarm: change.name, reason: verdict.why });
+        continue;
+      }
+      if (verdict) confirmations.push(`${change.name}: ${verdict.how}`);
       const outcome = await autoRollback(ports, change, rules, runPorts);
       log(outcome, parsed.via);
       outcomes.push(outcome);
     }
-    return { via: parsed.via, outcomes };
+    return { via: parsed.via, outcomes, confirmations };
   };
 }
 
@@ -62,4 +97,9 @@ function log(outcome: AutoRollbackOutcome, via: AlarmShape) {
 }
 
 const { config, ports } = app();
-export const handler = createAutoRollback(ports, config.alarmRules, startRunApp().ports);
+export const handler = createAutoRollback(
+  ports,
+  config.alarmRules,
+  new CloudWatchAlarmConfirmer(cloudWatchClient(config.region)),
+  startRunApp().ports,
+);

@@ -2,6 +2,8 @@
  * The service's configuration, read from the environment once per cold start. A missing
  * or malformed setting throws here, at init, rather than on the first request.
  */
+
+import { type AccessPolicy, parseAccessPolicy } from '../core/access-policy.js';
 import { lazySchema } from '../core/lazy-schema.js';
 import { parseRedeployTargets, type RedeployTargets } from '../core/redeploy-config.js';
 import { AlarmName, AlarmRule } from '../core/schemas.js';
@@ -41,6 +43,11 @@ export interface Config {
   runFunction: string | undefined;
   /** RUN_LAUNCHER_URL: local mode's launcher endpoint (the local server runs the workflow). */
   runLauncherUrl: string | undefined;
+  /**
+   * ACCESS_POLICY: which role may read, record and roll back in which environment (JSON, see
+   * core/access-policy.ts). Unset: every caller IAM lets in may do everything.
+   */
+  accessPolicy: AccessPolicy | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -66,6 +73,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redeployTargets: redeployTargets(env.REDEPLOY_TARGETS),
     runFunction: env.RUN_FUNCTION || undefined,
     runLauncherUrl: optionalUrl('RUN_LAUNCHER_URL', env.RUN_LAUNCHER_URL),
+    accessPolicy: accessPolicy(env.ACCESS_POLICY),
   };
 }
 
@@ -101,6 +109,22 @@ function alarmRules(value: string | undefined): Record<string, AlarmRule> {
 function redeployTargets(value: string | undefined): RedeployTargets {
   try {
     return parseRedeployTargets(value ?? '', 'REDEPLOY_TARGETS');
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
+/** ACCESS_POLICY is JSON: `{ "prod": { "rollback": ["arn:aws:iam::123456789012:role/oncall"] } }`. */
+function accessPolicy(value: string | undefined): AccessPolicy | undefined {
+  if (value === undefined || value === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError('ACCESS_POLICY must be JSON: {"prod": {"read": ["arn:aws:iam::123456789012:role/name"]}}');
+  }
+  try {
+    return parseAccessPolicy(parsed, 'ACCESS_POLICY');
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }

@@ -13,14 +13,19 @@ import { logger } from './logger.js';
  * fails the cold start), tags logs with the request id, and maps every error.
  */
 export function httpHandler(fn: (event: HttpEvent, ports: Ports) => Promise<HttpResult>): HttpHandler {
-  const { ports } = app();
+  const { config, ports } = app();
+  const policy = config.accessPolicy;
   return async (event, context) => {
     if (context) logger.addContext(context);
     logger.setCorrelationId(event.requestContext?.requestId);
     try {
       // API Gateway may hand a request to a less specific route (PATCH /history to PATCH /{id}).
       const miss = event.requestContext?.http ? routeMiss(event) : undefined;
-      return miss ?? (await fn(event, ports));
+      if (miss) return miss;
+      // Under an access policy, each request's ports carry its caller, and the use cases
+      // check it (core/access-policy.ts); without one, the ports are exactly the shared ones.
+      const caller = event.requestContext?.authorizer?.iam?.userArn ?? undefined;
+      return await fn(event, policy ? { ...ports, access: { policy, caller } } : ports);
     } catch (error) {
       return toProblem(error, event.rawPath);
     } finally {

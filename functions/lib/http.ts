@@ -5,7 +5,7 @@
  * response or a problem by hand.
  */
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { DomainError, type FieldError, InvalidInputError } from '../core/errors.js';
+import { DependencyUnavailableError, DomainError, type FieldError, InvalidInputError } from '../core/errors.js';
 import type * as z from '../core/zod.js';
 import { matchRoute } from '../routes.js';
 import { logger } from './logger.js';
@@ -112,6 +112,11 @@ export function toProblem(error: unknown, instance?: string): HttpResult {
   if (!(error instanceof DomainError)) logger.error('unhandled error', { error: withSourceStack(error as Error) });
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
   if (error instanceof MethodNotAllowedError) headers.allow = error.allow.join(', ');
+  if (error instanceof DependencyUnavailableError) {
+    // The cause (a timeout, throttling) is for the operator, not the caller.
+    logger.warn('dependency unavailable', { dependency: error.dependency, error: error.cause as Error });
+    headers['retry-after'] = String(error.retryAfterSeconds);
+  }
   return { statusCode: problem.status, headers, body: JSON.stringify(problem) };
 }
 

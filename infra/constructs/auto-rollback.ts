@@ -1,9 +1,10 @@
-import { ArnFormat, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { type AlarmBase, CfnAlarm, CfnCompositeAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { LambdaAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -39,6 +40,9 @@ export class AutoRollback extends Construct {
   readonly failures: FailureQueue;
   /** Alarm name → rule; a Map, so no alarm name can collide with an object's own properties. */
   private readonly rules = new Map<string, AlarmRule>();
+  /** Whether a composite alarm is watched (see the CloudWatch grant in the constructor). */
+  private composite = false;
+  private confirmationGranted = false;
 
   constructor(scope: Construct, id: string, props: AutoRollbackProps) {
     super(scope, id);
@@ -76,6 +80,14 @@ export class AutoRollback extends Construct {
       );
     }
     this.map(name, options);
+    if (alarm.node.defaultChild instanceof CfnCompositeAlarm && !this.composite) {
+      this.composite = true;
+      Validations.of(this.function.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'A composite alarm is watched: CloudWatch describes composite alarms (DescribeAlarms, DescribeAlarmHistory) only to a caller whose permission is scoped to "*".',
+      });
+    }
     alarm.addAlarmAction(new LambdaAction(this.function.fn, { useUniquePermissionId: true }));
     return this;
   }
@@ -111,6 +123,37 @@ export class AutoRollback extends Construct {
     });
   }
 
+  /**
+   * The function confirms each alarm state change with CloudWatch before acting on it
+   * (functions/adapters/cloudwatch-confirmer.ts). Both actions take resource-level
+   * permissions on alarm ARNs, so the grant names the watched alarms and no others; it is
+   * added with the first watched alarm (a function that watches none asks CloudWatch nothing).
+   * A composite alarm is the exception: CloudWatch answers for one only to a caller whose
+   * permission is scoped to "*", so watching one widens the grant (and says why).
+   */
+  private grantConfirmation(): void {
+    if (this.confirmationGranted) return;
+    this.confirmationGranted = true;
+    this.function.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
+        resources: Lazy.list({
+          produce: () =>
+            this.composite
+              ? ['*']
+              : [...this.rules.keys()].map((name) =>
+                  Stack.of(this).formatArn({
+                    service: 'cloudwatch',
+                    resource: 'alarm',
+                    resourceName: name,
+                    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+                  }),
+                ),
+        }),
+      }),
+    );
+  }
+
   /** Adds `name` → environment to ALARM_RULES, after checking what the function would refuse at init. */
   private map(name: string, options: WatchOptions): void {
     const rule = AlarmRule.safeParse({ environment: options.environment, windowMinutes: options.window.toMinutes() });
@@ -123,6 +166,7 @@ export class AutoRollback extends Construct {
       throw new Error(`AutoRollback.watch(${name}): already watched for ${existing.environment}`);
     }
     this.rules.set(name, rule.data);
+    this.grantConfirmation();
   }
 }
 

@@ -81,7 +81,12 @@ Object.assign(process.env, {
   // This command prints its own summary; the handler's JSON logs only for problems.
   POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
 });
-const { handler } = await import('../../functions/events/auto-rollback.js');
+const { createAutoRollback } = await import('../../functions/events/auto-rollback.js');
+const { app } = await import('../../functions/adapters/aws.js');
+const { TrustingConfirmer } = await import('../../functions/adapters/cloudwatch-confirmer.js');
+// In AWS the function confirms each change with CloudWatch before acting; here there is no
+// CloudWatch to ask, so this command trusts the event it made itself, and says so below.
+const handler = createAutoRollback(app().ports, app().config.alarmRules, new TrustingConfirmer());
 
 const before = info.notificationsFile ? (await readNotifications(info.notificationsFile)).length : 0;
 const event = alarmEvent(shape, {
@@ -93,6 +98,7 @@ const event = alarmEvent(shape, {
 });
 console.log(`Alarm ${alarmName} → ${state} (${shape} shape), mapped to ${environment}:`);
 const result = await handler(event);
+for (const note of result.confirmations) console.log(`  confirmation: ${note}`);
 for (const outcome of result.outcomes) {
   if (outcome.kind === 'rolled-back') {
     console.log(
@@ -101,6 +107,7 @@ for (const outcome of result.outcomes) {
   } else if (outcome.kind === 'run-started') console.log(`  rollback run ${outcome.runId} started`);
   else if (outcome.kind === 'skipped') console.log(`  skipped: ${outcome.reason}`);
   else if (outcome.kind === 'duplicate') console.log('  already handled (same alarm state change)');
+  else if (outcome.kind === 'unconfirmed') console.log(`  dropped, not confirmed by CloudWatch: ${outcome.reason}`);
   else console.log(`  ignored: ${outcome.reason}`);
 }
 if (result.dropped) console.log(`  dropped: ${result.dropped}`);

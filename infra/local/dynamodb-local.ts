@@ -21,7 +21,17 @@ import { TABLE_SCHEMA } from '../../functions/adapters/table-schema.js';
 export interface DynamoDbLocal {
   endpoint: string;
   port: number;
+  /** The emulator's (Java's) process id. */
+  pid: number;
+  /** Settles when the emulator has exited, for whatever reason: `stop()`, a crash, a kill. */
+  exited: Promise<EmulatorExit>;
   stop(): Promise<void>;
+}
+
+/** How the emulator's wrapper ended: its exit code (Java's) or the signal that killed it. */
+export interface EmulatorExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 /** DynamoDB Local accepts any credentials; fixed ones keep the SDK from searching for real ones. */
@@ -49,9 +59,26 @@ function emulatorDir(): string {
 }
 
 /**
+ * The shell that runs Java. It prints Java's pid, then waits for Java. A reader on our stdin
+ * kills Java when that pipe closes, i.e. when the Node.js process that started it is gone,
+ * however it died (even SIGKILL): no emulator outlives its parent. When Java dies on its own,
+ * the wrapper exits with it, so the parent sees the emulator's death as its child's exit
+ * (the earlier wrapper blocked on stdin and hid it, and the parent kept answering 500s).
+ */
+const WRAPPER = `exec 3<&0
+java "$@" </dev/null >/dev/null & pid=$!
+echo "$pid"
+{ read _ <&3; kill $pid 2>/dev/null; } & reader=$!
+exec 3<&-
+trap 'kill $pid 2>/dev/null' INT TERM
+wait $pid; status=$?
+while kill -0 $pid 2>/dev/null; do wait $pid; status=$?; done
+kill $reader 2>/dev/null
+exit $status`;
+
+/**
  * Starts DynamoDB Local on a free port (in memory, or in `dataDir` to keep data between
- * runs) and waits until it answers. Java runs under a small shell that ends it when our
- * stdin closes, so even a killed Node.js process leaves no orphaned emulator behind.
+ * runs) and waits until it answers. See WRAPPER for how it ends with its parent.
  */
 export async function startDynamoDbLocal(options: { port?: number; dataDir?: string } = {}): Promise<DynamoDbLocal> {
   const port = options.port ?? (await freePort());
@@ -70,21 +97,40 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
     '-port',
     String(port),
   ];
-  const child: ChildProcess = spawn(
-    'sh',
-    [
-      '-c',
-      'java "$@" & pid=$!; trap "kill $pid 2>/dev/null" INT TERM; read _; kill $pid 2>/dev/null; wait $pid',
-      'sh',
-      ...args,
-    ],
-    { cwd: dir, stdio: ['pipe', 'ignore', 'pipe'] },
-  );
+  const child: ChildProcess = spawn('sh', ['-c', WRAPPER, 'sh', ...args], {
+    cwd: dir,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stdout = '';
+  const pid = new Promise<number>((resolve, reject) => {
+    child.stdout?.on('data', (chunk) => {
+      stdout += chunk;
+      const line = /^(\d+)\n/.exec(stdout);
+      if (line) resolve(Number(line[1]));
+    });
+    child.once('exit', () => reject(new Error(`DynamoDB Local's wrapper exited before starting Java: ${stderr}`)));
+  });
+  pid.catch(() => {});
+  const exited = new Promise<EmulatorExit>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // The wrapper itself was killed: Java may live on, so end it here.
+      if (signal) {
+        pid.then(
+          (javaPid) => {
+            try {
+              process.kill(javaPid, 'SIGKILL');
+            } catch {}
+          },
+          () => {},
+        );
+      }
+      resolve({ code, signal });
+    }),
+  );
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const stop = async () => {
@@ -107,7 +153,7 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
       await new Promise((done) => setTimeout(done, 100));
     }
   }
-  return { endpoint, port, stop };
+  return { endpoint, port, pid: await pid, exited, stop };
 }
 
 /** A client for DynamoDB Local at `endpoint`. */

@@ -9,8 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { InvalidInputError } from '../../functions/core/errors.js';
 import type { HttpEvent, HttpHandler, HttpResult } from '../../functions/lib/http.js';
-import { MAX_BODY_BYTES } from '../../functions/lib/http.js';
+import { MAX_BODY_BYTES, toProblem } from '../../functions/lib/http.js';
 import { FALLBACK, matchRoute, type Route } from '../../functions/routes.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -41,6 +42,19 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
     size += buffer.length;
   }
   return Buffer.concat(chunks);
+}
+
+/** A `.` or `..` path segment, also percent-encoded (`%2e`, `.%2E`, ...). */
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+
+/**
+ * Whether the request target's path holds a dot segment. Checked on the raw target, before
+ * `new URL` resolves it: `.../rollback/../rollback` must not reach the rollback route, as no
+ * gateway would route it there.
+ */
+export function hasDotSegment(target: string): boolean {
+  const path = target.split(/[?#]/, 1)[0] ?? '';
+  return path.split('/').some((segment) => DOT_SEGMENT.test(segment));
 }
 
 const TEXTUAL = /^(application\/(.+\+)?json|text\/)/i;
@@ -128,6 +142,18 @@ export async function startApiServer(
     let result: HttpResult;
     try {
       const body = await readBody(request);
+      const target = request.url ?? '/';
+      if (hasDotSegment(target)) {
+        result = toProblem(
+          new InvalidInputError([
+            { field: 'path', message: 'must not contain . or .. segments (also percent-encoded)' },
+          ]),
+          target.split(/[?#]/, 1)[0],
+        );
+        response.writeHead(result.statusCode ?? 400, result.headers as Record<string, string>);
+        response.end(result.body ?? '');
+        return;
+      }
       const local = localRoutes[`${request.method} ${new URL(request.url ?? '/', 'http://localhost').pathname}`];
       if (local) {
         const answer = await local(body);

@@ -25,6 +25,8 @@ import type { LocalStackInfo } from './stack-info.js';
 import { type StreamPoller, startStreamPoller } from './stream-poller.js';
 
 export interface LocalStack extends LocalStackInfo {
+  /** The emulator this stack started (none when given a running one). */
+  emulator: Pick<DynamoDbLocal, 'pid' | 'exited'> | undefined;
   stop(): Promise<void>;
 }
 
@@ -54,7 +56,7 @@ export interface LocalStackOptions {
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const tableName = options.tableName ?? 'deployments';
-  const db: Pick<DynamoDbLocal, 'endpoint' | 'stop'> = options.dynamodbEndpoint
+  const db: Pick<DynamoDbLocal, 'endpoint' | 'stop'> & Partial<DynamoDbLocal> = options.dynamodbEndpoint
     ? { endpoint: options.dynamodbEndpoint, stop: async () => {} }
     : await startDynamoDbLocal({ dataDir: options.dataDir });
   let poller: StreamPoller | undefined;
@@ -89,6 +91,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           publisher: new FilePublisher(notifications.file, notifications.log),
           now: () => new Date(),
         }),
+        // One line per failed poll, not a stack trace: an emulator that went away would
+        // otherwise flood the terminal until start.ts notices and stops.
+        onError: (error) => console.error(`stream poller: ${error instanceof Error ? error.message : String(error)}`),
       });
       localRoutes['GET /_local/notifications'] = async () => ok(await readNotifications(notifications.file));
     }
@@ -111,6 +116,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       notificationsFile: notifications?.file,
       redeployTargets: process.env.REDEPLOY_TARGETS,
       runLauncherUrl: process.env.RUN_LAUNCHER_URL,
+      emulator: db.pid !== undefined && db.exited ? { pid: db.pid, exited: db.exited } : undefined,
       stop: async () => {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));

@@ -5,11 +5,18 @@
  * (default .local/notifications.jsonl, also served at GET /_local/notifications).
  * `npm run alarm` finds this stack through .local/local-stack.json. Ctrl-C stops all of it,
  * the emulator included.
+ *
+ * Nothing outlives its parent, and nothing runs on without its parts: when DynamoDB Local
+ * dies this says so once and exits 1 (rather than answering every request with an error);
+ * when the process that started this one (npm, tsx) is killed, this one stops the emulator
+ * and exits; and a data folder is locked, so a second start on it fails naming the first.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROUTES } from '../../functions/routes.js';
+import { DataDirLockedError, lockDataDir } from './data-lock.js';
 import { DEFAULT_NOTIFICATIONS_FILE } from './file-publisher.js';
 import { startLocalStack } from './stack.js';
 import { LOCAL_STACK_FILE, type LocalStackInfo, runningLocalStack } from './stack-info.js';
@@ -40,6 +47,18 @@ if (running) {
 }
 // An in-memory table starts empty, so its notifications file does too.
 if (!dataDir) rmSync(notificationsFile, { force: true });
+
+let releaseLock = () => {};
+if (dataDir) {
+  mkdirSync(dataDir, { recursive: true });
+  try {
+    releaseLock = lockDataDir(dataDir);
+  } catch (error) {
+    if (!(error instanceof DataDirLockedError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
 
 /**
  * Rollback runs: REDEPLOY_TARGETS (JSON, the deployed functions' setting) as it is, or a
@@ -85,10 +104,10 @@ const info: LocalStackInfo = {
 };
 mkdirSync(dirname(LOCAL_STACK_FILE), { recursive: true });
 writeFileSync(LOCAL_STACK_FILE, `${JSON.stringify(info, null, 2)}\n`);
-console.log(`platform-rollback is serving on ${stack.url}`);
+console.log(`platform-rollback is serving on ${stack.url} (pid ${process.pid})`);
 console.log(`Console: ${stack.url}/ (the web console; docs/CONSOLE.md)`);
 console.log(
-  `DynamoDB Local: ${stack.dynamodbEndpoint} (${dataDir ? `data kept in ${dataDir}` : 'in memory'}), table ${stack.tableName}`,
+  `DynamoDB Local: ${stack.dynamodbEndpoint} (pid ${stack.emulator?.pid}, ${dataDir ? `data kept in ${dataDir}` : 'in memory'}), table ${stack.tableName}`,
 );
 console.log('Routes:');
 for (const route of ROUTES) console.log(`  ${route.method.padEnd(6)} ${route.path}  (${route.summary})`);
@@ -103,13 +122,63 @@ console.log('Fire an alarm: npm run alarm -- --environment prod');
 console.log('Ctrl-C stops the server, the notifier and DynamoDB Local.');
 
 let stopping = false;
-const stop = async (signal: string) => {
+const stop = async (why: string, code: number) => {
   if (stopping) return;
   stopping = true;
-  console.log(`\n${signal}: stopping`);
+  (code === 0 ? console.log : console.error)(`\n${why}: stopping`);
   rmSync(LOCAL_STACK_FILE, { force: true });
   await stack.stop();
-  process.exit(0);
+  releaseLock();
+  process.exit(code);
 };
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT', 0));
+process.on('SIGTERM', () => void stop('SIGTERM', 0));
+
+// The emulator's death ends local mode: said once, exit 1. The short grace lets a Ctrl-C that
+// reached the emulator too (same terminal) be the stop it is, not reported as a crash.
+void stack.emulator?.exited.then(({ code, signal }) =>
+  setTimeout(
+    () =>
+      void stop(
+        `DynamoDB Local (pid ${stack.emulator?.pid}) exited unexpectedly (${signal ?? `code ${code}`}); local mode cannot serve without it`,
+        1,
+      ),
+    300,
+  ),
+);
+
+/**
+ * The processes that launched this one and that a user may kill (npm, tsx): a SIGKILL to
+ * one of them reaches no one else, so this process watches them and leaves with them.
+ */
+function launchers(): number[] {
+  const chain: number[] = [];
+  let pid = process.ppid;
+  for (let depth = 0; depth < 4 && pid > 1; depth++) {
+    let line: string;
+    try {
+      line = execFileSync('ps', ['-o', 'ppid=,args=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    } catch {
+      break;
+    }
+    const [, parent, args] = /^(\d+)\s+(.*)$/.exec(line) ?? [];
+    if (depth > 0 && !/\b(npm|npm-cli\.js|tsx)\b/.test(args ?? '')) break;
+    chain.push(pid);
+    pid = Number(parent);
+  }
+  return chain;
+}
+const watched = launchers();
+setInterval(() => {
+  const gone = watched.find((pid) => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  });
+  if (gone !== undefined || (watched.length > 0 && process.ppid !== watched[0])) {
+    void stop(`the process that started local mode (pid ${gone ?? watched[0]}) is gone`, 1);
+  }
+}, 500).unref();

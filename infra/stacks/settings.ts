@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { type AccessPolicy, parseAccessPolicy } from '../../functions/core/access-policy.js';
 import { parseRedeployTargets, type RedeployTargets } from '../../functions/core/redeploy-config.js';
 import { AlarmName, AlarmRule } from '../../functions/core/schemas.js';
 import * as z from '../../functions/core/zod.js';
@@ -43,6 +44,11 @@ export interface Settings {
    * service's organization alarm bus; no bus when unset.
    */
   organizationId: string | undefined;
+  /**
+   * Environment-scoped access (functions/core/access-policy.ts): which roles may read, record
+   * and roll back where. Undefined: every caller allowed execute-api:Invoke may do everything.
+   */
+  accessPolicy: AccessPolicy | undefined;
 }
 
 /** Requests per second, steady, and the burst allowed above it. */
@@ -138,6 +144,7 @@ export function readSettings(node: Node): Settings {
     autoRollback,
     redeployTargets,
     organizationId: optionalOrganizationId(context('organizationId')),
+    accessPolicy: accessPolicyOf(context('accessPolicy')),
   };
 }
 
@@ -197,4 +204,36 @@ function watchedAlarms(raw: unknown): WatchedAlarm[] {
     );
   }
   return result.data;
+}
+
+/**
+ * Lambda allows 4 KB for a function's whole environment; the policy travels in it (as
+ * ACCESS_POLICY), so a larger one fails here rather than at deploy.
+ */
+export const MAX_ACCESS_POLICY_BYTES = 3_072;
+
+/**
+ * `accessPolicy`: a JSON object, `{"prod":{"rollback":["arn:aws:iam::123456789012:role/oncall"]}}`;
+ * a string from `-c`, an object from cdk.json. Checked with the schema the functions use at init.
+ */
+function accessPolicyOf(raw: unknown): AccessPolicy | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new Error(
+        `context accessPolicy must be a JSON object like {"prod":{"rollback":["arn:aws:iam::123456789012:role/oncall"]}}, got "${raw}"`,
+      );
+    }
+  }
+  const policy = parseAccessPolicy(value, 'context accessPolicy');
+  const size = Buffer.byteLength(JSON.stringify(policy));
+  if (size > MAX_ACCESS_POLICY_BYTES) {
+    throw new Error(
+      `context accessPolicy is ${size} bytes as JSON; at most ${MAX_ACCESS_POLICY_BYTES} fit in a function's environment (Lambda's limit is 4 KB in all)`,
+    );
+  }
+  return policy;
 }

@@ -147,6 +147,8 @@ export class StatelessStack extends Stack {
         entry: route.entry,
         description: `${route.method} ${route.path}: ${route.summary}`,
         logRetention: settings.logRetention,
+        // The use cases enforce it (functions/core/access-policy.ts); absent, nobody is confined.
+        ...(settings.accessPolicy ? { environment: { ACCESS_POLICY: JSON.stringify(settings.accessPolicy) } } : {}),
       }).bindTable(table, route.table);
       if (route.cursorKey) fn.bindCursorKey(props.cursorKey);
       if (route.startsRuns) this.rollbackRuns.grantStart(fn);

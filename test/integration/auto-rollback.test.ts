@@ -1,4 +1,6 @@
+import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromItem } from '../../functions/adapters/dynamodb-store.js';
 import { RecordDeploymentInput } from '../../functions/core/schemas.js';
@@ -43,6 +45,25 @@ beforeAll(async () => {
   process.env.ALARM_RULES = JSON.stringify(
     Object.fromEntries(ENVIRONMENTS.map((environment) => [alarmOf(environment), { environment, windowMinutes: 60 }])),
   );
+  // CloudWatch has no local endpoint. These tests are about what a confirmed change does, so
+  // CloudWatch confirms every one the way its API answers: the alarm exists under the event's
+  // ARN, and its history holds the change into ALARM (test/unit/alarm-confirmation.test.ts
+  // covers the refusals).
+  const cloudWatch = mockClient(CloudWatchClient);
+  cloudWatch.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames: string[] }) => ({
+    MetricAlarms: input.AlarmNames.map((name) => ({ AlarmName: name, AlarmArn: alarmArnOf(name), StateValue: 'OK' })),
+  }));
+  cloudWatch.on(DescribeAlarmHistoryCommand).callsFake((input: { AlarmName: string; StartDate: Date }) => ({
+    AlarmHistoryItems: [
+      {
+        AlarmName: input.AlarmName,
+        AlarmType: 'MetricAlarm',
+        HistoryItemType: 'StateUpdate',
+        Timestamp: new Date(input.StartDate.getTime() + 5_000),
+        HistoryData: JSON.stringify({ version: '1.0', newState: { stateValue: 'ALARM' } }),
+      },
+    ],
+  }));
   ({ handler } = await import('../../functions/events/auto-rollback.js'));
 });
 

@@ -1,3 +1,4 @@
+import { authorize } from '../access-policy.js';
 import type { Deployment } from '../deployment.js';
 import { NotFoundError } from '../errors.js';
 import type { Ports } from '../ports.js';
@@ -40,6 +41,8 @@ function scanner(current: Deployment) {
 /**
  * Finds the problematic deployment and the version to roll back to.
  *
+ * 0. Access: the caller must be allowed to `read` the environment (403). The automated
+ *    rollback calls this with ports that carry no caller: it is exempt.
  * 1. `current` is the most recent record of `imageTag` in the environment, or without a tag
  *    the most recent record there; none is NotFoundError.
  * 2. Walks the history newest first, page by page, stopping at the first acceptable target
@@ -50,6 +53,7 @@ export async function findRollbackTarget(
   environment: string,
   imageTag: string | undefined,
 ): Promise<{ current: Deployment; target: Deployment }> {
+  authorize(ports, environment, 'read');
   const current = imageTag
     ? await ports.deployments.latestOfTag(imageTag, environment)
     : (await ports.deployments.page(environment, { limit: 1 })).items[0];

@@ -1,3 +1,4 @@
+import { authorize, isScoped } from '../access-policy.js';
 import { canTransition, type Deployment, FINISHED_STATUSES } from '../deployment.js';
 import { NotFoundError, TransitionConflictError } from '../errors.js';
 import type { Ports } from '../ports.js';
@@ -9,6 +10,8 @@ const isFinished = (status: string): status is (typeof FINISHED_STATUSES)[number
 /**
  * Finishes an IN_PROGRESS deployment as DEPLOYED or FAILED.
  *
+ * 0. Access: under a policy, reads the record first to learn its environment, and the caller
+ *    must be allowed to `record` there (403, nothing written); an unknown id stays a 404.
  * 1. The store applies the change only while the record is IN_PROGRESS (a conditional
  *    write), so two pipelines finishing one deployment cannot both win.
  * 2. An unknown id is NotFoundError; any other current status is TransitionConflictError.
@@ -18,6 +21,11 @@ const isFinished = (status: string): status is (typeof FINISHED_STATUSES)[number
  */
 export async function finishDeployment(ports: Ports, id: string, input: FinishDeploymentInput): Promise<Deployment> {
   const to = input.status;
+  if (isScoped(ports)) {
+    const record = await ports.deployments.get(id);
+    if (!record) throw new NotFoundError(`No deployment with id ${id}.`);
+    authorize(ports, record.environment, 'record');
+  }
   if (!isFinished(to)) {
     const record = await ports.deployments.get(id);
     if (!record) throw new NotFoundError(`No deployment with id ${id}.`);

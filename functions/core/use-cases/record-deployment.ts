@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { authorize } from '../access-policy.js';
 import { type Deployment, INITIAL_STATUSES } from '../deployment.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import type { Ports } from '../ports.js';
@@ -10,6 +11,7 @@ const MAX_FUTURE_MS = 5 * 60 * 1000;
 /**
  * Records a deployment.
  *
+ * 0. Access: the caller must be allowed to `record` in the environment (403, nothing written).
  * 1. Refuses a first status the transition table does not allow for a new record (409).
  * 2. Rejects a `deployedAt` more than five minutes ahead of the service's clock.
  * 3. Rejects a `commitAt` more than five minutes after `deployedAt`.
@@ -24,6 +26,7 @@ export async function recordDeployment(
   input: RecordDeploymentInput,
   context: { by: string; idempotencyKey?: string | undefined },
 ): Promise<{ record: Deployment; replayed: boolean }> {
+  authorize(ports, input.environment, 'record');
   if (!(INITIAL_STATUSES as readonly string[]).includes(input.status)) {
     throw new ConflictError(
       `A deployment is recorded as ${INITIAL_STATUSES.join(', ')}; ${input.status} is reached only through a transition (PATCH, or a rollback).`,

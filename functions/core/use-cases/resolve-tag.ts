@@ -1,3 +1,4 @@
+import { type Action, authorize, mayAccess } from '../access-policy.js';
 import type { Deployment } from '../deployment.js';
 import { AmbiguousTagError, NotFoundError } from '../errors.js';
 import type { Ports } from '../ports.js';
@@ -9,6 +10,10 @@ import type { Ports } from '../ports.js';
  * 2. Without one, where the tag lives in exactly one environment: the most recent there.
  * 3. Where it lives in several: AmbiguousTagError listing them. The service never guesses.
  *
+ * 4. Access: the caller must be allowed `action` (default `read`) in the record's
+ *    environment, checked once the environment is known and before anything is returned or
+ *    written (403). Given an environment, it is checked before anything is read.
+ *
  * `fresh`: the answer must also see a record written a moment ago (see latestOfTag); the
  * rollback asks for it, since it writes on the strength of the answer.
  */
@@ -16,8 +21,10 @@ export async function resolveTag(
   ports: Ports,
   imageTag: string,
   environment: string | undefined,
-  options: { fresh?: boolean } = {},
+  options: { fresh?: boolean; action?: Action } = {},
 ): Promise<Deployment> {
+  const action = options.action ?? 'read';
+  if (environment !== undefined) authorize(ports, environment, action);
   let env = environment;
   if (env === undefined) {
     const environments = await ports.deployments.environmentsOfTag(imageTag);
@@ -32,6 +39,7 @@ export async function resolveTag(
         : `No deployment of image tag ${imageTag}.`,
     );
   }
+  authorize(ports, record.environment, action);
   return record;
 }
 
@@ -40,16 +48,21 @@ export async function resolveTag(
  *
  * 1. With an environment: only that environment is looked at and reported.
  * 2. Without one: every environment holding the tag, sorted.
+ * 3. Access: with an environment, the caller must be allowed to `read` it (403); without
+ *    one, only the environments it may read are reported, so the answer tells it nothing
+ *    about the others.
  */
 export async function tagExists(
   ports: Ports,
   imageTag: string,
   environment: string | undefined,
 ): Promise<{ imageTag: string; exists: boolean; environments: string[] }> {
-  const environments = environment
+  if (environment !== undefined) authorize(ports, environment, 'read');
+  const found = environment
     ? (await ports.deployments.latestOfTag(imageTag, environment))
       ? [environment]
       : []
     : await ports.deployments.environmentsOfTag(imageTag);
+  const environments = found.filter((env) => mayAccess(ports, env, 'read'));
   return { imageTag, exists: environments.length > 0, environments };
 }

@@ -16,14 +16,15 @@ export interface RollbackRequest {
  * Marks a deployment ROLLED_BACK.
  *
  * 1. Resolves the tag to one record (see resolveTag), reading past the tag index's lag:
- *    unknown is 404, ambiguous is 409.
+ *    unknown is 404, ambiguous is 409. Access: the caller must be allowed to `rollback` in
+ *    the record's environment, checked once resolution has found it and before any write (403).
  * 2. Refuses anything but DEPLOYED with TransitionConflictError carrying the status.
  * 3. Writes the change conditionally on `status = DEPLOYED`, together with its
  *    DEPLOYMENT_ROLLED_BACK notification in the outbox: of concurrent callers exactly one
  *    wins, and the notification cannot be lost between the write and the publish.
  */
 export async function rollbackDeployment(ports: Ports, request: RollbackRequest): Promise<Deployment> {
-  const record = await resolveTag(ports, request.imageTag, request.environment, { fresh: true });
+  const record = await resolveTag(ports, request.imageTag, request.environment, { fresh: true, action: 'rollback' });
   return markRolledBack(ports, record, { by: request.by, reason: request.reason ?? null, alarm: null });
 }
 

@@ -1,0 +1,140 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { HttpEvent, HttpHandler } from '../../functions/lib/http.js';
+import { BASE_PATH, ROUTES } from '../../functions/routes.js';
+import { freshTable } from '../support/dynamodb.js';
+import { TEST_CURSOR_KEY } from '../support/memory-store.js';
+
+/**
+ * The access policy through the deployed wiring: ACCESS_POLICY read at init, the caller taken
+ * from the event API Gateway builds (requestContext.authorizer.iam.userArn, an assumed-role
+ * session ARN), the use case deciding, the one error mapper answering, over DynamoDB Local.
+ * Handler events, not the local server: local mode's caller is always `local`, and a header
+ * that let a client choose its principal must never exist in a deployable code path.
+ */
+const ACCOUNT = '123456789012';
+const session = (role: string) => `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/run-42`;
+const POLICY = {
+  dev: { read: [`arn:aws:iam::${ACCOUNT}:role/ci-dev`], record: [`arn:aws:iam::${ACCOUNT}:role/ci-dev`] },
+  prod: {
+    read: [`arn:aws:iam::${ACCOUNT}:role/ci-prod`],
+    record: [`arn:aws:iam::${ACCOUNT}:role/pipelines/ci-prod`],
+    rollback: [`arn:aws:iam::${ACCOUNT}:role/ops/oncall`],
+  },
+};
+
+const handlers: Record<string, HttpHandler> = {};
+let table: Awaited<ReturnType<typeof freshTable>>;
+beforeAll(async () => {
+  table = await freshTable();
+  Object.assign(process.env, {
+    TABLE_NAME: table.tableName,
+    CURSOR_KEY: TEST_CURSOR_KEY,
+    ACCESS_POLICY: JSON.stringify(POLICY),
+  });
+  for (const route of ROUTES) {
+    handlers[route.id] = ((await import(`../../${route.entry}`)) as { handler: HttpHandler }).handler;
+  }
+});
+
+function event(
+  method: string,
+  suffix: string,
+  caller: string,
+  options: { body?: unknown; query?: Record<string, string>; params?: Record<string, string> } = {},
+): HttpEvent {
+  const path = `${BASE_PATH}${suffix}`;
+  return {
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: new URLSearchParams(options.query).toString(),
+    headers: options.body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(options.query ? { queryStringParameters: options.query } : {}),
+    ...(options.params ? { pathParameters: options.params } : {}),
+    requestContext: {
+      accountId: ACCOUNT,
+      apiId: 'api',
+      domainName: 'example.com',
+      domainPrefix: 'api',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '10.0.0.1', userAgent: 'test' },
+      requestId: 'r',
+      routeKey: `${method} ${path}`,
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
+      authorizer: {
+        iam: {
+          accessKey: 'ASIA',
+          accountId: ACCOUNT,
+          callerId: 'AROA:run-42',
+          cognitoIdentity: null as never,
+          principalOrgId: '',
+          userArn: caller,
+          userId: 'AROA:run-42',
+        },
+      },
+    },
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    isBase64Encoded: false,
+  };
+}
+
+const call = async (id: string, e: HttpEvent) => {
+  const handler = handlers[id];
+  if (!handler) throw new Error(`no handler ${id}`);
+  const result = await handler(e);
+  return { status: result.statusCode, headers: result.headers ?? {}, body: JSON.parse(String(result.body)) };
+};
+
+describe('the access policy over the route handlers', () => {
+  it('lets the prod pipeline record in prod and refuses the dev pipeline, per action, naming both', async () => {
+    const prodCi = session('ci-prod');
+    const devCi = session('ci-dev');
+    const created = await call(
+      'RecordDeployment',
+      event('POST', '', prodCi, { body: { environment: 'prod', imageTag: 'v1' } }),
+    );
+    expect(created.status).toBe(201);
+    expect(created.body.deployedBy).toBe(prodCi);
+    await call('RecordDeployment', event('POST', '', prodCi, { body: { environment: 'prod', imageTag: 'v2' } }));
+
+    const cases: [string, HttpEvent, string][] = [
+      ['RecordDeployment', event('POST', '', devCi, { body: { environment: 'prod', imageTag: 'v3' } }), 'record'],
+      ['ListHistory', event('GET', '/history', devCi, { query: { environment: 'prod' } }), 'read'],
+      ['GetRollbackTarget', event('GET', '/rollback-target', devCi, { query: { environment: 'prod' } }), 'read'],
+      ['GetDeploymentByTag', event('GET', '/tag/v2', devCi, { params: { imageTag: 'v2' } }), 'read'],
+      [
+        'TagExists',
+        event('GET', '/tag/v2/exists', devCi, { params: { imageTag: 'v2' }, query: { environment: 'prod' } }),
+        'read',
+      ],
+      ['RollbackDeployment', event('POST', '/tag/v2/rollback', devCi, { params: { imageTag: 'v2' } }), 'rollback'],
+      // The prod pipeline may record and read prod, but not roll it back.
+      ['RollbackDeployment', event('POST', '/tag/v2/rollback', prodCi, { params: { imageTag: 'v2' } }), 'rollback'],
+      [
+        'FinishDeployment',
+        event('PATCH', `/${created.body.id}`, devCi, { params: { id: created.body.id }, body: { status: 'FAILED' } }),
+        'record',
+      ],
+    ];
+    for (const [route, e, action] of cases) {
+      const denied = await call(route, e);
+      expect({ route, status: denied.status }).toEqual({ route, status: 403 });
+      expect(denied.headers['content-type']).toBe('application/problem+json');
+      expect(denied.body).toMatchObject({ status: 403, title: 'Forbidden', environment: 'prod', action });
+    }
+
+    const history = await call('ListHistory', event('GET', '/history', prodCi, { query: { environment: 'prod' } }));
+    expect(history.body.items.map((r: { imageTag: string; status: string }) => `${r.imageTag}:${r.status}`)).toEqual([
+      'v2:DEPLOYED',
+      'v1:DEPLOYED',
+    ]);
+
+    const rolledBack = await call(
+      'RollbackDeployment',
+      event('POST', '/tag/v2/rollback', session('oncall'), { params: { imageTag: 'v2' } }),
+    );
+    expect(rolledBack.status).toBe(200);
+    expect(rolledBack.body.rolledBackBy).toBe(session('oncall'));
+  });
+});
