@@ -14,6 +14,7 @@ describe('settings from CDK context', () => {
       logRetention: RetentionDays.ONE_MONTH,
       throttle: { rateLimit: 50, burstLimit: 100 },
       autoRollback: [],
+      redeployTargets: {},
     });
   });
 
@@ -33,7 +34,26 @@ describe('settings from CDK context', () => {
       logRetention: RetentionDays.THREE_MONTHS,
       throttle: { rateLimit: 20, burstLimit: 40 },
       autoRollback: [{ alarmName: 'prod-api-5xx', environment: 'prod', windowMinutes: 60 }],
+      redeployTargets: {},
     });
+  });
+
+  it("takes redeployTargets with the functions' schema, and refuses a command target or a bad one at synth", () => {
+    const targets = settingsOf({
+      redeployTargets: '{"prod":{"via":"callback","verify":{"alarms":["prod-api-5xx"],"bakeMinutes":5}}}',
+    }).redeployTargets;
+    expect(targets.prod).toMatchObject({
+      via: 'callback',
+      timeoutMinutes: 30,
+      verify: { alarms: ['prod-api-5xx'], bakeMinutes: 5 },
+    });
+    expect(() => settingsOf({ redeployTargets: '{"prod":{"via":"command","command":"deploy.sh"}}' })).toThrow(
+      /local mode only/,
+    );
+    expect(() => settingsOf({ redeployTargets: '{"prod":{"via":"ecs"}}' })).toThrow(
+      /redeployTargets is invalid: prod.via/,
+    );
+    expect(() => settingsOf({ redeployTargets: '{"Prod!":{"via":"callback"}}' })).toThrow(/redeployTargets is invalid/);
   });
 
   it('takes autoRollback as JSON from cdk.json too (an array, not a string)', () => {
