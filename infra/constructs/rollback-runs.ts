@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-lambda';
@@ -99,7 +99,8 @@ export class RollbackRuns extends Construct {
     // and a statement naming the function's ARN in the role's default policy would be a cycle.
     const access = new Policy(this, 'Access', { roles: [this.function.role], statements });
     Validations.of(access).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::<RollbackRunsWorkflowFunction0A3E4DCE.Arn>:*]',
+      // cdk-nag names the finding by the function's logical id.
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.function.fn.node.defaultChild as CfnElement)}.Arn>:*]`,
       reason:
         "The durable execution APIs act on the function's qualified ARNs (versions, aliases): `<function ARN>:*` is this one function, as AWS's durable functions security guide scopes it.",
     });

@@ -17,6 +17,8 @@ describe('settings from CDK context', () => {
       accessLogRetention: RetentionDays.ONE_YEAR,
       autoRollback: [],
       organizationId: undefined,
+      redeployTargets: {},
+      accessPolicy: undefined,
     });
   });
 
@@ -44,6 +46,8 @@ describe('settings from CDK context', () => {
       accessLogRetention: RetentionDays.TWO_YEARS,
       autoRollback: [{ alarmName: 'prod-api-5xx', environment: 'prod', windowMinutes: 60 }],
       organizationId: undefined,
+      redeployTargets: {},
+      accessPolicy: undefined,
     });
   });
 
@@ -51,6 +55,24 @@ describe('settings from CDK context', () => {
     expect(settingsOf({ organizationId: 'o-a1b2c3d4e5' }).organizationId).toBe('o-a1b2c3d4e5');
     expect(() => settingsOf({ organizationId: 'a1b2c3d4e5' })).toThrow(/context organizationId .* got "a1b2c3d4e5"/);
     expect(() => settingsOf({ organizationId: 'o-ABC' })).toThrow(/organizationId/);
+  });
+
+  it("takes redeployTargets with the functions' schema, and refuses a command target or a bad one at synth", () => {
+    const targets = settingsOf({
+      redeployTargets: '{"prod":{"via":"callback","verify":{"alarms":["prod-api-5xx"],"bakeMinutes":5}}}',
+    }).redeployTargets;
+    expect(targets.prod).toMatchObject({
+      via: 'callback',
+      timeoutMinutes: 30,
+      verify: { alarms: ['prod-api-5xx'], bakeMinutes: 5 },
+    });
+    expect(() => settingsOf({ redeployTargets: '{"prod":{"via":"command","command":"deploy.sh"}}' })).toThrow(
+      /local mode only/,
+    );
+    expect(() => settingsOf({ redeployTargets: '{"prod":{"via":"nomad"}}' })).toThrow(
+      /redeployTargets is invalid: prod.via/,
+    );
+    expect(() => settingsOf({ redeployTargets: '{"Prod!":{"via":"callback"}}' })).toThrow(/redeployTargets is invalid/);
   });
 
   it('takes autoRollback as JSON from cdk.json too (an array, not a string)', () => {
