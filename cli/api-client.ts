@@ -4,6 +4,7 @@
  * detail, so callers can show what the service said without a stack trace.
  */
 import type { Deployment, Status } from '../functions/core/deployment.js';
+import type { Run } from '../functions/core/run.js';
 import type { RecordDeploymentInput } from '../functions/core/schemas.js';
 import { BASE_PATH } from '../functions/routes.js';
 import { type Credentials, signRequest } from './sigv4.js';
@@ -16,6 +17,11 @@ export interface HistoryPage {
 export interface RollbackTarget {
   current: Deployment;
   target: Deployment;
+}
+
+export interface RunsPage {
+  items: Run[];
+  nextCursor: string | null;
 }
 
 export interface TagExists {
@@ -161,6 +167,24 @@ export class ApiClient {
       body: input,
       ...(idempotencyKey ? { headers: { 'idempotency-key': idempotencyKey } } : {}),
     });
+  }
+
+  /** POST /rollbacks: starts a rollback run (202 with the run). */
+  startRun(input: { environment: string; reason: string; targetImageTag?: string }, idempotencyKey?: string) {
+    return this.call<Run>('POST', '/rollbacks', {
+      body: input,
+      ...(idempotencyKey ? { headers: { 'idempotency-key': idempotencyKey } } : {}),
+    });
+  }
+
+  /** GET /rollbacks/{id}: one run with its steps. */
+  run(id: string) {
+    return this.call<Run>('GET', `/rollbacks/${encodeURIComponent(id)}`);
+  }
+
+  /** GET /rollbacks: an environment's runs, newest first. */
+  runs(environment: string, query: { limit?: number; cursor?: string } = {}) {
+    return this.call<RunsPage>('GET', '/rollbacks', { query: { environment, ...query } });
   }
 
   markRolledBack(imageTag: string, input: { environment?: string | undefined; reason?: string | undefined }) {

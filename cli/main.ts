@@ -60,6 +60,8 @@ const OPTIONS = {
   'ecr-repository': { type: 'string' },
   'pipeline-run-url': { type: 'string' },
   'dry-run': { type: 'boolean' },
+  'via-service': { type: 'boolean' },
+  'follow-timeout': { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   force: { type: 'boolean' },
   'image-tag': { type: 'string' },
@@ -99,6 +101,8 @@ const ROLLBACK: OptionName[] = [
   'dry-run',
   'yes',
   'force',
+  'via-service',
+  'follow-timeout',
 ];
 
 interface Command {
@@ -107,6 +111,8 @@ interface Command {
   options: OptionName[];
   /** A command that takes the image tag as its one positional argument. */
   tagArgument?: boolean;
+  /** A command that takes an id (a rollback run's) as its one positional argument. */
+  idArgument?: boolean;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -114,8 +120,20 @@ const COMMANDS: Record<string, Command> = {
     summary: 'roll back an environment: target, (checks), mark, deploy, record, health',
     usage: `rollback --environment ENV [--to TAG] [--reason TEXT] --deploy-command CMD [--health-url URL]
                   [--health-successes N] [--health-interval DUR] [--health-timeout DUR] [--deploy-timeout DUR]
-                  [--ecr-repository NAME|URI] [--pipeline-run-url URL] [--dry-run] [--yes] [--force --reason TEXT]`,
+                  [--ecr-repository NAME|URI] [--pipeline-run-url URL] [--dry-run] [--yes] [--force --reason TEXT]
+       rollback --via-service --environment ENV --reason TEXT [--to TAG] [--follow-timeout DUR]`,
     options: ROLLBACK,
+  },
+  runs: {
+    summary: "an environment's rollback runs (the service's own rollbacks), newest first",
+    usage: 'runs --environment ENV [--limit N] [--cursor C]',
+    options: ['environment', 'limit', 'cursor'],
+  },
+  run: {
+    summary: 'one rollback run with its steps and the redeploy link',
+    usage: 'run ID',
+    options: [],
+    idArgument: true,
   },
   plan: {
     summary: 'what rollback would do (current, target, every check, the steps); changes nothing',
@@ -197,6 +215,9 @@ Rollback options (environment variables in brackets):
   --ecr-repository REPO  name or URI for the image check  [PLATFORM_ROLLBACK_ECR_REPOSITORY]
   --force --reason TEXT  go on although a safety check failed (the reason is recorded)
   --yes                  do not ask for confirmation (needed without a terminal)
+  --via-service          let the service carry the rollback out (a rollback run, where the
+                         environment has a redeploy target): starts it and follows each step
+  --follow-timeout DUR   stop following the run after this long (default 2h; the run goes on)
   Durations: 500ms, 5s, 2m (a plain number is seconds).
 
 Exit codes:
@@ -205,6 +226,7 @@ Exit codes:
   2  a safety check failed (nothing was changed)
   3  the deploy command failed (no redeploy recorded)
   4  unhealthy after the rollback (redeployed and recorded)
+  (--via-service: the same codes for the run's failed step: checks 2, redeploy or record 3, verify 4)
 `;
 
 class UsageError extends Error {}
@@ -335,6 +357,24 @@ const line = (d: Deployment) =>
 async function thin(name: string, values: Values, tag: string | undefined, api: ApiClient, out: Output) {
   const environment = values.environment ? checked(Environment, values.environment, '--environment') : undefined;
   switch (name) {
+    case 'runs': {
+      const env = need(environment, '--environment');
+      const page = await api.runs(env, {
+        ...(values.limit ? { limit: parseCount(values.limit, '--limit', 1, 100) } : {}),
+        ...(values.cursor ? { cursor: values.cursor } : {}),
+      });
+      out.result(page);
+      for (const r of page.items) {
+        out.line(
+          [r.startedAt, r.id, r.status.padEnd(9), `${r.current.imageTag} → ${r.target.imageTag}`, r.trigger, r.reason]
+            .filter(Boolean)
+            .join('  '),
+        );
+      }
+      if (!page.items.length) out.line(`no rollback runs in ${env}`);
+      if (page.nextCursor) out.line(`more: --cursor ${page.nextCursor}`);
+      return;
+    }
     case 'history': {
       const env = need(environment, '--environment');
       const status = values.status;
@@ -470,8 +510,9 @@ export async function main(argv: string[], overrides: Partial<CliDeps> = {}): Pr
     const allowed = new Set<string>([...GLOBAL, ...command.options]);
     const extra = Object.keys(values).filter((k) => !allowed.has(k));
     if (extra.length) throw new UsageError(`${name} does not take --${extra.join(', --')}`);
-    if (rest.length > (command.tagArgument ? 1 : 0)) throw new UsageError(`unexpected argument "${rest.at(-1)}"`);
-    const tagValue = values['image-tag'] ?? rest[0];
+    if (rest.length > (command.tagArgument || command.idArgument ? 1 : 0))
+      throw new UsageError(`unexpected argument "${rest.at(-1)}"`);
+    const tagValue = command.idArgument ? values['image-tag'] : (values['image-tag'] ?? rest[0]);
     const tag = tagValue === undefined ? undefined : checked(ImageTag, tagValue, 'the image tag');
     if (name === 'console') {
       const apiUrl = values['api-url'] ?? deps.env.PLATFORM_ROLLBACK_API_URL;
@@ -497,6 +538,35 @@ export async function main(argv: string[], overrides: Partial<CliDeps> = {}): Pr
     }
     const api = await apiClient(values, deps);
 
+    if (name === 'rollback' && values['via-service']) {
+      const environment = checked(Environment, need(values.environment, '--environment'), '--environment');
+      const reason = need(values.reason?.trim(), '--reason (a rollback run records why)');
+      const { rollbackViaService } = await import('./run-follow.js');
+      const report = await rollbackViaService(api, out, {
+        environment,
+        reason,
+        to: values.to === undefined ? undefined : checked(ImageTag, values.to, '--to'),
+        follow: {
+          intervalMs: 2000,
+          timeoutMs: values['follow-timeout'] ? parseDuration(values['follow-timeout'], '--follow-timeout') : 7_200_000,
+        },
+      });
+      out.result(report);
+      return report.exitCode;
+    }
+    if (name === 'run') {
+      const id = need(rest[0], 'a run id (platform-rollback run ID)');
+      const { exitCodeOf, redeployLine, stepLine } = await import('./run-follow.js');
+      const run = await api.run(id);
+      out.result(run);
+      out.line(`run ${run.id}  ${run.environment}  ${run.status}  ${run.current.imageTag} → ${run.target.imageTag}`);
+      out.line(`  ${run.trigger} by ${run.requestedBy}: ${run.reason}`);
+      for (const step of run.steps) out.line(`  ${stepLine(run, step)}`);
+      const link = redeployLine(run);
+      if (link) out.line(link);
+      if (run.failure) out.line(`  failed at ${run.failure.step}: ${run.failure.detail}`);
+      return run.status === 'RUNNING' ? EXIT.ok : exitCodeOf(run);
+    }
     if (name === 'rollback' || name === 'plan') {
       const options = await rollbackOptions(values, deps, name === 'plan' || (values['dry-run'] ?? false));
       const { runRollback } = await import('./rollback.js');

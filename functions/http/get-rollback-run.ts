@@ -8,10 +8,10 @@ import { httpHandler } from '../lib/http-handler.js';
 const { ports } = startRunApp();
 
 /** GET /api/v1/platform/deployments/rollbacks/{id}: one run, with its steps. */
-export const handler = httpHandler(async (event) => {
+export const handler = httpHandler(async (event, { access }) => {
   parseQuery(event, NoQuery);
   // The contract: a malformed id is as unknown as a well-formed one that names nothing (404).
   const id = event.pathParameters?.id ?? '';
   if (!ULID_PATTERN.test(id)) throw new NotFoundError(`No rollback run with id ${id}.`);
-  return ok(await getRun(ports, id));
+  return ok(await getRun({ ...ports, access }, id));
 });

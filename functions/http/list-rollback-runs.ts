@@ -11,6 +11,6 @@ const { config, ports } = startRunApp();
 const cursorKey = await loadCursorKey(config);
 
 /** GET /api/v1/platform/deployments/rollbacks: an environment's runs, newest first. */
-export const handler = httpHandler(async (event) =>
-  ok(await listRuns({ runs: ports.runs, cursorKey }, parseQuery(event, RunsQuery))),
+export const handler = httpHandler(async (event, { access }) =>
+  ok(await listRuns({ runs: ports.runs, cursorKey, access }, parseQuery(event, RunsQuery))),
 );

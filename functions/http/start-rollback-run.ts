@@ -8,16 +8,19 @@ import { BASE_PATH } from '../routes.js';
 const { ports: runPorts } = startRunApp();
 
 /** POST /api/v1/platform/deployments/rollbacks: start a rollback run (202, Idempotency-Key aware). */
-export const handler = httpHandler(async (event) => {
+export const handler = httpHandler(async (event, { access }) => {
   parseQuery(event, NoQuery);
   const input = parseBody(event, StartRunInput);
   const idempotencyKey = parseHeader(event, 'Idempotency-Key', IdempotencyKey);
-  const { run, replayed } = await startRun(runPorts, {
-    ...input,
-    trigger: 'manual',
-    alarm: null,
-    by: callerOf(event),
-    idempotencyKey,
-  });
+  const { run, replayed } = await startRun(
+    { ...runPorts, access },
+    {
+      ...input,
+      trigger: 'manual',
+      alarm: null,
+      by: callerOf(event),
+      idempotencyKey,
+    },
+  );
   return accepted(run, `${BASE_PATH}/rollbacks/${run.id}`, replayed ? { 'idempotent-replayed': 'true' } : undefined);
 });

@@ -98,12 +98,17 @@ describe('rollback runs over HTTP', () => {
     const none = await api.call('POST', `${BASE}/rollbacks`, { environment: 'staging', reason: 'x' });
     expect(none.status).toBe(409);
     expect(none.body.title).toBe('No redeploy target configured');
+    // Nothing at all, then no record of the asked target: 404 both times, and no run.
+    const nothing = await api.call('POST', `${BASE}/rollbacks`, { environment: 'empty', reason: 'x' });
+    expect(nothing.status).toBe(404);
+    await twoDeployments('other');
     const empty = await api.call('POST', `${BASE}/rollbacks`, {
-      environment: 'prod',
+      environment: 'other',
       reason: 'x',
       targetImageTag: 'v9',
     });
     expect(empty.status).toBe(404);
+    expect((await api.call('GET', `${BASE}/rollbacks?environment=other`)).body.items).toEqual([]);
     const bad = await api.call('POST', `${BASE}/rollbacks`, { environment: 'prod' });
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual([{ field: 'reason', message: 'is required' }]);

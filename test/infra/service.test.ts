@@ -176,6 +176,7 @@ describe('the HTTP API', () => {
       [key('RecordDeployment')]: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
       [key('FinishDeployment')]: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
       [key('RollbackDeployment')]: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      [key('StartRollbackRun')]: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
     });
     // The stage's route settings may only name routes that exist: it is deployed after them.
     const [[stageId] = []] = resourcesOf(api, 'AWS::ApiGatewayV2::Stage');
@@ -220,7 +221,9 @@ describe('every function', () => {
           Variables: { POWERTOOLS_SERVICE_NAME: 'platform-rollback' },
         },
       });
-      expect(props.Timeout, id).toBeLessThanOrEqual(30);
+      // The run workflow's invocations run its steps up to the next wait (2 minutes); the waits cost nothing.
+      const workflow = id === logicalId(service.stateless.rollbackRuns.function.fn);
+      expect(props.Timeout, id).toBeLessThanOrEqual(workflow ? 120 : 30);
       const logGroup = apiResources[props.LoggingConfig.LogGroup.Ref];
       expect(logGroup.Properties.RetentionInDays).toBe(cdkContext.logRetentionDays);
     }
@@ -379,7 +382,7 @@ describe('least privilege', () => {
     const starred = resourcesOf(api, 'AWS::IAM::Policy')
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[])
       .filter((s) => s.Resource === '*' || (Array.isArray(s.Resource) && s.Resource.includes('*')));
-    const functions = ROUTES.length + 1 + 3;
+    const functions = ROUTES.length + 1 + 4;
     expect(starred.length).toBe(functions + 1);
     expect([...new Set(starred.flatMap(actionsOf))].sort()).toEqual([
       'dynamodb:ListStreams',
@@ -625,13 +628,15 @@ describe('the cursor key', () => {
     );
   });
 
-  it('reaches only the ListHistory function, by ARN (CURSOR_KEY_SECRET_ARN): no function holds the key itself', () => {
-    expect(ROUTES.filter((r) => r.cursorKey).map((r) => r.id)).toEqual(['ListHistory']);
-    const listHistory = logicalId(service.stateless.functions.get('ListHistory')?.fn);
+  it('reaches only the functions that sign cursors (history, runs), by ARN (CURSOR_KEY_SECRET_ARN): none holds the key itself', () => {
+    const signers = ['ListHistory', 'ListRollbackRuns'];
+    expect(ROUTES.filter((r) => r.cursorKey).map((r) => r.id)).toEqual(signers);
     const functions = resourcesOf(api, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(ROUTES.length + 1 + 3);
+    expect(functions).toHaveLength(ROUTES.length + 1 + 4);
     const holders = functions.filter(([, fn]) => fn.Properties.Environment?.Variables?.CURSOR_KEY_SECRET_ARN);
-    expect(holders.map(([id]) => id)).toEqual([listHistory]);
+    expect(holders.map(([id]) => id).sort()).toEqual(
+      signers.map((id) => logicalId(service.stateless.functions.get(id)?.fn)).sort(),
+    );
     const value = JSON.stringify(holders[0]?.[1].Properties.Environment.Variables.CURSOR_KEY_SECRET_ARN);
     expect(value).toMatch(new RegExp(`Fn::ImportValue.*${logicalId(service.stateful.cursorKey)}`));
     const everything = JSON.stringify(api.toJSON());
@@ -639,18 +644,24 @@ describe('the cursor key', () => {
     for (const [id, fn] of functions) expect(fn.Properties.Environment?.Variables?.CURSOR_KEY, id).toBeUndefined();
   });
 
-  it('may be read by that function alone: secretsmanager:GetSecretValue on that one secret, nothing else', () => {
+  it('may be read by those functions alone: secretsmanager:GetSecretValue on that one secret, nothing else', () => {
     const grants = resourcesOf(api, 'AWS::IAM::Policy').flatMap(([, p]) =>
       (p.Properties.PolicyDocument.Statement as Statement[])
         .filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')))
         .map((s) => ({ roles: p.Properties.Roles, statement: s })),
     );
-    expect(grants).toHaveLength(1);
-    expect(grants[0]?.roles).toEqual([{ Ref: logicalId(service.stateless.functions.get('ListHistory')?.role) }]);
-    expect(grants[0]?.statement.Action).toBe('secretsmanager:GetSecretValue');
-    expect(JSON.stringify(grants[0]?.statement.Resource)).toMatch(
-      new RegExp(`^\\{"Fn::ImportValue":".*${logicalId(service.stateful.cursorKey)}.*"\\}$`),
+    expect(grants).toHaveLength(2);
+    expect(grants.map((g) => g.roles).sort()).toEqual(
+      ['ListHistory', 'ListRollbackRuns']
+        .map((id) => [{ Ref: logicalId(service.stateless.functions.get(id)?.role) }])
+        .sort(),
     );
+    for (const grant of grants) {
+      expect(grant.statement.Action).toBe('secretsmanager:GetSecretValue');
+      expect(JSON.stringify(grant.statement.Resource)).toMatch(
+        new RegExp(`^\\{"Fn::ImportValue":".*${logicalId(service.stateful.cursorKey)}.*"\\}$`),
+      );
+    }
   });
 });
 
@@ -805,7 +816,9 @@ describe('the automated rollback', () => {
       }),
     ]);
     const fromEvents = resourcesOf(api, 'AWS::Lambda::Permission').filter(
-      ([, p]) => p.Properties.Principal === 'events.amazonaws.com',
+      ([, p]) =>
+        p.Properties.Principal === 'events.amazonaws.com' &&
+        JSON.stringify(p.Properties.FunctionName).includes(logicalId(service.stateless.autoRollback.function.fn)),
     );
     expect(fromEvents.map(([, p]) => p.Properties)).toEqual([
       {
@@ -890,10 +903,12 @@ describe('the service health alarms and dashboard', () => {
     ...service.stateless.functions,
     ['Notifier', service.stateless.notifier.function] as const,
     ['AutoRollback', service.stateless.autoRollback.function] as const,
+    ['Sweeper', service.stateless.sweeper.function] as const,
+    ['RollbackRuns', service.stateless.rollbackRuns.function] as const,
   ];
 
   it.each(['Errors', 'Throttles'])(
-    'alarm on the %s of every function: routes, fallback, notifier, auto-rollback',
+    'alarm on the %s of every function: routes, fallback, notifier, auto-rollback, sweeper, run workflow',
     (metric) => {
       const functions = allFunctions();
       expect(functions).toHaveLength(ROUTES.length + 3);

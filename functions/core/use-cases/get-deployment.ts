@@ -1,10 +1,12 @@
+import { authorize } from '../access-policy.js';
 import type { Deployment } from '../deployment.js';
 import { NotFoundError } from '../errors.js';
 import type { Ports } from '../ports.js';
 
-/** One deployment record by id; an unknown id is NotFoundError. */
+/** One deployment record by id; an unknown id is NotFoundError; a record the caller may not read is a 403. */
 export async function getDeployment(ports: Ports, id: string): Promise<Deployment> {
   const record = await ports.deployments.get(id);
   if (!record) throw new NotFoundError(`No deployment with id ${id}.`);
+  authorize(ports, record.environment, 'read');
   return record;
 }

@@ -1,3 +1,4 @@
+import { authorize } from '../access-policy.js';
 import type { Deployment } from '../deployment.js';
 import { InvalidInputError } from '../errors.js';
 import { computeMetrics, type Interval, type Metrics, needsLookahead, type Period } from '../metrics.js';
@@ -57,6 +58,7 @@ export function windowOf(query: Pick<MetricsQuery, 'from' | 'to'>, now: Date): P
  * 4. Computes the summary and the series (core/metrics.ts).
  */
 export async function getMetrics(ports: Ports, query: MetricsQuery): Promise<MetricsReport> {
+  authorize(ports, query.environment, 'read');
   const window = windowOf(query, ports.now());
   const inWindow: Deployment[] = [];
   for await (const record of ports.deployments.range(query.environment, { from: window.start, to: window.end })) {

@@ -1,3 +1,4 @@
+import { mayAccess } from '../access-policy.js';
 import type { Deployment } from '../deployment.js';
 import type { Ports } from '../ports.js';
 
@@ -25,7 +26,10 @@ export interface EnvironmentView {
  * 2. Adds each environment's redeploy target kind from the configuration.
  */
 export async function listEnvironments(ports: EnvironmentsPorts): Promise<{ items: EnvironmentView[] }> {
-  const states = await ports.deployments.environments();
+  // Under an access policy, only the environments the caller may read are listed.
+  const states = (await ports.deployments.environments()).filter((state) =>
+    mayAccess(ports, state.environment, 'read'),
+  );
   return {
     items: states.map((state) => {
       const via = ports.redeployVia(state.environment);

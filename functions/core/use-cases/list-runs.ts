@@ -1,3 +1,4 @@
+import { type AccessContext, authorize } from '../access-policy.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type { Run } from '../run.js';
 import type { RunStore } from '../run-ports.js';
@@ -14,10 +15,11 @@ const RUNS_SCOPE = 'RUNS';
  * 3. Hands out a signed cursor when more may follow (null: the list ends here).
  */
 export async function listRuns(
-  ports: { runs: RunStore; cursorKey: string },
+  ports: { runs: RunStore; cursorKey: string; access?: AccessContext | undefined },
   query: { environment: string; limit: number; cursor?: string | undefined },
 ): Promise<{ items: Run[]; nextCursor: string | null }> {
   const { environment } = query;
+  authorize(ports, environment, 'read');
   const after = query.cursor ? decodeCursor(query.cursor, environment, RUNS_SCOPE, ports.cursorKey) : undefined;
   const page = await ports.runs.page(environment, { limit: query.limit, after });
   const last = page.items.at(-1);

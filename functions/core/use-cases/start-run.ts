@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { authorize } from '../access-policy.js';
 import type { Deployment } from '../deployment.js';
 import { ConflictError, NoRedeployTargetError, NotFoundError, RunActiveError } from '../errors.js';
 import type { AlarmRef } from '../notifications.js';
@@ -41,6 +42,8 @@ export async function startRun(
   request: StartRunRequest,
 ): Promise<{ run: Run; replayed: boolean }> {
   const { environment } = request;
+  // Under an access policy, starting a run is a rollback of the environment (the alarm path is exempt: its ports carry none).
+  authorize(ports, environment, 'rollback');
   const idempotency = request.idempotencyKey
     ? { key: request.idempotencyKey, fingerprint: fingerprint(request) }
     : undefined;
