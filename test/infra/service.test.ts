@@ -911,7 +911,7 @@ describe('the service health alarms and dashboard', () => {
     'alarm on the %s of every function: routes, fallback, notifier, auto-rollback, sweeper, run workflow',
     (metric) => {
       const functions = allFunctions();
-      expect(functions).toHaveLength(ROUTES.length + 3);
+      expect(functions).toHaveLength(ROUTES.length + 5);
       for (const [name, fn] of functions) {
         const matching = alarms().filter(
           ([, a]) =>

@@ -10,12 +10,6 @@ const SKIP = new Set(['node_modules', '.git', 'cdk.out', '.local', 'bench']);
  * Docs other work is writing now. A link to one of them is allowed to dangle until it lands;
  * once they all exist, drop this list.
  */
-const RESERVED = new Set(
-  ['ROLLBACK-RUNS', 'REDEPLOY-TARGETS', 'SECURITY', 'FAULTS', 'CONSOLE', 'METRICS', 'PERFORMANCE'].map(
-    (name) => `docs/${name}.md`,
-  ),
-);
-const RESERVED_IMAGES = new Set(['docs/console-now.png']);
 
 function markdownFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -79,9 +73,8 @@ describe('links in the repository’s documents', () => {
         if (/^[a-z][a-z0-9+.-]*:/i.test(link)) continue;
         const [path = '', anchor] = link.split('#');
         const target = path ? resolve(dirname(file), path) : file;
-        const name = relative(ROOT, target);
         if (!existsSync(target)) {
-          if (!RESERVED.has(name) && !RESERVED_IMAGES.has(name)) broken.push(`${relative(ROOT, file)}: ${link}`);
+          broken.push(`${relative(ROOT, file)}: ${link}`);
           continue;
         }
         if (anchor && target.endsWith('.md') && !anchorsOf(readFileSync(target, 'utf8')).has(anchor)) {
