@@ -8,6 +8,8 @@ import { environmentUpdate, toItem } from '../functions/adapters/dynamodb-store.
 import { type Deployment, newestFirst, type Status } from '../functions/core/deployment.js';
 
 const MINUTE = 60_000;
+/** Time between two records of a seeded history. */
+const HISTORY_SPACING = 120 * MINUTE;
 /** BatchWriteItem takes at most 25 items. */
 const BATCH = 25;
 
@@ -116,8 +118,11 @@ export async function seedHistory(
   options: { environment: string; size: number; gap: number; hotTag: string; others: string[] },
 ): Promise<History> {
   const { environment, size, gap, hotTag } = options;
-  const start = Date.now() - (size + 10) * MINUTE;
-  const at = (n: number) => new Date(start + n * MINUTE);
+  // A deployment every two hours (a busy team): a 90-day window holds about 1,080 of them, as
+  // it would in life. One a minute put all 100,000 in the metrics' window, whose pages then
+  // outran DynamoDB Local's answers (the client's 2 s per attempt: a 503).
+  const start = Date.now() - (size + 10) * HISTORY_SPACING;
+  const at = (n: number) => new Date(start + n * HISTORY_SPACING);
   const records: Deployment[] = [];
   const bulk = size - gap - 2;
   for (let n = 0; n < bulk; n++) {
