@@ -12,6 +12,15 @@ import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { launchChromium } from '../../web/dev/chromium.js';
 import { recordScenario, type Scenario } from '../../web/dev/scenario.js';
 
+/** The page's globals these predicates read (they run in the browser; the tests' tsconfig has no DOM lib). */
+type PageGlobals = {
+  location: { hash: string };
+  document: {
+    querySelectorAll(selector: string): { length: number };
+    querySelector(selector: string): { textContent: string | null } | null;
+  };
+};
+
 const BASE = '/api/v1/platform/deployments';
 
 let stack: LocalStack;
@@ -103,8 +112,14 @@ describe('the console, against local mode with the README scenario', () => {
     // The status filter goes through the history route's own filter.
     await page.selectOption('#status-filter', 'ROLLED_BACK');
     await page.click('form.filter button[type="submit"]');
-    await page.waitForFunction("location.hash === '#/env/prod?status=ROLLED_BACK'");
-    await page.waitForFunction("document.querySelectorAll('table.timeline tbody tr').length === 1");
+    // Predicates as functions, not strings: a string is eval'd in the page, which the console's
+    // CSP (no 'unsafe-eval') refuses whenever Playwright has to poll.
+    await page.waitForFunction(
+      () => (globalThis as unknown as PageGlobals).location.hash === '#/env/prod?status=ROLLED_BACK',
+    );
+    await page.waitForFunction(
+      () => (globalThis as unknown as PageGlobals).document.querySelectorAll('table.timeline tbody tr').length === 1,
+    );
     await expect(page.locator('table.timeline tbody tr').getAttribute('data-id')).resolves.toBe(scenario.bad.id);
   });
 
@@ -210,8 +225,10 @@ describe('the console through the proxy', () => {
     await page.keyboard.type('g');
     await page.keyboard.press('Enter');
     await page.waitForSelector('#rollback-dialog:not([open])', { state: 'attached' });
-    await page.waitForFunction(
-      "document.querySelector('[data-role=status]').textContent.includes('rolled back in staging')",
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).document
+        .querySelector('[data-role=status]')
+        ?.textContent?.includes('rolled back in staging'),
     );
     const after = (await (await fetch(`${stack.url}${BASE}/tag/v1.1.0-bbb2222?environment=staging`)).json()) as {
       status: string;
