@@ -10,21 +10,51 @@ import { FALLBACK, ROUTES } from '../functions/routes.js';
 import { BUNDLING } from '../infra/bundling.js';
 import { OUT, ROOT } from './lib/paths.js';
 
-/** An SDK package a bundle may pull in, and the lines a reference uses to create its client. */
-const CLIENTS: Record<string, { imports: string; create: string }> = {
-  '@aws-sdk/client-dynamodb': {
-    imports: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
-    create: 'export const dynamodb = new DynamoDBClient({});',
-  },
-  '@aws-sdk/lib-dynamodb': {
-    imports: "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';",
-    create: 'export const documents = DynamoDBDocumentClient.from(dynamodb);',
-  },
-  '@aws-sdk/client-sns': {
-    imports: "import { SNSClient } from '@aws-sdk/client-sns';",
-    create: 'export const sns = new SNSClient({});',
-  },
+/**
+ * The AWS SDK client packages a function may bundle, and the client class each one exports. A
+ * reference creates one client of each package its function bundles (lib-dynamodb's document
+ * client wraps a DynamoDB client), so the difference is never an SDK client the function needs.
+ */
+export const SDK_CLIENTS: Record<string, string> = {
+  '@aws-sdk/client-dynamodb': 'DynamoDBClient',
+  '@aws-sdk/lib-dynamodb': 'DynamoDBDocumentClient',
+  '@aws-sdk/client-sns': 'SNSClient',
+  '@aws-sdk/client-lambda': 'LambdaClient',
+  '@aws-sdk/client-secrets-manager': 'SecretsManagerClient',
+  '@aws-sdk/client-cloudwatch': 'CloudWatchClient',
+  '@aws-sdk/client-ecr': 'ECRClient',
+  '@aws-sdk/client-ecs': 'ECSClient',
+  '@aws-sdk/client-codepipeline': 'CodePipelineClient',
+  '@aws-sdk/client-sts': 'STSClient',
 };
+
+/**
+ * The lines of a reference that creates `clients` (packages of SDK_CLIENTS), each as the
+ * service creates it: the DynamoDB client with the endpoint from the environment, wrapped in
+ * a document client with the same marshalling options; the others in the configured region.
+ */
+export function clientLines(clients: readonly string[]): string[] {
+  const lines: string[] = [];
+  const dynamo = clients.includes('@aws-sdk/client-dynamodb') || clients.includes('@aws-sdk/lib-dynamodb');
+  if (dynamo) {
+    lines.push(
+      "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
+      "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';",
+      'const endpoint = process.env.DYNAMODB_ENDPOINT;',
+      'const client = new DynamoDBClient({ region: process.env.AWS_REGION, ...(endpoint ? { endpoint } : {}) });',
+      'export const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });',
+    );
+  }
+  for (const name of clients) {
+    const className = SDK_CLIENTS[name];
+    if (!className || name === '@aws-sdk/client-dynamodb' || name === '@aws-sdk/lib-dynamodb') continue;
+    lines.unshift(`import { ${className} } from '${name}';`);
+    lines.push(
+      `export const ${className[0]?.toLowerCase()}${className.slice(1)} = new ${className}({ region: process.env.AWS_REGION });`,
+    );
+  }
+  return lines;
+}
 
 export interface Bundle {
   id: string;
@@ -85,7 +115,7 @@ function describe(id: string, file: string, metafile: Metafile): Bundle {
     bytes: meta.bytes,
     ownBytes: packages['functions/ (own code)'] ?? 0,
     packages: sorted,
-    clients: Object.keys(CLIENTS).filter((name) => name in packages),
+    clients: Object.keys(SDK_CLIENTS).filter((name) => name in packages),
   };
 }
 
@@ -99,11 +129,7 @@ async function buildOne(id: string, entry: BuildOptions): Promise<Bundle> {
 
 /** A reference entry: creates the given SDK clients and does nothing else. */
 function referenceSource(clients: string[]): string {
-  const wanted = clients.includes('@aws-sdk/lib-dynamodb')
-    ? [...new Set(['@aws-sdk/client-dynamodb', ...clients])]
-    : clients;
-  const parts = wanted.map((name) => CLIENTS[name]).filter((part) => part !== undefined);
-  return [...parts.map((p) => p.imports), ...parts.map((p) => p.create), 'export {};'].join('\n');
+  return [...clientLines(clients), 'export {};'].join('\n');
 }
 
 /** Builds every route's function, the fallback, and one reference per set of SDK clients. */

@@ -17,7 +17,7 @@ import { build } from 'esbuild';
 import type { HttpEvent, HttpHandler } from '../functions/lib/http.js';
 import { FALLBACK, ROUTES } from '../functions/routes.js';
 import { BUNDLING } from '../infra/bundling.js';
-import type { Bundle } from './bundles.js';
+import { type Bundle, clientLines } from './bundles.js';
 import {
   answeredAsExpected,
   type Case,
@@ -109,21 +109,16 @@ async function buildReference(id: string, clients: string[], commands: string[])
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'reference.mjs');
   const dynamo = clients.includes('@aws-sdk/client-dynamodb') || clients.includes('@aws-sdk/lib-dynamodb');
-  const lines = dynamo
-    ? [
-        "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
-        `import { DynamoDBDocumentClient${commands.map((c) => `, ${c}`).join('')} } from '@aws-sdk/lib-dynamodb';`,
-        'const endpoint = process.env.DYNAMODB_ENDPOINT;',
-        'const client = new DynamoDBClient({ region: process.env.AWS_REGION, ...(endpoint ? { endpoint } : {}) });',
-        'const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });',
-        `const COMMANDS = { ${commands.join(', ')} };`,
-        'export const send = (name, input) => documents.send(new COMMANDS[name](input));',
-      ]
-    : ['export const send = async () => {};'];
-  if (clients.includes('@aws-sdk/client-sns')) {
-    lines.unshift("import { SNSClient } from '@aws-sdk/client-sns';");
-    lines.push('export const sns = new SNSClient({});');
-  }
+  const lines = [
+    ...clientLines(clients),
+    ...(dynamo
+      ? [
+          `import { ${commands.join(', ')} } from '@aws-sdk/lib-dynamodb';`,
+          `const COMMANDS = { ${commands.join(', ')} };`,
+          'export const send = (name, input) => documents.send(new COMMANDS[name](input));',
+        ]
+      : ['export const send = async () => {};']),
+  ];
   await build({
     stdin: { contents: lines.join('\n'), resolveDir: ROOT, loader: 'js', sourcefile: `cold-reference-${id}.js` },
     absWorkingDir: ROOT,

@@ -4,7 +4,6 @@
  * (node:util parseArgs), builds the API client (SigV4 for the deployed API, plain HTTP for
  * local mode), runs the command and returns its exit code (see exit-codes.ts).
  */
-import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 // The AWS SDK clients, the credential chain and the rollback with its checks are imported
 // where a command needs them, not here: `--help` and the thin commands never load them.
@@ -459,6 +458,7 @@ async function thin(name: string, values: Values, tag: string | undefined, api: 
 function terminalConfirm(): ((question: string) => Promise<boolean>) | undefined {
   if (!process.stdin.isTTY) return undefined;
   return async (question) => {
+    const { createInterface } = await import('node:readline/promises');
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {
       return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
@@ -478,7 +478,11 @@ export async function main(argv: string[], overrides: Partial<CliDeps> = {}): Pr
     stderr: process.stderr,
     env: process.env,
     fetch: globalThis.fetch,
-    confirm: terminalConfirm(),
+    // Looked at when a command asks: opening stdin to see whether it is a terminal costs a
+    // cold start (--help, the thin commands) milliseconds for nothing.
+    get confirm() {
+      return terminalConfirm();
+    },
     ...overrides,
   };
   const jsonRequested = argv.includes('--json');

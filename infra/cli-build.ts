@@ -7,14 +7,41 @@
  * directory and compares (test/infra/dist.test.ts).
  */
 import { chmodSync, mkdirSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BuildOptions, build } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The built files, relative to the output directory. */
 export const CLI_FILES = ['platform-rollback.mjs', 'action.mjs'] as const;
+
+const BUILTINS = new Set(builtinModules);
+
+/**
+ * Node.js's own modules, loaded when the code that uses them first runs rather than at start.
+ * In an ES module bundle esbuild hoists every `import ... from 'node:x'` to the top of the
+ * file, so `--help` would load crypto, http, https, zlib, child_process and the rest for the
+ * AWS SDK it never calls. Each is given here as a CommonJS module that requires the real one:
+ * esbuild initialises such a module on first use, inside the (lazily run) module that imports it.
+ */
+const lazyBuiltins: Plugin = {
+  name: 'lazy-builtins',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      if (!BUILTINS.has(name)) return undefined;
+      // The require inside the stand-in is the real module, left to Node.js.
+      if (args.namespace === 'lazy-builtin') return { path: `node:${name}`, external: true };
+      return { path: name, namespace: 'lazy-builtin' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `module.exports = require('node:${args.path}');`,
+      loader: 'js',
+    }));
+  },
+};
 
 const COMMON: BuildOptions = {
   absWorkingDir: ROOT,
@@ -33,6 +60,7 @@ const COMMON: BuildOptions = {
   // `console` bundles the web page with esbuild, whose native binary cannot travel inside one
   // file: that command needs this repository's dev install (docs/CONSOLE.md); the rest does not.
   external: ['esbuild'],
+  plugins: [lazyBuiltins],
 };
 
 /** Builds both files into `outdir` (dist/ by default); returns their paths. */

@@ -3,11 +3,11 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { monotonicFactory } from 'ulid';
 import { DependencyUnavailableError } from '../core/errors.js';
-import type { Ports } from '../core/ports.js';
+import type { Ports, ReadPorts } from '../core/ports.js';
 import { type Config, readConfig } from '../lib/config.js';
-import { DynamoDeploymentStore } from './dynamodb-store.js';
+import { DynamoDeploymentReader, DynamoDeploymentStore } from './dynamodb-store.js';
+import { newUlid } from './ulid.js';
 
 /**
  * Time bounds of every DynamoDB call. Without them a frozen or unreachable table held a
@@ -86,17 +86,46 @@ export function portsFor(config: Config): Ports {
   return {
     deployments: new DynamoDeploymentStore(documentClient(config), config.tableName),
     now: () => new Date(),
-    newId: monotonicFactory(),
+    newId: newUlid,
   };
 }
 
-let shared: { config: Config; ports: Ports } | undefined;
+/** An app: this process's configuration and the ports its handler is given. */
+export interface App<P> {
+  config: Config;
+  ports: P;
+}
+
+let config: Config | undefined;
+let shared: App<Ports> | undefined;
+let sharedReads: App<ReadPorts> | undefined;
+
+/** This process's configuration, read once (at handler init, by the first app built). */
+export function sharedConfig(): Config {
+  config ??= readConfig();
+  return config;
+}
 
 /** This process's configuration and ports, built on first use (i.e. at handler init). */
-export function app(): { config: Config; ports: Ports } {
-  if (!shared) {
-    const config = readConfig();
-    shared = { config, ports: portsFor(config) };
-  }
+export function app(): App<Ports> {
+  shared ??= { config: sharedConfig(), ports: portsFor(sharedConfig()) };
   return shared;
+}
+
+/**
+ * The same for a function that only reads records: its ports hold the reads alone, so its
+ * bundle holds none of the store's writes (nor the id generator).
+ */
+export function readApp(): App<ReadPorts> {
+  if (!sharedReads) {
+    const config = readConfig();
+    sharedReads = {
+      config,
+      ports: {
+        deployments: new DynamoDeploymentReader(documentClient(config), config.tableName),
+        now: () => new Date(),
+      },
+    };
+  }
+  return sharedReads;
 }

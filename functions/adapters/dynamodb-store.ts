@@ -21,7 +21,14 @@ import {
   TransitionConflictError,
 } from '../core/errors.js';
 import type { OutboxEvent } from '../core/notifications.js';
-import type { DeploymentStore, EnvironmentState, HistoryPage, Position, TimeRange } from '../core/ports.js';
+import type {
+  DeploymentReader,
+  DeploymentStore,
+  EnvironmentState,
+  HistoryPage,
+  Position,
+  TimeRange,
+} from '../core/ports.js';
 import { TABLE_SCHEMA } from './table-schema.js';
 
 const DAY = 24 * 60 * 60;
@@ -160,119 +167,22 @@ export interface DynamoDeploymentStoreOptions {
   walkPageSize?: number;
 }
 
-export class DynamoDeploymentStore implements DeploymentStore {
+/**
+ * The reads of the deployment records. A function that only reads builds this one (aws.ts,
+ * `readApp`), and its bundle then holds none of the writes below.
+ */
+export class DynamoDeploymentReader implements DeploymentReader {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-    private readonly options: DynamoDeploymentStoreOptions = {},
+    protected readonly client: DynamoDBDocumentClient,
+    protected readonly tableName: string,
+    protected readonly options: DynamoDeploymentStoreOptions = {},
   ) {}
-
-  async create(record: Deployment, idempotency?: { key: string; fingerprint: string }) {
-    const now = nowSeconds();
-    const transaction: TransactWriteCommandInput = {
-      TransactItems: [
-        { Put: { TableName: this.tableName, Item: toItem(record), ConditionExpression: 'attribute_not_exists(PK)' } },
-        {
-          Put: {
-            TableName: this.tableName,
-            Item: { ...idKey(record.id), entity: 'id', environment: record.environment, recordSK: sortKey(record) },
-            ConditionExpression: 'attribute_not_exists(PK)',
-          },
-        },
-      ],
-    };
-    if (idempotency) {
-      transaction.TransactItems?.push({
-        Put: {
-          TableName: this.tableName,
-          Item: {
-            ...idempotencyKey(idempotency.key),
-            entity: 'idempotency',
-            fingerprint: idempotency.fingerprint,
-            response: record,
-            expiresAt: now + TTL.idempotency,
-          },
-          // An expired key counts as unused: DynamoDB's TTL deletes expired items lazily (up to
-          // days later), so without this a key would replay or 409 long after its 24 hours.
-          ConditionExpression: 'attribute_not_exists(PK) OR expiresAt <= :now',
-          ExpressionAttributeValues: { ':now': now },
-        },
-      });
-    }
-    try {
-      await this.transactKeepingCurrent('create', transaction, record, 'newer');
-      return { record, replayed: false };
-    } catch (error) {
-      if (!idempotency || !failedCondition(error, 2)) throw error;
-    }
-    const first = await this.getItem('create.idempotency', idempotencyKey(idempotency.key));
-    if (!first) throw new Error('idempotency item vanished after a conditional failure');
-    if (first.fingerprint !== idempotency.fingerprint) {
-      throw new IdempotencyConflictError(
-        'This Idempotency-Key was first used with a different request body; use a new key for a new deployment.',
-      );
-    }
-    return { record: fromItem(first.response as Record<string, unknown>), replayed: true };
-  }
 
   async get(id: string): Promise<Deployment | undefined> {
     const pointer = await this.getItem('get.id', idKey(id));
     if (!pointer) return undefined;
     const item = await this.getItem('get', { PK: envKey(String(pointer.environment)), SK: pointer.recordSK });
     return item ? fromItem(item) : undefined;
-  }
-
-  async finish(id: string, change: { status: 'DEPLOYED' | 'FAILED'; notes?: string | undefined; updatedAt: string }) {
-    const pointer = await this.getItem('finish.id', idKey(id));
-    if (!pointer) throw new NotFoundError(`No deployment with id ${id}.`);
-    const key = { PK: envKey(String(pointer.environment)), SK: pointer.recordSK };
-    // The whole record is needed to keep the environment's `current` copy: read it, change it
-    // here, and let the write's condition (still IN_PROGRESS) prove nothing changed since.
-    const item = await this.getItem('finish.read', key);
-    if (!item) throw new NotFoundError(`No deployment with id ${id}.`);
-    const before = fromItem(item);
-    if (before.status !== 'IN_PROGRESS') throw finishConflict(id, before.status);
-    const finished: Deployment = {
-      ...before,
-      status: change.status,
-      updatedAt: change.updatedAt,
-      notes: change.notes ?? before.notes,
-    };
-    const notes = change.notes === undefined ? '' : ', notes = :notes';
-    try {
-      await this.transactKeepingCurrent(
-        'finish',
-        {
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: key,
-                UpdateExpression: `SET #status = :to, updatedAt = :at${notes}`,
-                ConditionExpression: 'attribute_exists(PK) AND #status = :from',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: {
-                  ':to': change.status,
-                  ':from': 'IN_PROGRESS',
-                  ':at': change.updatedAt,
-                  ...(change.notes === undefined ? {} : { ':notes': change.notes }),
-                },
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
-            },
-          ],
-        },
-        finished,
-        'same',
-      );
-      return finished;
-    } catch (error) {
-      const found = cancellation(error, 0);
-      if (found?.Code !== 'ConditionalCheckFailed') throw error;
-      const status = found.Item ? (unmarshall(found.Item).status as Status) : undefined;
-      if (!status) throw new NotFoundError(`No deployment with id ${id}.`);
-      throw finishConflict(id, status);
-    }
   }
 
   async page(
@@ -380,6 +290,183 @@ export class DynamoDeploymentStore implements DeploymentStore {
     }
   }
 
+  async environments(): Promise<EnvironmentState[]> {
+    const states: EnvironmentState[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const result = await this.query('environments', {
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': ENVIRONMENTS_PK },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      });
+      for (const item of result.Items ?? []) {
+        const current = item.current ? fromItem(item.current as Record<string, unknown>) : null;
+        states.push({
+          environment: String(item.SK).slice('ENV#'.length),
+          current,
+          lastDeployedAt: current?.deployedAt ?? null,
+          activeRun: typeof item.activeRun === 'string' ? item.activeRun : null,
+        });
+      }
+      start = result.LastEvaluatedKey;
+    } while (start);
+    // Sort keys are `ENV#<name>`, so the Query already returns them by name; sorting again
+    // costs nothing and does not lean on that.
+    return states.sort((a, b) => (a.environment < b.environment ? -1 : a.environment > b.environment ? 1 : 0));
+  }
+
+  async *range(
+    environment: string,
+    range: TimeRange,
+    options: { pageSize?: number | undefined } = {},
+  ): AsyncIterable<Deployment> {
+    // `~` sorts above every character of a timestamp, so `DEP#<to>~` is above every key whose
+    // deployedAt starts with `to`: the bound is inclusive of a whole day given as a date.
+    const upper = range.to === undefined ? 'DEP$' : `DEP#${range.to}~`;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const result = await this.query('range', {
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': envKey(environment), ':from': `DEP#${range.from}`, ':to': upper },
+        ScanIndexForward: true,
+        ...(options.pageSize ? { Limit: options.pageSize } : {}),
+        ExclusiveStartKey: start,
+      });
+      for (const item of result.Items ?? []) yield fromItem(item);
+      start = result.LastEvaluatedKey;
+    } while (start);
+  }
+
+  protected async getItem(operation: string, key: Record<string, unknown>) {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true, ...this.capacityRequest() }),
+    );
+    this.report(operation, result.ConsumedCapacity);
+    return result.Item;
+  }
+
+  protected async query(operation: string, input: Omit<QueryCommandInput, 'TableName'>) {
+    const result = await this.client.send(
+      new QueryCommand({ TableName: this.tableName, ...input, ...this.capacityRequest() }),
+    );
+    this.report(operation, result.ConsumedCapacity);
+    return result;
+  }
+
+  protected capacityRequest() {
+    return this.options.onCapacity ? ({ ReturnConsumedCapacity: 'TOTAL' } as const) : {};
+  }
+
+  protected report(operation: string, consumed: ConsumedCapacity | ConsumedCapacity[] | undefined) {
+    if (!this.options.onCapacity || !consumed) return;
+    this.options.onCapacity(operation, Array.isArray(consumed) ? consumed : [consumed]);
+  }
+}
+
+/** Every read, and the writes: records, their status changes, and the outbox. */
+export class DynamoDeploymentStore extends DynamoDeploymentReader implements DeploymentStore {
+  async create(record: Deployment, idempotency?: { key: string; fingerprint: string }) {
+    const now = nowSeconds();
+    const transaction: TransactWriteCommandInput = {
+      TransactItems: [
+        { Put: { TableName: this.tableName, Item: toItem(record), ConditionExpression: 'attribute_not_exists(PK)' } },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...idKey(record.id), entity: 'id', environment: record.environment, recordSK: sortKey(record) },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+      ],
+    };
+    if (idempotency) {
+      transaction.TransactItems?.push({
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...idempotencyKey(idempotency.key),
+            entity: 'idempotency',
+            fingerprint: idempotency.fingerprint,
+            response: record,
+            expiresAt: now + TTL.idempotency,
+          },
+          // An expired key counts as unused: DynamoDB's TTL deletes expired items lazily (up to
+          // days later), so without this a key would replay or 409 long after its 24 hours.
+          ConditionExpression: 'attribute_not_exists(PK) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':now': now },
+        },
+      });
+    }
+    try {
+      await this.transactKeepingCurrent('create', transaction, record, 'newer');
+      return { record, replayed: false };
+    } catch (error) {
+      if (!idempotency || !failedCondition(error, 2)) throw error;
+    }
+    const first = await this.getItem('create.idempotency', idempotencyKey(idempotency.key));
+    if (!first) throw new Error('idempotency item vanished after a conditional failure');
+    if (first.fingerprint !== idempotency.fingerprint) {
+      throw new IdempotencyConflictError(
+        'This Idempotency-Key was first used with a different request body; use a new key for a new deployment.',
+      );
+    }
+    return { record: fromItem(first.response as Record<string, unknown>), replayed: true };
+  }
+
+  async finish(id: string, change: { status: 'DEPLOYED' | 'FAILED'; notes?: string | undefined; updatedAt: string }) {
+    const pointer = await this.getItem('finish.id', idKey(id));
+    if (!pointer) throw new NotFoundError(`No deployment with id ${id}.`);
+    const key = { PK: envKey(String(pointer.environment)), SK: pointer.recordSK };
+    // The whole record is needed to keep the environment's `current` copy: read it, change it
+    // here, and let the write's condition (still IN_PROGRESS) prove nothing changed since.
+    const item = await this.getItem('finish.read', key);
+    if (!item) throw new NotFoundError(`No deployment with id ${id}.`);
+    const before = fromItem(item);
+    if (before.status !== 'IN_PROGRESS') throw finishConflict(id, before.status);
+    const finished: Deployment = {
+      ...before,
+      status: change.status,
+      updatedAt: change.updatedAt,
+      notes: change.notes ?? before.notes,
+    };
+    const notes = change.notes === undefined ? '' : ', notes = :notes';
+    try {
+      await this.transactKeepingCurrent(
+        'finish',
+        {
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: key,
+                UpdateExpression: `SET #status = :to, updatedAt = :at${notes}`,
+                ConditionExpression: 'attribute_exists(PK) AND #status = :from',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':to': change.status,
+                  ':from': 'IN_PROGRESS',
+                  ':at': change.updatedAt,
+                  ...(change.notes === undefined ? {} : { ':notes': change.notes }),
+                },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+          ],
+        },
+        finished,
+        'same',
+      );
+      return finished;
+    } catch (error) {
+      const found = cancellation(error, 0);
+      if (found?.Code !== 'ConditionalCheckFailed') throw error;
+      const status = found.Item ? (unmarshall(found.Item).status as Status) : undefined;
+      if (!status) throw new NotFoundError(`No deployment with id ${id}.`);
+      throw finishConflict(id, status);
+    }
+  }
+
   async markRolledBack(
     rolledBack: Deployment,
     options: { events: OutboxEvent[]; dedupKey?: string | undefined },
@@ -432,54 +519,6 @@ export class DynamoDeploymentStore implements DeploymentStore {
       if (options.dedupKey && failedCondition(error, 0)) throw new DuplicateEventError(options.dedupKey);
       throw error;
     }
-  }
-
-  async environments(): Promise<EnvironmentState[]> {
-    const states: EnvironmentState[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const result = await this.query('environments', {
-        KeyConditionExpression: 'PK = :pk',
-        ExpressionAttributeValues: { ':pk': ENVIRONMENTS_PK },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      });
-      for (const item of result.Items ?? []) {
-        const current = item.current ? fromItem(item.current as Record<string, unknown>) : null;
-        states.push({
-          environment: String(item.SK).slice('ENV#'.length),
-          current,
-          lastDeployedAt: current?.deployedAt ?? null,
-          activeRun: typeof item.activeRun === 'string' ? item.activeRun : null,
-        });
-      }
-      start = result.LastEvaluatedKey;
-    } while (start);
-    // Sort keys are `ENV#<name>`, so the Query already returns them by name; sorting again
-    // costs nothing and does not lean on that.
-    return states.sort((a, b) => (a.environment < b.environment ? -1 : a.environment > b.environment ? 1 : 0));
-  }
-
-  async *range(
-    environment: string,
-    range: TimeRange,
-    options: { pageSize?: number | undefined } = {},
-  ): AsyncIterable<Deployment> {
-    // `~` sorts above every character of a timestamp, so `DEP#<to>~` is above every key whose
-    // deployedAt starts with `to`: the bound is inclusive of a whole day given as a date.
-    const upper = range.to === undefined ? 'DEP$' : `DEP#${range.to}~`;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const result = await this.query('range', {
-        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': envKey(environment), ':from': `DEP#${range.from}`, ':to': upper },
-        ScanIndexForward: true,
-        ...(options.pageSize ? { Limit: options.pageSize } : {}),
-        ExclusiveStartKey: start,
-      });
-      for (const item of result.Items ?? []) yield fromItem(item);
-      start = result.LastEvaluatedKey;
-    } while (start);
   }
 
   /**
@@ -564,31 +603,6 @@ export class DynamoDeploymentStore implements DeploymentStore {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
       }
     }
-  }
-
-  private async getItem(operation: string, key: Record<string, unknown>) {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true, ...this.capacityRequest() }),
-    );
-    this.report(operation, result.ConsumedCapacity);
-    return result.Item;
-  }
-
-  private async query(operation: string, input: Omit<QueryCommandInput, 'TableName'>) {
-    const result = await this.client.send(
-      new QueryCommand({ TableName: this.tableName, ...input, ...this.capacityRequest() }),
-    );
-    this.report(operation, result.ConsumedCapacity);
-    return result;
-  }
-
-  private capacityRequest() {
-    return this.options.onCapacity ? ({ ReturnConsumedCapacity: 'TOTAL' } as const) : {};
-  }
-
-  private report(operation: string, consumed: ConsumedCapacity | ConsumedCapacity[] | undefined) {
-    if (!this.options.onCapacity || !consumed) return;
-    this.options.onCapacity(operation, Array.isArray(consumed) ? consumed : [consumed]);
   }
 }
 

@@ -7,9 +7,9 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Redeployer } from '../core/redeploy.js';
 import type { RedeployTarget } from '../core/redeploy-config.js';
-import type { RunPorts, StartRunPorts } from '../core/run-ports.js';
-import type { Config } from '../lib/config.js';
-import { app, documentClient } from './aws.js';
+import type { RunPorts, RunStore, StartRunPorts } from '../core/run-ports.js';
+import { readRedeployTargets } from '../lib/config.js';
+import { type App, app, documentClient, readApp, sharedConfig } from './aws.js';
 import { CloudWatchHealth } from './cloudwatch-health.js';
 import { DynamoRunStore } from './dynamodb-run-store.js';
 import { EcrImages } from './ecr-images.js';
@@ -18,24 +18,40 @@ import { CallbackRedeployer } from './redeploy/callback.js';
 import { CommandRedeployer } from './redeploy/command.js';
 import { redeployerFor as awsRedeployerFor } from './redeploy/index.js';
 import { HttpRunLauncher, LambdaRunLauncher, NO_LAUNCHER } from './run-launcher.js';
+import { newUlid } from './ulid.js';
 
+let readShared: App<{ runs: RunStore }> | undefined;
 let startShared: StartRunPorts | undefined;
 let runShared: RunPorts | undefined;
 
-function runStore(config: Config) {
-  return new DynamoRunStore(documentClient(config), config.tableName);
+/**
+ * What reading runs needs: the runs store and nothing else, so that the functions that only
+ * read runs bundle neither the deployment records' store nor the launcher's client.
+ */
+export function runsApp(): App<{ runs: RunStore }> {
+  readShared ??= {
+    config: sharedConfig(),
+    ports: { runs: new DynamoRunStore(documentClient(sharedConfig()), sharedConfig().tableName) },
+  };
+  return readShared;
 }
 
-/** What starting a run needs: the runs store, the targets, and the launcher. */
-export function startRunApp(): { config: Config; ports: StartRunPorts } {
-  const { config, ports } = app();
+/** What starting a run needs: the records' reads, the runs store, the targets, and the launcher. */
+export function startRunApp(): App<StartRunPorts> {
+  const config = sharedConfig();
   if (!startShared) {
     const launcher = config.runFunction
       ? new LambdaRunLauncher(new LambdaClient({ region: config.region }), config.runFunction)
       : config.runLauncherUrl
         ? new HttpRunLauncher(config.runLauncherUrl)
         : NO_LAUNCHER;
-    startShared = { ...ports, runs: runStore(config), targets: config.redeployTargets, launcher };
+    startShared = {
+      ...readApp().ports,
+      ...runsApp().ports,
+      newId: newUlid,
+      targets: readRedeployTargets(),
+      launcher,
+    };
   }
   return { config, ports: startShared };
 }
@@ -44,7 +60,7 @@ export function startRunApp(): { config: Config; ports: StartRunPorts } {
  * What the workflow's steps need. In local mode (`command` targets or health URLs), the
  * command runs on this machine and health is read from the URL; in AWS from CloudWatch.
  */
-export function runApp(): { config: Config; ports: RunPorts } {
+export function runApp(): App<RunPorts> {
   const { config, ports } = app();
   if (!runShared) {
     const redeployers = new Map<string, Redeployer>();
@@ -53,8 +69,8 @@ export function runApp(): { config: Config; ports: RunPorts } {
     const ecr = new Map<string, ECRClient>();
     const shared: RunPorts = {
       ...ports,
-      runs: runStore(config),
-      targets: config.redeployTargets,
+      ...runsApp().ports,
+      targets: readRedeployTargets(),
       redeployerFor(environment: string, target: RedeployTarget) {
         let redeployer = redeployers.get(environment);
         if (!redeployer) {

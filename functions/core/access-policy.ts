@@ -24,6 +24,7 @@
  *   calls `authorize`.
  */
 import { DomainError } from './errors.js';
+import { lazySchema } from './lazy-schema.js';
 import { ENVIRONMENT_PATTERN } from './schemas.js';
 import * as z from './zod.js';
 
@@ -47,27 +48,31 @@ const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=
 /** The principal API Gateway passes on for a caller with assumed-role credentials. */
 const SESSION_ARN = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([\w+=,.@-]{1,64})\/[\w+=,.@-]{2,64}$/;
 
-export const RoleArn = z
-  .string()
-  .check(z.regex(ROLE_ARN, 'must be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/ci-deployer'));
+export const RoleArn = /* @__PURE__ */ lazySchema(() =>
+  z.string().check(z.regex(ROLE_ARN, 'must be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/ci-deployer')),
+);
 
-const Grants = z.strictObject({
-  read: z.optional(z.array(RoleArn)),
-  record: z.optional(z.array(RoleArn)),
-  rollback: z.optional(z.array(RoleArn)),
-});
+const Grants = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({
+    read: z.optional(z.array(RoleArn)),
+    record: z.optional(z.array(RoleArn)),
+    rollback: z.optional(z.array(RoleArn)),
+  }),
+);
 
-const EnvironmentKey = z
-  .string()
-  .check(
-    z.refine(
-      (key) => key === ANY_ENVIRONMENT || ENVIRONMENT_PATTERN.test(key),
-      'must be an environment name (e.g. prod) or "*"',
+const EnvironmentKey = /* @__PURE__ */ lazySchema(() =>
+  z
+    .string()
+    .check(
+      z.refine(
+        (key) => key === ANY_ENVIRONMENT || ENVIRONMENT_PATTERN.test(key),
+        'must be an environment name (e.g. prod) or "*"',
+      ),
     ),
-  );
+);
 
 /** The policy: environment (or `*`) → action → the role ARNs allowed it. */
-export const AccessPolicy = z.record(EnvironmentKey, Grants);
+export const AccessPolicy = /* @__PURE__ */ lazySchema(() => z.record(EnvironmentKey, Grants));
 export type AccessPolicy = z.infer<typeof AccessPolicy>;
 
 /** Parses a policy, throwing an Error that names every bad member (for synth and init). */

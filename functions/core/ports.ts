@@ -39,24 +39,9 @@ export interface TimeRange {
   to?: string | undefined;
 }
 
-export interface DeploymentStore {
-  /**
-   * Writes a new record. With an idempotency key, the first write under that key wins:
-   * a later call with the same fingerprint gets the first record back (`replayed: true`),
-   * one with another fingerprint throws IdempotencyConflictError.
-   */
-  create(
-    record: Deployment,
-    idempotency?: { key: string; fingerprint: string },
-  ): Promise<{ record: Deployment; replayed: boolean }>;
-
+/** The reads of the deployment records: all a function that only reads is given. */
+export interface DeploymentReader {
   get(id: string): Promise<Deployment | undefined>;
-
-  /** IN_PROGRESS → DEPLOYED | FAILED, as a conditional write. */
-  finish(
-    id: string,
-    change: { status: (typeof FINISHED_STATUSES)[number]; notes?: string | undefined; updatedAt: string },
-  ): Promise<Deployment>;
 
   /** One page of an environment's history, newest first, strictly after `after`. */
   page(
@@ -82,6 +67,37 @@ export interface DeploymentStore {
   environmentsOfTag(imageTag: string): Promise<string[]>;
 
   /**
+   * Every environment that has a record, sorted by name, from the environment items alone:
+   * the cost follows the number of environments, never the number of records.
+   */
+  environments(): Promise<EnvironmentState[]>;
+
+  /**
+   * An environment's records in `range`, oldest first, fetched lazily `pageSize` at a time
+   * (default: as many as one request returns), so a reader that stops early reads no more.
+   */
+  range(environment: string, range: TimeRange, options?: { pageSize?: number | undefined }): AsyncIterable<Deployment>;
+}
+
+/** The reads and the writes of the deployment records. */
+export interface DeploymentStore extends DeploymentReader {
+  /**
+   * Writes a new record. With an idempotency key, the first write under that key wins:
+   * a later call with the same fingerprint gets the first record back (`replayed: true`),
+   * one with another fingerprint throws IdempotencyConflictError.
+   */
+  create(
+    record: Deployment,
+    idempotency?: { key: string; fingerprint: string },
+  ): Promise<{ record: Deployment; replayed: boolean }>;
+
+  /** IN_PROGRESS → DEPLOYED | FAILED, as a conditional write. */
+  finish(
+    id: string,
+    change: { status: (typeof FINISHED_STATUSES)[number]; notes?: string | undefined; updatedAt: string },
+  ): Promise<Deployment>;
+
+  /**
    * Stores `rolledBack` (a DEPLOYED record already turned ROLLED_BACK by core) as a write
    * conditional on the stored status still being DEPLOYED, with `events` written to the
    * outbox in the same transaction. A lost race is TransitionConflictError with the status
@@ -95,18 +111,6 @@ export interface DeploymentStore {
 
   /** Writes `events` to the outbox on their own, claiming `dedupKey` as markRolledBack does. */
   emit(events: OutboxEvent[], options: { dedupKey?: string | undefined }): Promise<void>;
-
-  /**
-   * Every environment that has a record, sorted by name, from the environment items alone:
-   * the cost follows the number of environments, never the number of records.
-   */
-  environments(): Promise<EnvironmentState[]>;
-
-  /**
-   * An environment's records in `range`, oldest first, fetched lazily `pageSize` at a time
-   * (default: as many as one request returns), so a reader that stops early reads no more.
-   */
-  range(environment: string, range: TimeRange, options?: { pageSize?: number | undefined }): AsyncIterable<Deployment>;
 }
 
 /** Everything a use case may need from the outside world. */
@@ -121,16 +125,26 @@ export interface Ports {
   access?: AccessContext | undefined;
 }
 
+/** What a use case that only reads records needs: no writes, no new ids. */
+export interface ReadPorts {
+  deployments: DeploymentReader;
+  now: () => Date;
+  access?: AccessContext | undefined;
+}
+
 /**
  * What listHistory needs on top of Ports: the key its cursors are signed with (cursor.ts).
  * A port of its own rather than a member of Ports, because only the history route holds the
  * key (CURSOR_KEY): every other function's ports, and its configuration, go without it, and
  * the type says which use case needs it.
  */
-export interface HistoryPorts extends Ports {
+export interface CursorKeyPort {
   /** The HMAC key of history cursors: a secret of the service, never sent to a client. */
   cursorKey: string;
 }
+
+/** Every port and the cursor key: what the functions and tests that read histories hold. */
+export type HistoryPorts = Ports & CursorKeyPort;
 
 /** One outbox item as the notifier finds it: the message body stays the JSON text stored. */
 export interface Notification {

@@ -7,6 +7,8 @@
  * `via` picks the Redeployer adapter (functions/adapters/redeploy/<via>.ts); each kind of
  * target is one variant of the union below, with the settings that adapter needs.
  */
+
+import { lazySchema } from './lazy-schema.js';
 import { CodePipelineTarget, EcsTarget, GitHubActionsTarget } from './redeploy-targets-aws.js';
 import { Environment } from './schemas.js';
 import * as z from './zod.js';
@@ -14,21 +16,24 @@ import * as z from './zod.js';
 const minutes = (max: number) => z.number().check(z.int(), z.minimum(1), z.maximum(max));
 
 /** The verify step's signal: CloudWatch alarms in AWS, a health URL in local mode. */
-export const VerifyConfig = z.strictObject({
-  /** Alarm names that must be OK, and stay OK for `bakeMinutes`, after the redeploy. */
-  alarms: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(255))).check(z.maxLength(100)), []),
-  /** How long the platform must stay healthy before the run succeeds. */
-  bakeMinutes: z._default(minutes(24 * 60), 10),
-  /** How long the alarms may take to return to OK once the redeploy is done. */
-  recoverMinutes: z._default(minutes(24 * 60), 15),
-  /** Seconds between two looks at the alarms. */
-  pollSeconds: z._default(z.number().check(z.int(), z.minimum(5), z.maximum(3600)), 60),
-  /** Local mode: a URL whose 2xx answer means healthy (instead of alarms). */
-  healthUrl: z.optional(z.url({ protocol: /^https?$/ })),
-});
+export const VerifyConfig = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({
+    /** Alarm names that must be OK, and stay OK for `bakeMinutes`, after the redeploy. */
+    alarms: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(255))).check(z.maxLength(100)), []),
+    /** How long the platform must stay healthy before the run succeeds. */
+    bakeMinutes: z._default(minutes(24 * 60), 10),
+    /** How long the alarms may take to return to OK once the redeploy is done. */
+    recoverMinutes: z._default(minutes(24 * 60), 15),
+    /** Seconds between two looks at the alarms. */
+    pollSeconds: z._default(z.number().check(z.int(), z.minimum(5), z.maximum(3600)), 60),
+    /** Local mode: a URL whose 2xx answer means healthy (instead of alarms). */
+    healthUrl: z.optional(z.url({ protocol: /^https?$/ })),
+  }),
+);
 export type VerifyConfig = z.infer<typeof VerifyConfig>;
 
-const common = {
+/** The settings every target has (a function, so that they are built only with a target's schema). */
+const common = () => ({
   /** How long the redeploy may take before the run gives up on it (FAILED). */
   timeoutMinutes: z._default(minutes(24 * 60), 30),
   /** Seconds between two looks at the redeploy's progress. */
@@ -36,35 +41,45 @@ const common = {
   /** The ECR repository (name or URI) whose image the checks look up; no check without it. */
   ecrRepository: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
   verify: z._default(VerifyConfig, { alarms: [], bakeMinutes: 10, recoverMinutes: 15, pollSeconds: 60 }),
-};
-
-/** `callback`: publish ROLLBACK_REQUESTED, wait until the pipeline records the redeploy (rollbackOf). */
-export const CallbackTarget = z.strictObject({ via: z.literal('callback'), ...common });
-
-/** `command` (local mode only): a shell command run with the deploy command's variables. */
-export const CommandTarget = z.strictObject({
-  via: z.literal('command'),
-  command: z.string().check(z.minLength(1), z.maxLength(4096)),
-  ...common,
 });
 
+/** `callback`: publish ROLLBACK_REQUESTED, wait until the pipeline records the redeploy (rollbackOf). */
+export const CallbackTarget = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({ via: z.literal('callback'), ...common() }),
+);
+
+/** `command` (local mode only): a shell command run with the deploy command's variables. */
+export const CommandTarget = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({
+    via: z.literal('command'),
+    command: z.string().check(z.minLength(1), z.maxLength(4096)),
+    ...common(),
+  }),
+);
+
 /** `ecs`, `codepipeline`, `github-actions`: the targets' own settings are in redeploy-targets-aws.ts. */
-export const EcsRunTarget = z.strictObject({ ...EcsTarget.shape, ...common });
-export const CodePipelineRunTarget = z.strictObject({ ...CodePipelineTarget.shape, ...common });
-export const GitHubActionsRunTarget = z.strictObject({ ...GitHubActionsTarget.shape, ...common });
+export const EcsRunTarget = /* @__PURE__ */ lazySchema(() => z.strictObject({ ...EcsTarget.shape, ...common() }));
+export const CodePipelineRunTarget = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({ ...CodePipelineTarget.shape, ...common() }),
+);
+export const GitHubActionsRunTarget = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({ ...GitHubActionsTarget.shape, ...common() }),
+);
 
 /** One environment's redeploy target. */
-export const RedeployTarget = z.discriminatedUnion('via', [
-  CallbackTarget,
-  CommandTarget,
-  EcsRunTarget,
-  CodePipelineRunTarget,
-  GitHubActionsRunTarget,
-]);
+export const RedeployTarget = /* @__PURE__ */ lazySchema(() =>
+  z.discriminatedUnion('via', [
+    CallbackTarget,
+    CommandTarget,
+    EcsRunTarget,
+    CodePipelineRunTarget,
+    GitHubActionsRunTarget,
+  ]),
+);
 export type RedeployTarget = z.infer<typeof RedeployTarget>;
 
 /** Environment → its redeploy target. An environment not listed has none (alarms behave as before). */
-export const RedeployTargets = z.record(Environment, RedeployTarget);
+export const RedeployTargets = /* @__PURE__ */ lazySchema(() => z.record(Environment, RedeployTarget));
 export type RedeployTargets = z.infer<typeof RedeployTargets>;
 
 /** Parses REDEPLOY_TARGETS / `redeployTargets`; throws an Error naming every problem. */

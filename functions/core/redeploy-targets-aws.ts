@@ -9,86 +9,105 @@
  * Everything a grant needs is named in full (account, region, ARNs): a policy cannot be
  * written from a name AWS resolves only at run time.
  */
+import { lazySchema } from './lazy-schema.js';
 import * as z from './zod.js';
 
-const AccountId = z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id'));
-const Region = z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region, e.g. eu-west-1'));
+const AccountId = /* @__PURE__ */ lazySchema(() =>
+  z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id')),
+);
+const Region = /* @__PURE__ */ lazySchema(() =>
+  z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region, e.g. eu-west-1')),
+);
 /** An IAM role ARN in any partition; paths allowed (`role/service-role/x`). */
-export const RoleArn = z
-  .string()
-  .check(
-    z.regex(
-      /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
-      'must be an IAM role ARN, e.g. arn:aws:iam::111122223333:role/rollback',
-    ),
-  );
-/** ECS cluster and service names: letters, digits, hyphens and underscores, up to 255. */
-const EcsName = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be 1-255 letters, digits, - or _'));
-
-export const EcsTarget = z.strictObject({
-  via: z.literal('ecs'),
-  accountId: AccountId,
-  region: Region,
-  cluster: EcsName,
-  service: EcsName,
-  /** The container whose image is put back; the task definition's other containers stay as they are. */
-  containerName: EcsName,
-  /** A role in the workload account to assume for every ECS call (the usual case: the service lives elsewhere). */
-  roleArn: z.optional(RoleArn),
-  /**
-   * The task and execution roles of the service's task definition. Registering a revision
-   * passes them to ECS (iam:PassRole); only needed when no `roleArn` is assumed, since the
-   * workload account's role then holds that right.
-   */
-  passRoleArns: z._default(z.array(RoleArn).check(z.maxLength(10)), []),
-  /**
-   * The ECR repository of the container's image. When given, a recorded digest is checked
-   * against the repository's tag before redeploying (ecr:DescribeImages on this repository).
-   */
-  imageRepositoryArn: z.optional(
-    z
-      .string()
-      .check(
-        z.regex(
-          /^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository\/[a-z0-9._/-]{2,256}$/,
-          'must be an ECR repository ARN',
-        ),
+export const RoleArn = /* @__PURE__ */ lazySchema(() =>
+  z
+    .string()
+    .check(
+      z.regex(
+        /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+        'must be an IAM role ARN, e.g. arn:aws:iam::111122223333:role/rollback',
       ),
-  ),
-});
+    ),
+);
+/** ECS cluster and service names: letters, digits, hyphens and underscores, up to 255. */
+const EcsName = /* @__PURE__ */ lazySchema(() =>
+  z.string().check(z.regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be 1-255 letters, digits, - or _')),
+);
+
+export const EcsTarget = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({
+    via: z.literal('ecs'),
+    accountId: AccountId,
+    region: Region,
+    cluster: EcsName,
+    service: EcsName,
+    /** The container whose image is put back; the task definition's other containers stay as they are. */
+    containerName: EcsName,
+    /** A role in the workload account to assume for every ECS call (the usual case: the service lives elsewhere). */
+    roleArn: z.optional(RoleArn),
+    /**
+     * The task and execution roles of the service's task definition. Registering a revision
+     * passes them to ECS (iam:PassRole); only needed when no `roleArn` is assumed, since the
+     * workload account's role then holds that right.
+     */
+    passRoleArns: z._default(z.array(RoleArn).check(z.maxLength(10)), []),
+    /**
+     * The ECR repository of the container's image. When given, a recorded digest is checked
+     * against the repository's tag before redeploying (ecr:DescribeImages on this repository).
+     */
+    imageRepositoryArn: z.optional(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository\/[a-z0-9._/-]{2,256}$/,
+            'must be an ECR repository ARN',
+          ),
+        ),
+    ),
+  }),
+);
 export type EcsTarget = z.infer<typeof EcsTarget>;
 
-export const CodePipelineTarget = z.strictObject({
-  via: z.literal('codepipeline'),
-  accountId: AccountId,
-  region: Region,
-  pipeline: z.string().check(z.regex(/^[A-Za-z0-9.@_-]{1,100}$/, 'must be a pipeline name: 1-100 of A-Za-z0-9.@_-')),
-  /** A role in the pipeline's account to assume, when the pipeline lives in another account. */
-  roleArn: z.optional(RoleArn),
-});
+export const CodePipelineTarget = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({
+    via: z.literal('codepipeline'),
+    accountId: AccountId,
+    region: Region,
+    pipeline: z.string().check(z.regex(/^[A-Za-z0-9.@_-]{1,100}$/, 'must be a pipeline name: 1-100 of A-Za-z0-9.@_-')),
+    /** A role in the pipeline's account to assume, when the pipeline lives in another account. */
+    roleArn: z.optional(RoleArn),
+  }),
+);
 export type CodePipelineTarget = z.infer<typeof CodePipelineTarget>;
 
-const GitHubName = z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be a GitHub owner or repository name'));
+const GitHubName = /* @__PURE__ */ lazySchema(() =>
+  z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be a GitHub owner or repository name')),
+);
 
-export const GitHubActionsTarget = z.strictObject({
-  via: z.literal('github-actions'),
-  owner: GitHubName,
-  repo: GitHubName,
-  /** The workflow's file name (`rollback.yml`) or numeric id. */
-  workflow: z.string().check(z.regex(/^([\w.-]+\.ya?ml|\d+)$/, 'must be a workflow file name (x.yml) or id')),
-  /** The branch or tag the workflow runs on. */
-  ref: z.string().check(z.minLength(1), z.maxLength(255)),
-  /** The Secrets Manager secret holding the token (a fine-grained token or app token with actions:write). */
-  tokenSecretArn: z
-    .string()
-    .check(z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/, 'must be a secret ARN')),
-  /** GitHub's REST API; set for GitHub Enterprise Server (https://HOST/api/v3). */
-  apiUrl: z._default(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }), 'https://api.github.com'),
-});
+export const GitHubActionsTarget = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({
+    via: z.literal('github-actions'),
+    owner: GitHubName,
+    repo: GitHubName,
+    /** The workflow's file name (`rollback.yml`) or numeric id. */
+    workflow: z.string().check(z.regex(/^([\w.-]+\.ya?ml|\d+)$/, 'must be a workflow file name (x.yml) or id')),
+    /** The branch or tag the workflow runs on. */
+    ref: z.string().check(z.minLength(1), z.maxLength(255)),
+    /** The Secrets Manager secret holding the token (a fine-grained token or app token with actions:write). */
+    tokenSecretArn: z
+      .string()
+      .check(z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/, 'must be a secret ARN')),
+    /** GitHub's REST API; set for GitHub Enterprise Server (https://HOST/api/v3). */
+    apiUrl: z._default(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }), 'https://api.github.com'),
+  }),
+);
 export type GitHubActionsTarget = z.infer<typeof GitHubActionsTarget>;
 
 /** The three as one union, for code that handles only these (the grants, the adapter factory). */
-export const AwsRedeployTarget = z.discriminatedUnion('via', [EcsTarget, CodePipelineTarget, GitHubActionsTarget]);
+export const AwsRedeployTarget = /* @__PURE__ */ lazySchema(() =>
+  z.discriminatedUnion('via', [EcsTarget, CodePipelineTarget, GitHubActionsTarget]),
+);
 export type AwsRedeployTarget = z.infer<typeof AwsRedeployTarget>;
 
 /** The ARN of the ECS service a target names. */

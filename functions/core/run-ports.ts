@@ -4,7 +4,7 @@
  */
 
 import type { OutboxEvent } from './notifications.js';
-import type { Ports, Position } from './ports.js';
+import type { Ports, Position, ReadPorts } from './ports.js';
 import type { Redeployer } from './redeploy.js';
 import type { RedeployTarget, VerifyConfig } from './redeploy-config.js';
 import type { Run } from './run.js';
@@ -79,7 +79,9 @@ export interface RunPorts extends Ports {
 }
 
 /** What starting a run needs (the routes and the alarm path). */
-export interface StartRunPorts extends Ports {
+export interface StartRunPorts extends ReadPorts {
+  /** The new run's id. */
+  newId: () => string;
   runs: RunStore;
   targets: Readonly<Record<string, RedeployTarget>>;
   launcher: RunLauncher;

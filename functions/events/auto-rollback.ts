@@ -20,6 +20,7 @@ import type { StartRunPorts } from '../core/run-ports.js';
 import type { AlarmRule } from '../core/schemas.js';
 import { type AutoRollbackOutcome, autoRollback } from '../core/use-cases/auto-rollback.js';
 import { confirmAlarm } from '../core/use-cases/confirm-alarm.js';
+import { readAlarmRules } from '../lib/config.js';
 import { logger } from '../lib/logger.js';
 import { countMetric } from '../lib/metrics.js';
 import { type AlarmShape, MalformedAlarmEvent, parseAlarmEvent } from './alarm-event.js';
@@ -96,10 +97,12 @@ function log(outcome: AutoRollbackOutcome, via: AlarmShape) {
   else logger.info('alarm ignored', summary);
 }
 
+// This function logs as it works: Powertools is loaded at init, and every line is written at once.
+await logger.ready();
 const { config, ports } = app();
 export const handler = createAutoRollback(
   ports,
-  config.alarmRules,
+  readAlarmRules(),
   new CloudWatchAlarmConfirmer(cloudWatchClient(config.region)),
   startRunApp().ports,
 );

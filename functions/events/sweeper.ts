@@ -7,8 +7,11 @@ import { DynamoOutboxLedger } from '../adapters/outbox-ledger.js';
 import { SnsPublisher, snsClient } from '../adapters/sns-publisher.js';
 import { DynamoUnpublishedOutbox } from '../adapters/unpublished-outbox.js';
 import { ConfigError, readConfig } from '../lib/config.js';
+import { logger } from '../lib/logger.js';
 import { createSweeper } from './outbox-sweeper.js';
 
+// This function logs as it works: Powertools is loaded at init, and every line is written at once.
+await logger.ready();
 const config = readConfig();
 if (!config.topicArn) throw new ConfigError('TOPIC_ARN is required: the rollback topic the sweeper publishes to');
 const documents = documentClient(config);

@@ -1,3 +1,4 @@
+import { app } from '../adapters/aws.js';
 import { IdempotencyKey, NoQuery, RecordDeploymentInput } from '../core/schemas.js';
 import { recordDeployment } from '../core/use-cases/record-deployment.js';
 import { callerOf, created, parseBody, parseHeader, parseQuery } from '../lib/http.js';
@@ -5,7 +6,7 @@ import { httpHandler } from '../lib/http-handler.js';
 import { BASE_PATH } from '../routes.js';
 
 /** POST /api/v1/platform/deployments: record a deployment (Idempotency-Key aware). */
-export const handler = httpHandler(async (event, ports) => {
+export const handler = httpHandler(app, async (event, ports) => {
   parseQuery(event, NoQuery);
   const input = parseBody(event, RecordDeploymentInput);
   const idempotencyKey = parseHeader(event, 'Idempotency-Key', IdempotencyKey);

@@ -5,22 +5,17 @@ import { accepted, callerOf, parseBody, parseHeader, parseQuery } from '../lib/h
 import { httpHandler } from '../lib/http-handler.js';
 import { BASE_PATH } from '../routes.js';
 
-const { ports: runPorts } = startRunApp();
-
 /** POST /api/v1/platform/deployments/rollbacks: start a rollback run (202, Idempotency-Key aware). */
-export const handler = httpHandler(async (event, { access }) => {
+export const handler = httpHandler(startRunApp, async (event, ports) => {
   parseQuery(event, NoQuery);
   const input = parseBody(event, StartRunInput);
   const idempotencyKey = parseHeader(event, 'Idempotency-Key', IdempotencyKey);
-  const { run, replayed } = await startRun(
-    { ...runPorts, access },
-    {
-      ...input,
-      trigger: 'manual',
-      alarm: null,
-      by: callerOf(event),
-      idempotencyKey,
-    },
-  );
+  const { run, replayed } = await startRun(ports, {
+    ...input,
+    trigger: 'manual',
+    alarm: null,
+    by: callerOf(event),
+    idempotencyKey,
+  });
   return accepted(run, `${BASE_PATH}/rollbacks/${run.id}`, replayed ? { 'idempotent-replayed': 'true' } : undefined);
 });

@@ -19,12 +19,6 @@ export interface Config {
   /** The rollback topic; only the notifier needs it. */
   topicArn: string | undefined;
   /**
-   * ALARM_RULES: alarm name → the environment it guards (auto-rollback only; `{}` when unset).
-   * Keyed by alarm NAME, not ARN: the alarm's action references the function, so a function
-   * setting that referenced the alarm's ARN would make a CloudFormation cycle.
-   */
-  alarmRules: Readonly<Record<string, AlarmRule>>;
-  /**
    * CURSOR_KEY: the HMAC key that signs history cursors. Only the ListHistory function is
    * given it (adapters/cursor-key.ts loads it at init); the other functions run without it.
    */
@@ -34,11 +28,6 @@ export interface Config {
    * function reads at init (adapters/cursor-key.ts); CURSOR_KEY, when set, wins (local mode).
    */
   cursorKeySecretArn: string | undefined;
-  /**
-   * REDEPLOY_TARGETS: environment → its redeploy target (core/redeploy-config.ts); `{}` when
-   * unset. Given to the functions that start runs and to the run workflow.
-   */
-  redeployTargets: RedeployTargets;
   /** RUN_FUNCTION: the run workflow's alias ARN, which the starters invoke (AWS). */
   runFunction: string | undefined;
   /** RUN_LAUNCHER_URL: local mode's launcher endpoint (the local server runs the workflow). */
@@ -67,10 +56,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dynamodbEndpoint: optionalUrl('DYNAMODB_ENDPOINT', env.DYNAMODB_ENDPOINT),
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     topicArn: env.TOPIC_ARN || undefined,
-    alarmRules: alarmRules(env.ALARM_RULES),
     cursorKey: cursorKey(env.CURSOR_KEY),
     cursorKeySecretArn: env.CURSOR_KEY_SECRET_ARN || undefined,
-    redeployTargets: redeployTargets(env.REDEPLOY_TARGETS),
     runFunction: env.RUN_FUNCTION || undefined,
     runLauncherUrl: optionalUrl('RUN_LAUNCHER_URL', env.RUN_LAUNCHER_URL),
     accessPolicy: accessPolicy(env.ACCESS_POLICY),
@@ -89,8 +76,17 @@ export function cursorKey(value: string | undefined): string | undefined {
   return value;
 }
 
-/** ALARM_RULES is JSON: `{ "<alarm name>": { "environment": "prod", "windowMinutes": 60 } }`. */
-function alarmRules(value: string | undefined): Record<string, AlarmRule> {
+/**
+ * ALARM_RULES: alarm name → the environment it guards (auto-rollback only; `{}` when unset),
+ * as JSON: `{ "<alarm name>": { "environment": "prod", "windowMinutes": 60 } }`. Keyed by alarm
+ * NAME, not ARN: the alarm's action references the function, so a function setting that
+ * referenced the alarm's ARN would make a CloudFormation cycle.
+ *
+ * Read apart from readConfig, once at init by the one function that uses it, so that the
+ * other functions neither parse it nor bundle its schema.
+ */
+export function readAlarmRules(env: NodeJS.ProcessEnv = process.env): Readonly<Record<string, AlarmRule>> {
+  const value = env.ALARM_RULES;
   if (value === undefined || value === '') return {};
   let parsed: unknown;
   try {
@@ -106,12 +102,43 @@ function alarmRules(value: string | undefined): Record<string, AlarmRule> {
   return result.data;
 }
 
-function redeployTargets(value: string | undefined): RedeployTargets {
+/**
+ * REDEPLOY_TARGETS: environment → its redeploy target (core/redeploy-config.ts); `{}` when
+ * unset. Given to the functions that start runs, list environments, and to the run workflow;
+ * read apart from readConfig, once at init by those, for the reason readAlarmRules gives.
+ */
+export function readRedeployTargets(env: NodeJS.ProcessEnv = process.env): RedeployTargets {
   try {
-    return parseRedeployTargets(value ?? '', 'REDEPLOY_TARGETS');
+    return parseRedeployTargets(env.REDEPLOY_TARGETS ?? '', 'REDEPLOY_TARGETS');
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+}
+
+/**
+ * Environment → the `via` of its redeploy target, from REDEPLOY_TARGETS, for a function that
+ * only shows where redeploys go (ListEnvironments). Only `via` is read, not the whole target
+ * checked: synth checks the setting, and so does every function that acts on it
+ * (readRedeployTargets). Reading no more keeps the targets' schemas out of this function.
+ */
+export function readRedeployVia(env: NodeJS.ProcessEnv = process.env): Readonly<Record<string, string>> {
+  const value = env.REDEPLOY_TARGETS;
+  if (value === undefined || value.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError('REDEPLOY_TARGETS must be JSON: {"prod": {"via": "callback"}}');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('REDEPLOY_TARGETS must be a JSON object: {"prod": {"via": "callback"}}');
+  }
+  const via: Record<string, string> = {};
+  for (const [environment, target] of Object.entries(parsed as Record<string, { via?: unknown }>)) {
+    if (typeof target?.via !== 'string') throw new ConfigError(`REDEPLOY_TARGETS.${environment}.via must be a string`);
+    via[environment] = target.via;
+  }
+  return via;
 }
 
 /** ACCESS_POLICY is JSON: `{ "prod": { "rollback": ["arn:aws:iam::123456789012:role/oncall"] } }`. */

@@ -3,17 +3,22 @@
  * code needing only parsing and problems (the fallback route) does not pull in the AWS
  * clients and config that this module builds at init.
  */
-import { app } from '../adapters/aws.js';
-import type { Ports } from '../core/ports.js';
+import type { App } from '../adapters/aws.js';
+import type { AccessContext } from '../core/access-policy.js';
 import { type HttpEvent, type HttpHandler, type HttpResult, routeMiss, toProblem } from './http.js';
 import { logger } from './logger.js';
 
 /**
- * Wraps a route's function into a Lambda handler: builds the ports at init (so bad config
- * fails the cold start), tags logs with the request id, and maps every error.
+ * Wraps a route's function into a Lambda handler: builds its app at init (so bad config fails
+ * the cold start), tags logs with the request id, and maps every error. The app is the
+ * route's to choose (`app`, `readApp`, `runsApp`, ...: adapters/aws.ts, adapters/runs.ts), so
+ * that a function bundles the adapters it uses and no others.
  */
-export function httpHandler(fn: (event: HttpEvent, ports: Ports) => Promise<HttpResult>): HttpHandler {
-  const { config, ports } = app();
+export function httpHandler<P extends object>(
+  build: () => App<P>,
+  fn: (event: HttpEvent, ports: P & { access?: AccessContext | undefined }) => Promise<HttpResult>,
+): HttpHandler {
+  const { config, ports } = build();
   const policy = config.accessPolicy;
   return async (event, context) => {
     if (context) logger.addContext(context);
@@ -29,6 +34,8 @@ export function httpHandler(fn: (event: HttpEvent, ports: Ports) => Promise<Http
     } catch (error) {
       return toProblem(error, event.rawPath);
     } finally {
+      // An error's log line waits for Powertools on the first error of a cold start.
+      await logger.flushed();
       logger.resetKeys();
     }
   };

@@ -1,25 +1,42 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 
 /** What the service logs: a message, and the attributes that go with it. */
 type Attributes = Record<string, unknown>;
+type Level = 'error' | 'warn' | 'info';
 
 /**
  * The one structured JSON logger (Powertools; level from POWERTOOLS_LOG_LEVEL, service name
- * fixed), created when something is first logged rather than at import. A request that logs
- * nothing, i.e. almost every request, never pays for setting Powertools up; the request's
- * context and correlation id are kept here and handed to the logger when it does log.
+ * fixed), loaded when something is first logged rather than at import. Almost no request of
+ * an API function logs, so its cold start neither evaluates Powertools' modules nor builds a
+ * Logger (about 3 ms of init, docs/PERFORMANCE.md); the bundle still holds Powertools, and
+ * `import()` of a bundled module only runs that module's code, with no file to fetch.
+ *
+ * The lines logged before Powertools is loaded wait for it (a few microtasks, the same
+ * turn of the event loop), each with the invocation context and correlation id it was logged
+ * under. A handler awaits `flushed()` before it returns, so no line is left for a frozen
+ * sandbox; the functions that log on every invocation call `ready()` at init instead, and
+ * then every line is written at once.
  */
 export class LazyLogger {
   private instance: Logger | undefined;
+  private loading: Promise<void> | undefined;
+  private readonly waiting: (() => void)[] = [];
   private context: Context | undefined;
   private correlationId: string | undefined;
 
-  private get logger(): Logger {
-    this.instance ??= new Logger({ serviceName: 'platform-rollback' });
-    if (this.context) this.instance.addContext(this.context);
-    if (this.correlationId !== undefined) this.instance.setCorrelationId(this.correlationId);
-    return this.instance;
+  /** Loads Powertools and builds the logger now (at init, for functions that always log). */
+  ready(): Promise<void> {
+    this.loading ??= import('@aws-lambda-powertools/logger').then(({ Logger }) => {
+      this.instance = new Logger({ serviceName: 'platform-rollback' });
+      for (const write of this.waiting.splice(0)) write();
+    });
+    return this.loading;
+  }
+
+  /** Resolves once every line logged so far is written. */
+  flushed(): Promise<void> {
+    return this.waiting.length > 0 ? (this.loading ?? Promise.resolve()) : Promise.resolve();
   }
 
   /** The Lambda context of the current invocation: its request id goes on every line. */
@@ -35,22 +52,37 @@ export class LazyLogger {
   resetKeys(): void {
     this.context = undefined;
     this.correlationId = undefined;
-    this.instance?.resetKeys();
   }
 
   error(message: string, attributes?: Attributes): void {
-    if (attributes) this.logger.error(message, attributes);
-    else this.logger.error(message);
+    this.log('error', message, attributes);
   }
 
   warn(message: string, attributes?: Attributes): void {
-    if (attributes) this.logger.warn(message, attributes);
-    else this.logger.warn(message);
+    this.log('warn', message, attributes);
   }
 
   info(message: string, attributes?: Attributes): void {
-    if (attributes) this.logger.info(message, attributes);
-    else this.logger.info(message);
+    this.log('info', message, attributes);
+  }
+
+  private log(level: Level, message: string, attributes: Attributes | undefined): void {
+    const { context, correlationId } = this;
+    const write = () => {
+      const logger = this.instance as Logger;
+      // The keys of the invocation this line was logged in, whenever it is written.
+      logger.resetKeys();
+      if (context) logger.addContext(context);
+      if (correlationId !== undefined) logger.setCorrelationId(correlationId);
+      if (attributes) logger[level](message, attributes);
+      else logger[level](message);
+    };
+    if (this.instance) {
+      write();
+    } else {
+      this.waiting.push(write);
+      void this.ready();
+    }
   }
 }
 

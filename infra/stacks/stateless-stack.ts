@@ -18,6 +18,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { FALLBACK, ROUTES } from '../../functions/routes.js';
+import { TABLE_ACCESS } from '../../functions/table-access.js';
 import { AutoRollback } from '../constructs/auto-rollback.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { Notifier } from '../constructs/notifier.js';
@@ -149,7 +150,7 @@ export class StatelessStack extends Stack {
         logRetention: settings.logRetention,
         // The use cases enforce it (functions/core/access-policy.ts); absent, nobody is confined.
         ...(settings.accessPolicy ? { environment: { ACCESS_POLICY: JSON.stringify(settings.accessPolicy) } } : {}),
-      }).bindTable(table, route.table);
+      }).bindTable(table, TABLE_ACCESS[route.table]);
       if (route.cursorKey) fn.bindCursorKey(props.cursorKey);
       if (route.startsRuns) this.rollbackRuns.grantStart(fn);
       if (route.readsTargets) fn.fn.addEnvironment('REDEPLOY_TARGETS', this.rollbackRuns.targets);

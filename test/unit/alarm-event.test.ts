@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dedupKeyOf } from '../../functions/core/use-cases/auto-rollback.js';
 import { MalformedAlarmEvent, normaliseTimestamp, parseAlarmEvent } from '../../functions/events/alarm-event.js';
-import { ConfigError, readConfig } from '../../functions/lib/config.js';
+import { ConfigError, readAlarmRules } from '../../functions/lib/config.js';
 import {
   alarmActionEvent,
   alarmArnOf,
@@ -130,11 +130,10 @@ describe('parseAlarmEvent: malformed events throw MalformedAlarmEvent saying wha
 });
 
 describe('ALARM_RULES (functions/lib/config.ts)', () => {
-  const base = { TABLE_NAME: 't' };
   it('is empty when unset, and read as alarm name → environment and window', () => {
-    expect(readConfig(base).alarmRules).toEqual({});
+    expect(readAlarmRules({})).toEqual({});
     const rules = { 'prod-api-5xx': { environment: 'prod', windowMinutes: 60 } };
-    expect(readConfig({ ...base, ALARM_RULES: JSON.stringify(rules) }).alarmRules).toEqual(rules);
+    expect(readAlarmRules({ ALARM_RULES: JSON.stringify(rules) })).toEqual(rules);
   });
 
   it.each([
@@ -143,8 +142,8 @@ describe('ALARM_RULES (functions/lib/config.ts)', () => {
     ['a window of 0', '{"a":{"environment":"prod","windowMinutes":0}}', /a\.windowMinutes/],
     ['an unknown member', '{"a":{"environment":"prod","windowMinutes":5,"x":1}}', /ALARM_RULES is invalid/],
   ])('fails the cold start on %s', (_, value, message) => {
-    expect(() => readConfig({ ...base, ALARM_RULES: value })).toThrow(ConfigError);
-    expect(() => readConfig({ ...base, ALARM_RULES: value })).toThrow(message);
+    expect(() => readAlarmRules({ ALARM_RULES: value })).toThrow(ConfigError);
+    expect(() => readAlarmRules({ ALARM_RULES: value })).toThrow(message);
   });
 });
 

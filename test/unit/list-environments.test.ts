@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { listEnvironments } from '../../functions/core/use-cases/list-environments.js';
+import { ConfigError, readRedeployVia } from '../../functions/lib/config.js';
 import { deploymentFixture } from '../support/fixtures.js';
 import { memoryPorts } from '../support/memory-store.js';
 
@@ -34,5 +35,23 @@ describe('listEnvironments', () => {
   it('is an empty list before any record', async () => {
     const { ports } = memoryPorts();
     expect(await listEnvironments({ ...ports, redeployVia: () => 'ecs' })).toEqual({ items: [] });
+  });
+});
+
+describe('readRedeployVia (REDEPLOY_TARGETS as ListEnvironments reads it)', () => {
+  it('maps each environment to the via of its target, and is empty when unset', () => {
+    const targets = { prod: { via: 'ecs', cluster: 'c' }, dev: { via: 'callback' } };
+    expect(readRedeployVia({ REDEPLOY_TARGETS: JSON.stringify(targets) })).toEqual({ prod: 'ecs', dev: 'callback' });
+    expect(readRedeployVia({})).toEqual({});
+    expect(readRedeployVia({ REDEPLOY_TARGETS: ' ' })).toEqual({});
+  });
+
+  it.each([
+    ['not JSON', '{', /must be JSON/],
+    ['not an object', 'null', /must be a JSON object/],
+    ['a target without via', '{"prod":{"cluster":"c"}}', /REDEPLOY_TARGETS\.prod\.via must be a string/],
+  ])('fails the cold start on %s', (_, value, message) => {
+    expect(() => readRedeployVia({ REDEPLOY_TARGETS: value })).toThrow(ConfigError);
+    expect(() => readRedeployVia({ REDEPLOY_TARGETS: value })).toThrow(message);
   });
 });

@@ -24,17 +24,20 @@ function captured(): () => Record<string, unknown>[] {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-describe('the logger, created on first use', () => {
-  it('logs with the invocation context and correlation id it was given before it existed; resetKeys drops the id', () => {
+describe('the logger, loaded on first use', () => {
+  it('logs with the invocation context and correlation id it was given before it existed; resetKeys drops the id', async () => {
     vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
     const read = captured();
     const logger = new LazyLogger();
     logger.addContext({ awsRequestId: 'req-1', functionName: 'fn' } as Context);
     logger.setCorrelationId('corr-1');
     logger.error('unhandled error', { extra: 42 });
+    // Powertools is still loading: the line waits, with the keys it was logged under.
+    expect(read()).toEqual([]);
     logger.resetKeys();
     logger.addContext({ awsRequestId: 'req-2', functionName: 'fn' } as Context);
     logger.info('later');
+    await logger.flushed();
     const [first, second] = read();
     expect(first).toMatchObject({
       level: 'ERROR',
@@ -46,5 +49,15 @@ describe('the logger, created on first use', () => {
     });
     expect(second).toMatchObject({ level: 'INFO', message: 'later', function_request_id: 'req-2' });
     expect(second).not.toHaveProperty('correlation_id');
+  });
+
+  it('writes at once after ready(), as the functions that always log load it at init', async () => {
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
+    const read = captured();
+    const logger = new LazyLogger();
+    await logger.ready();
+    logger.setCorrelationId('corr-3');
+    logger.warn('now');
+    expect(read()).toEqual([expect.objectContaining({ level: 'WARN', message: 'now', correlation_id: 'corr-3' })]);
   });
 });

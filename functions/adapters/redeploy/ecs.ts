@@ -38,7 +38,6 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { decodeTime } from 'ulid';
 import type { Deployment } from '../../core/deployment.js';
 import {
   type Redeployer,
@@ -48,6 +47,7 @@ import {
   type RedeployRequest,
 } from '../../core/redeploy.js';
 import type { EcsTarget } from '../../core/redeploy-targets-aws.js';
+import { ulidTime } from '../ulid.js';
 import { assumedRoleCredentials } from './assume-role.js';
 import { type BackoffOptions, isAwsThrottle, SDK_CLIENT_DEFAULTS, withBackoff } from './retry.js';
 
@@ -310,7 +310,7 @@ export class EcsRedeployer implements Redeployer {
 /** When the run began, from its ULID; 0 (any time) for an id that is not one. */
 export function runStartedAt(runId: string): number {
   try {
-    return decodeTime(runId);
+    return ulidTime(runId);
   } catch {
     return 0;
   }

@@ -1,7 +1,7 @@
 import { authorize } from '../access-policy.js';
 import type { Deployment } from '../deployment.js';
 import { NotFoundError } from '../errors.js';
-import type { Ports } from '../ports.js';
+import type { ReadPorts } from '../ports.js';
 
 /**
  * Picks what to roll back to, reading an environment's history newest first.
@@ -49,7 +49,7 @@ function scanner(current: Deployment) {
  *    (see chooseTarget); none is NotFoundError.
  */
 export async function findRollbackTarget(
-  ports: Ports,
+  ports: ReadPorts,
   environment: string,
   imageTag: string | undefined,
 ): Promise<{ current: Deployment; target: Deployment }> {

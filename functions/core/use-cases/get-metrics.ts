@@ -2,7 +2,7 @@ import { authorize } from '../access-policy.js';
 import type { Deployment } from '../deployment.js';
 import { InvalidInputError } from '../errors.js';
 import { computeMetrics, type Interval, type Metrics, needsLookahead, type Period } from '../metrics.js';
-import type { Ports } from '../ports.js';
+import type { ReadPorts } from '../ports.js';
 import type { MetricsQuery } from '../schemas.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -57,7 +57,7 @@ export function windowOf(query: Pick<MetricsQuery, 'from' | 'to'>, now: Date): P
  *    records read there are counted in no figure.
  * 4. Computes the summary and the series (core/metrics.ts).
  */
-export async function getMetrics(ports: Ports, query: MetricsQuery): Promise<MetricsReport> {
+export async function getMetrics(ports: ReadPorts, query: MetricsQuery): Promise<MetricsReport> {
   authorize(ports, query.environment, 'read');
   const window = windowOf(query, ports.now());
   const inWindow: Deployment[] = [];

@@ -1,9 +1,9 @@
 import { mayAccess } from '../access-policy.js';
 import type { Deployment } from '../deployment.js';
-import type { Ports } from '../ports.js';
+import type { ReadPorts } from '../ports.js';
 
-/** What listEnvironments needs on top of Ports: where each environment's redeploys go. */
-export interface EnvironmentsPorts extends Ports {
+/** What listEnvironments needs on top of ReadPorts: where each environment's redeploys go. */
+export interface EnvironmentsPorts extends ReadPorts {
   /** The kind of redeploy target configured for `environment` (e.g. `ecs`), or null for none. */
   redeployVia: (environment: string) => string | null;
 }

@@ -1,7 +1,7 @@
 import { authorize } from '../access-policy.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type { Deployment } from '../deployment.js';
-import type { HistoryPorts } from '../ports.js';
+import type { CursorKeyPort, ReadPorts } from '../ports.js';
 import type { HistoryQuery } from '../schemas.js';
 
 /**
@@ -15,7 +15,7 @@ import type { HistoryQuery } from '../schemas.js';
  * 3. Hands out a signed cursor when more records may follow (null: the history ends here).
  */
 export async function listHistory(
-  ports: HistoryPorts,
+  ports: ReadPorts & CursorKeyPort,
   query: HistoryQuery,
 ): Promise<{ items: Deployment[]; nextCursor: string | null }> {
   const { environment, status } = query;

@@ -1,7 +1,7 @@
 import { type Action, authorize, mayAccess } from '../access-policy.js';
 import type { Deployment } from '../deployment.js';
 import { AmbiguousTagError, NotFoundError } from '../errors.js';
-import type { Ports } from '../ports.js';
+import type { ReadPorts } from '../ports.js';
 
 /**
  * Resolves an image tag to one record, by the contract's rules.
@@ -18,7 +18,7 @@ import type { Ports } from '../ports.js';
  * rollback asks for it, since it writes on the strength of the answer.
  */
 export async function resolveTag(
-  ports: Ports,
+  ports: ReadPorts,
   imageTag: string,
   environment: string | undefined,
   options: { fresh?: boolean; action?: Action } = {},
@@ -53,7 +53,7 @@ export async function resolveTag(
  *    about the others.
  */
 export async function tagExists(
-  ports: Ports,
+  ports: ReadPorts,
   imageTag: string,
   environment: string | undefined,
 ): Promise<{ imageTag: string; exists: boolean; environments: string[] }> {
