@@ -117,18 +117,19 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   pid.catch(() => {});
   const exited = new Promise<EmulatorExit>((resolve) =>
     child.once('exit', (code, signal) => {
-      // The wrapper itself was killed: Java may live on, so end it here.
-      if (signal) {
-        pid.then(
-          (javaPid) => {
-            try {
-              process.kill(javaPid, 'SIGKILL');
-            } catch {}
-          },
-          () => {},
-        );
-      }
-      resolve({ code, signal });
+      if (!signal) return resolve({ code, signal });
+      // The wrapper itself was killed: Java may live on, so end it here, and settle only once
+      // it is gone, so that whoever awaits this (npm start's exit) does not outlive it.
+      pid.then(
+        async (javaPid) => {
+          try {
+            process.kill(javaPid, 'SIGKILL');
+          } catch {}
+          await gone(javaPid);
+          resolve({ code, signal });
+        },
+        () => resolve({ code, signal }),
+      );
     }),
   );
   const endpoint = `http://127.0.0.1:${port}`;
@@ -154,6 +155,19 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
     }
   }
   return { endpoint, port, pid: await pid, exited, stop };
+}
+
+/** Settles when no process `pid` is left (polled: it is not our child), or after 5 s. */
+async function gone(pid: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((done) => setTimeout(done, 20));
+  }
 }
 
 /** A client for DynamoDB Local at `endpoint`. */
