@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { App, type AppProps, CrossStackReferences, ReferenceStrength, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { controlTowerGuard } from './control-tower-guard.js';
 import { readSettings, type Settings } from './stacks/settings.js';
 import { StatefulStack } from './stacks/stateful-stack.js';
 import { StatelessStack } from './stacks/stateless-stack.js';
@@ -31,25 +31,31 @@ export function createService(props: AppProps = {}): Service {
   CrossStackReferences.of(app).consume(ReferenceStrength.STRONG);
   const settings = readSettings(app.node);
   const prefix = `PlatformRollback-${settings.stage}`;
+  const tags = { service: 'platform-rollback', stage: settings.stage };
 
+  // Stack tags are given to each stack: with the explicitStackTags flag (cdk.json), Tags.of()
+  // no longer reaches stacks, and CloudFormation would drop the stacks' tags at the next deploy.
   const stateful = new StatefulStack(app, `${prefix}-Stateful`, {
     settings,
+    tags,
     description: `platform-rollback (${settings.stage}): deployments table and rollback topic; retained`,
   });
   const stateless = new StatelessStack(app, `${prefix}-Stateless`, {
     settings,
+    tags,
     table: stateful.table,
     topic: stateful.topic,
     cursorKey: stateful.cursorKey,
     description: `platform-rollback (${settings.stage}): HTTP API and functions`,
   });
 
-  Tags.of(app).add('service', 'platform-rollback');
-  Tags.of(app).add('stage', settings.stage);
+  // And each resource in the templates, as before the flag: the same keys and values.
+  for (const [key, value] of Object.entries(tags)) Tags.of(app).add(key, value);
   // Validation plugins: cdk-nag 3's AwsSolutions pack, and AWS Control Tower's proactive
-  // controls (cfn-guard, with the rules its npm package ships). Any unacknowledged finding,
-  // warning or error, fails the synth; each exemption is acknowledged in code, with its reason.
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }), new CfnGuardValidator());
+  // controls (cfn-guard, with the rules its npm package ships; see controlTowerGuard for why it
+  // is wrapped). Any unacknowledged finding, warning or error, fails the synth; each exemption is
+  // acknowledged in code, with its reason.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }), controlTowerGuard());
   return { app, settings, stateful, stateless };
 }
 

@@ -1041,6 +1041,19 @@ describe('the service health alarms and dashboard', () => {
   });
 });
 
+describe('the stacks', () => {
+  it('are tagged service and stage as stacks (CloudFormation tags the stack), and their resources too', () => {
+    const tags = { service: 'platform-rollback', stage: service.settings.stage };
+    const assembly = service.app.synth(); // the one assembly of beforeAll: a synth is cached
+    for (const stack of [service.stateful, service.stateless]) {
+      expect(assembly.getStackArtifact(stack.artifactId).tags, stack.stackName).toEqual(tags);
+    }
+    const resourceTags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    data.hasResourceProperties('AWS::DynamoDB::Table', { Tags: Match.arrayWith(resourceTags) });
+    api.hasResourceProperties('AWS::Lambda::Function', { Tags: Match.arrayWith(resourceTags) });
+  });
+});
+
 describe('cdk-nag', () => {
   it('runs on every synth of the app: an unacknowledged finding fails it', () => {
     // A second app, functions not bundled (their code does not matter here), plus a topic that
