@@ -63,14 +63,90 @@ const COMMON: BuildOptions = {
   plugins: [lazyBuiltins],
 };
 
+/** The AWS SDK's packages: what the command imports of them travels as embedded source. */
+const SDK = /^(@aws-sdk|@smithy|@aws-crypto)\//;
+
+/** The SDK packages the command's own code imports (statically or not), sorted. */
+async function sdkImports(entry: string): Promise<string[]> {
+  const { metafile } = await build({ ...COMMON, entryPoints: [entry], write: false, outdir: ROOT, metafile: true });
+  const found = new Set<string>();
+  for (const [file, input] of Object.entries(metafile.inputs)) {
+    if (file.includes('node_modules/')) continue;
+    for (const imported of input.imports) if (SDK.test(imported.original ?? '')) found.add(imported.original as string);
+  }
+  return [...found].sort();
+}
+
+/**
+ * The AWS SDK, out of the start's way. The command needs the SDK only to sign requests, find
+ * credentials and look up an image, yet its code is most of the file (about 450 of 500 KB),
+ * and Node.js compiles a module's whole text before running any of it: that alone cost
+ * `--help` more than half its time. So the packages the command imports are bundled apart, as
+ * one CommonJS module whose source the file carries as a string, and the command's imports of
+ * them resolve to a stand-in that compiles and runs that source on first use (with
+ * `new Function`, like any CommonJS loader; the string is this build's own output). The file
+ * stays one file with every dependency inside.
+ */
+function embeddedSdk(packages: readonly string[], source: string): Plugin {
+  return {
+    name: 'embedded-sdk',
+    setup(build) {
+      build.onResolve({ filter: SDK }, (args) =>
+        args.importer.includes('node_modules/') ? undefined : { path: args.path, namespace: 'embedded-sdk' },
+      );
+      build.onResolve({ filter: /^embedded-sdk-loader$/ }, () => ({ path: 'loader', namespace: 'embedded-sdk' }));
+      build.onLoad({ filter: /.*/, namespace: 'embedded-sdk' }, (args) => {
+        if (args.path !== 'loader') {
+          if (!packages.includes(args.path)) throw new Error(`${args.path} is not among the embedded SDK packages`);
+          return { contents: `module.exports = require('embedded-sdk-loader')(${JSON.stringify(args.path)});`, loader: 'js' };
+        }
+        return {
+          loader: 'js',
+          contents: [
+            `const source = ${JSON.stringify(source)};`,
+            'let packages;',
+            'module.exports = (name) => {',
+            '  if (!packages) {',
+            '    const module = { exports: {} };',
+            "    new Function('require', 'module', 'exports', source)(require, module, module.exports);",
+            '    packages = module.exports;',
+            '  }',
+            '  return packages[name];',
+            '};',
+          ].join('\n'),
+        };
+      });
+    },
+  };
+}
+
+/** The SDK packages as one CommonJS module exporting each by name (see embeddedSdk). */
+async function sdkBundle(packages: readonly string[]): Promise<string> {
+  const exports = packages.map((name) => `${JSON.stringify(name)}: require(${JSON.stringify(name)})`);
+  const { outputFiles } = await build({
+    ...COMMON,
+    stdin: { contents: `module.exports = { ${exports.join(', ')} };`, resolveDir: ROOT, loader: 'js' },
+    format: 'cjs',
+    legalComments: 'none',
+    write: false,
+    outdir: ROOT,
+  });
+  const [file] = outputFiles;
+  if (!file) throw new Error('esbuild wrote no SDK bundle');
+  return file.text;
+}
+
 /** Builds both files into `outdir` (dist/ by default); returns their paths. */
 export async function buildCli(outdir = join(ROOT, 'dist')): Promise<string[]> {
   mkdirSync(outdir, { recursive: true });
   const cli = join(outdir, CLI_FILES[0]);
+  const entry = join(ROOT, 'cli/entry.ts');
+  const packages = await sdkImports(entry);
   await build({
     ...COMMON,
-    entryPoints: [join(ROOT, 'cli/entry.ts')],
+    entryPoints: [entry],
     outfile: cli,
+    plugins: [...(COMMON.plugins ?? []), embeddedSdk(packages, await sdkBundle(packages))],
     banner: {
       // ESM output still meets CommonJS dependencies that call require(); give them one.
       js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

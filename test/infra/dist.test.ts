@@ -3,8 +3,11 @@
  * what `npm run build` makes of the sources now: rebuild into a temporary directory and
  * compare byte for byte. A failure here means: run `npm run build` and commit dist/.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +38,40 @@ describe('dist/', () => {
     const help = execFileSync(process.execPath, [copy, '--help'], { cwd: dir, encoding: 'utf8' });
     expect(help).toContain('Usage: platform-rollback <command> [options]');
     expect(help).toContain('rollback          roll back an environment');
+  });
+
+  it('signs with the SDK it carries (embedded, loaded on first use), from a copy without node_modules', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-sign-'));
+    const copy = join(dir, 'platform-rollback.mjs');
+    execFileSync('cp', ['dist/platform-rollback.mjs', copy]);
+    const seen: (string | undefined)[] = [];
+    const server = createServer((request, response) => {
+      seen.push(request.headers.authorization);
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ items: [], nextCursor: null }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const { port } = server.address() as AddressInfo;
+      const env = { PATH: process.env.PATH, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' };
+      const args = [copy, 'history', '-e', 'prod', '--sign', '--region', 'eu-west-1'];
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          [...args, '--api-url', `http://127.0.0.1:${port}`],
+          { cwd: dir, env },
+          (error, out) => (error ? reject(error) : resolve(out)),
+        ),
+      );
+      expect(stdout).toMatch(/no deployments in prod/i);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, /,
+      );
+    } finally {
+      server.close();
+    }
   });
 
   it('the command is executable, and starts with a node shebang', () => {
