@@ -98,7 +98,10 @@ function embeddedSdk(packages: readonly string[], source: string): Plugin {
       build.onLoad({ filter: /.*/, namespace: 'embedded-sdk' }, (args) => {
         if (args.path !== 'loader') {
           if (!packages.includes(args.path)) throw new Error(`${args.path} is not among the embedded SDK packages`);
-          return { contents: `module.exports = require('embedded-sdk-loader')(${JSON.stringify(args.path)});`, loader: 'js' };
+          return {
+            contents: `module.exports = require('embedded-sdk-loader')(${JSON.stringify(args.path)});`,
+            loader: 'js',
+          };
         }
         return {
           loader: 'js',
