@@ -130,7 +130,6 @@ async function sdkBundle(packages: readonly string[]): Promise<string> {
     ...COMMON,
     stdin: { contents: `module.exports = { ${exports.join(', ')} };`, resolveDir: ROOT, loader: 'js' },
     format: 'cjs',
-    legalComments: 'none',
     write: false,
     outdir: ROOT,
   });
