@@ -4,7 +4,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DependencyUnavailableError } from '../core/errors.js';
-import type { Ports, ReadPorts } from '../core/ports.js';
+import type { DeploymentReader, Ports, ReadPorts } from '../core/ports.js';
 import { type Config, readConfig } from '../lib/config.js';
 import { DynamoDeploymentReader, DynamoDeploymentStore } from './dynamodb-store.js';
 import { newUlid } from './ulid.js';
@@ -128,4 +128,26 @@ export function readApp(): App<ReadPorts> {
     };
   }
   return sharedReads;
+}
+
+const writeApps = new Map<unknown, App<unknown>>();
+
+/**
+ * The app of a route that makes some writes: its store is `Store`, one of the write classes of
+ * dynamodb-store.ts (`DynamoRecordCreator`, ...), so the route's bundle holds its own writes
+ * and not the others'. Built once per process and class.
+ */
+export function writeApp<S extends DeploymentReader>(
+  Store: new (client: DynamoDBDocumentClient, tableName: string) => S,
+): () => App<Omit<Ports, 'deployments'> & { deployments: S }> {
+  return () => {
+    let built = writeApps.get(Store) as App<Omit<Ports, 'deployments'> & { deployments: S }> | undefined;
+    if (!built) {
+      const config = sharedConfig();
+      const deployments = new Store(documentClient(config), config.tableName);
+      built = { config, ports: { deployments, now: () => new Date(), newId: newUlid } };
+      writeApps.set(Store, built);
+    }
+    return built;
+  };
 }

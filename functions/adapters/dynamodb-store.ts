@@ -364,8 +364,100 @@ export class DynamoDeploymentReader implements DeploymentReader {
   }
 }
 
-/** Every read, and the writes: records, their status changes, and the outbox. */
-export class DynamoDeploymentStore extends DynamoDeploymentReader implements DeploymentStore {
+/**
+ * What the writes share: the transactions that keep the environment item current, and the
+ * outbox puts. Each write is a class of its own below, so that a function bundles the writes
+ * it makes and not the others (its app builds that class: aws.ts, `writeApp`); the full
+ * store gathers them all.
+ */
+export class DynamoDeploymentWrites extends DynamoDeploymentReader {
+  /**
+   * Runs a record write's transaction together with the update of its environment item
+   * (appended last, so the callers' indices of their own items hold). Where only that
+   * update's condition failed, the record is not the environment's current one (`newer`:
+   * a newer record is there; `same`: another record replaced it): `currentSK` only ever
+   * grows, so that stays true, and the write goes through without touching the item.
+   */
+  protected async transactKeepingCurrent(
+    operation: string,
+    input: TransactWriteCommandInput,
+    record: Deployment,
+    when: 'newer' | 'same',
+  ): Promise<void> {
+    const items = input.TransactItems ?? [];
+    // A status change mostly touches the current record, but not always (finishing or rolling
+    // back an older one). Asking first costs one small read; guessing wrong would cost a
+    // cancelled transaction and a second one. A record that is not current now never will
+    // be again, so the answer cannot go stale in a way that matters.
+    if (when === 'same' && !(await this.isCurrent(record))) return this.transact(operation, input);
+    try {
+      await this.transact(operation, { TransactItems: [...items, environmentUpdate(this.tableName, record, when)] });
+    } catch (error) {
+      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+      const onlyEnvironment =
+        reasons[items.length]?.Code === 'ConditionalCheckFailed' &&
+        reasons.every((r, i) => i === items.length || r.Code === 'None' || r.Code === undefined);
+      if (!onlyEnvironment) throw error;
+      await this.transact(operation, input);
+    }
+  }
+
+  /** Whether `record` is its environment's current record, read from the environment item. */
+  protected async isCurrent(record: Deployment): Promise<boolean> {
+    const result = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: environmentKey(record.environment),
+        ProjectionExpression: 'currentSK',
+        ConsistentRead: true,
+        ...this.capacityRequest(),
+      }),
+    );
+    this.report('environment.current', result.ConsumedCapacity);
+    return result.Item?.currentSK === sortKey(record);
+  }
+
+  /** The dedup claim (first, when given) and the outbox puts that accompany a change. */
+  protected eventWrites(events: OutboxEvent[], dedupKey: string | undefined) {
+    const now = nowSeconds();
+    const claim = dedupKey
+      ? [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { ...dedupKeyOf(dedupKey), entity: 'dedup', expiresAt: now + TTL.dedup },
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+        ]
+      : [];
+    return [
+      ...claim,
+      ...events.map((event) => ({ Put: { TableName: this.tableName, Item: toOutboxItem(event, now) } })),
+    ];
+  }
+
+  /** A transaction, retried while DynamoDB cancels it only for conflicting with another one. */
+  protected async transact(operation: string, input: TransactWriteCommandInput): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.client.send(new TransactWriteCommand({ ...input, ...this.capacityRequest() }));
+        this.report(operation, result.ConsumedCapacity);
+        return;
+      } catch (error) {
+        const onlyConflicts =
+          error instanceof TransactionCanceledException &&
+          (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict') &&
+          (error.CancellationReasons ?? []).every((r) => r.Code === 'TransactionConflict' || r.Code === 'None');
+        if (!onlyConflicts || attempt >= CONFLICT_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
+      }
+    }
+  }
+}
+
+/** Records a new deployment (RecordDeployment). */
+export class DynamoRecordCreator extends DynamoDeploymentWrites {
   async create(record: Deployment, idempotency?: { key: string; fingerprint: string }) {
     const now = nowSeconds();
     const transaction: TransactWriteCommandInput = {
@@ -413,7 +505,10 @@ export class DynamoDeploymentStore extends DynamoDeploymentReader implements Dep
     }
     return { record: fromItem(first.response as Record<string, unknown>), replayed: true };
   }
+}
 
+/** Finishes an IN_PROGRESS deployment (FinishDeployment). */
+export class DynamoRecordFinisher extends DynamoDeploymentWrites {
   async finish(id: string, change: { status: 'DEPLOYED' | 'FAILED'; notes?: string | undefined; updatedAt: string }) {
     const pointer = await this.getItem('finish.id', idKey(id));
     if (!pointer) throw new NotFoundError(`No deployment with id ${id}.`);
@@ -466,7 +561,10 @@ export class DynamoDeploymentStore extends DynamoDeploymentReader implements Dep
       throw finishConflict(id, status);
     }
   }
+}
 
+/** Marks a deployment ROLLED_BACK, with its notifications (RollbackDeployment, the alarm, the runs). */
+export class DynamoRollbackMarker extends DynamoDeploymentWrites {
   async markRolledBack(
     rolledBack: Deployment,
     options: { events: OutboxEvent[]; dedupKey?: string | undefined },
@@ -520,90 +618,14 @@ export class DynamoDeploymentStore extends DynamoDeploymentReader implements Dep
       throw error;
     }
   }
+}
 
-  /**
-   * Runs a record write's transaction together with the update of its environment item
-   * (appended last, so the callers' indices of their own items hold). Where only that
-   * update's condition failed, the record is not the environment's current one (`newer`:
-   * a newer record is there; `same`: another record replaced it): `currentSK` only ever
-   * grows, so that stays true, and the write goes through without touching the item.
-   */
-  private async transactKeepingCurrent(
-    operation: string,
-    input: TransactWriteCommandInput,
-    record: Deployment,
-    when: 'newer' | 'same',
-  ): Promise<void> {
-    const items = input.TransactItems ?? [];
-    // A status change mostly touches the current record, but not always (finishing or rolling
-    // back an older one). Asking first costs one small read; guessing wrong would cost a
-    // cancelled transaction and a second one. A record that is not current now never will
-    // be again, so the answer cannot go stale in a way that matters.
-    if (when === 'same' && !(await this.isCurrent(record))) return this.transact(operation, input);
-    try {
-      await this.transact(operation, { TransactItems: [...items, environmentUpdate(this.tableName, record, when)] });
-    } catch (error) {
-      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
-      const onlyEnvironment =
-        reasons[items.length]?.Code === 'ConditionalCheckFailed' &&
-        reasons.every((r, i) => i === items.length || r.Code === 'None' || r.Code === undefined);
-      if (!onlyEnvironment) throw error;
-      await this.transact(operation, input);
-    }
-  }
-
-  /** Whether `record` is its environment's current record, read from the environment item. */
-  private async isCurrent(record: Deployment): Promise<boolean> {
-    const result = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: environmentKey(record.environment),
-        ProjectionExpression: 'currentSK',
-        ConsistentRead: true,
-        ...this.capacityRequest(),
-      }),
-    );
-    this.report('environment.current', result.ConsumedCapacity);
-    return result.Item?.currentSK === sortKey(record);
-  }
-
-  /** The dedup claim (first, when given) and the outbox puts that accompany a change. */
-  private eventWrites(events: OutboxEvent[], dedupKey: string | undefined) {
-    const now = nowSeconds();
-    const claim = dedupKey
-      ? [
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: { ...dedupKeyOf(dedupKey), entity: 'dedup', expiresAt: now + TTL.dedup },
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-        ]
-      : [];
-    return [
-      ...claim,
-      ...events.map((event) => ({ Put: { TableName: this.tableName, Item: toOutboxItem(event, now) } })),
-    ];
-  }
-
-  /** A transaction, retried while DynamoDB cancels it only for conflicting with another one. */
-  private async transact(operation: string, input: TransactWriteCommandInput): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = await this.client.send(new TransactWriteCommand({ ...input, ...this.capacityRequest() }));
-        this.report(operation, result.ConsumedCapacity);
-        return;
-      } catch (error) {
-        const onlyConflicts =
-          error instanceof TransactionCanceledException &&
-          (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict') &&
-          (error.CancellationReasons ?? []).every((r) => r.Code === 'TransactionConflict' || r.Code === 'None');
-        if (!onlyConflicts || attempt >= CONFLICT_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
-      }
-    }
-  }
+/** Every read and every write. */
+export class DynamoDeploymentStore extends DynamoDeploymentWrites implements DeploymentStore {
+  create = DynamoRecordCreator.prototype.create;
+  finish = DynamoRecordFinisher.prototype.finish;
+  markRolledBack = DynamoRollbackMarker.prototype.markRolledBack;
+  emit = DynamoRollbackMarker.prototype.emit;
 }
 
 function nowSeconds() {

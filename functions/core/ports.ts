@@ -125,6 +125,18 @@ export interface Ports {
   access?: AccessContext | undefined;
 }
 
+/** The store's writes, by name. */
+export type WriteName = Exclude<keyof DeploymentStore, keyof DeploymentReader>;
+
+/**
+ * What a use case that makes some of the store's writes (`W`) needs: the reads, those writes,
+ * and new ids. A route's function is then given a store with no other write.
+ */
+export interface WritePorts<W extends WriteName> extends ReadPorts {
+  deployments: DeploymentReader & Pick<DeploymentStore, W>;
+  newId: () => string;
+}
+
 /** What a use case that only reads records needs: no writes, no new ids. */
 export interface ReadPorts {
   deployments: DeploymentReader;

@@ -1,7 +1,7 @@
 import { authorize, isScoped } from '../access-policy.js';
 import { canTransition, type Deployment, FINISHED_STATUSES } from '../deployment.js';
 import { NotFoundError, TransitionConflictError } from '../errors.js';
-import type { Ports } from '../ports.js';
+import type { WritePorts } from '../ports.js';
 import type { FinishDeploymentInput } from '../schemas.js';
 
 const isFinished = (status: string): status is (typeof FINISHED_STATUSES)[number] =>
@@ -19,7 +19,11 @@ const isFinished = (status: string): status is (typeof FINISHED_STATUSES)[number
  *    TransitionConflictError too, carrying the record's status: the contract's transition
  *    table says anything else is 409.
  */
-export async function finishDeployment(ports: Ports, id: string, input: FinishDeploymentInput): Promise<Deployment> {
+export async function finishDeployment(
+  ports: WritePorts<'finish'>,
+  id: string,
+  input: FinishDeploymentInput,
+): Promise<Deployment> {
   const to = input.status;
   if (isScoped(ports)) {
     const record = await ports.deployments.get(id);

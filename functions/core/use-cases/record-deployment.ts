@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { authorize } from '../access-policy.js';
 import { type Deployment, INITIAL_STATUSES } from '../deployment.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
-import type { Ports } from '../ports.js';
+import type { WritePorts } from '../ports.js';
 import type { RecordDeploymentInput } from '../schemas.js';
 
 /** How far in the future a caller-supplied `deployedAt` may lie (clock skew allowance). */
@@ -22,7 +22,7 @@ const MAX_FUTURE_MS = 5 * 60 * 1000;
  *    and a different body under the same key is a conflict (settled in the store).
  */
 export async function recordDeployment(
-  ports: Ports,
+  ports: WritePorts<'create'>,
   input: RecordDeploymentInput,
   context: { by: string; idempotencyKey?: string | undefined },
 ): Promise<{ record: Deployment; replayed: boolean }> {

@@ -1,7 +1,7 @@
 import type { Deployment } from '../deployment.js';
 import { TransitionConflictError } from '../errors.js';
 import { type AlarmRef, deploymentRolledBack, type OutboxEvent } from '../notifications.js';
-import type { Ports } from '../ports.js';
+import type { WritePorts } from '../ports.js';
 import { resolveTag } from './resolve-tag.js';
 
 export interface RollbackRequest {
@@ -23,7 +23,10 @@ export interface RollbackRequest {
  *    DEPLOYMENT_ROLLED_BACK notification in the outbox: of concurrent callers exactly one
  *    wins, and the notification cannot be lost between the write and the publish.
  */
-export async function rollbackDeployment(ports: Ports, request: RollbackRequest): Promise<Deployment> {
+export async function rollbackDeployment(
+  ports: WritePorts<'markRolledBack'>,
+  request: RollbackRequest,
+): Promise<Deployment> {
   const record = await resolveTag(ports, request.imageTag, request.environment, { fresh: true, action: 'rollback' });
   return markRolledBack(ports, record, { by: request.by, reason: request.reason ?? null, alarm: null });
 }
@@ -33,7 +36,7 @@ export async function rollbackDeployment(ports: Ports, request: RollbackRequest)
  * its notification(s). `extraEvents` go out in the same transaction (e.g. ROLLBACK_REQUESTED).
  */
 export async function markRolledBack(
-  ports: Ports,
+  ports: WritePorts<'markRolledBack'>,
   record: Deployment,
   how: {
     by: string;
