@@ -118,7 +118,7 @@ export function app(): App<Ports> {
  */
 export function readApp(): App<ReadPorts> {
   if (!sharedReads) {
-    const config = readConfig();
+    const config = sharedConfig();
     sharedReads = {
       config,
       ports: {
