@@ -8,7 +8,10 @@ beforeAll(async () => {
 afterAll(async () => api?.stop());
 
 const today = () => new Date().toISOString().slice(0, 10);
-const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+// One clock reading for all the seeded times, so their differences are exact (two readings a
+// millisecond apart made commitAt and deployedAt 59:59.999 apart).
+const seededAt = Date.now();
+const ago = (minutes: number) => new Date(seededAt - minutes * 60_000).toISOString();
 
 describe('environments and metrics over HTTP, after the contract rollback example', () => {
   let good: { id: string };
