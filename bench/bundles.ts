@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { FALLBACK, ROUTES } from '../functions/routes.js';
-import { BUNDLING } from '../infra/bundling.js';
+import { esbuildOptions } from '../infra/bundling.js';
 import { OUT, ROOT } from './lib/paths.js';
 
 /**
@@ -76,21 +76,7 @@ export interface BundleReport {
 
 /** esbuild options equal to what NodejsFunction runs with the shared BUNDLING settings. */
 function options(outfile: string): BuildOptions {
-  return {
-    absWorkingDir: ROOT,
-    bundle: true,
-    outfile,
-    minify: BUNDLING.minify,
-    sourcemap: BUNDLING.sourceMap,
-    format: BUNDLING.format,
-    target: BUNDLING.target,
-    platform: BUNDLING.platform,
-    mainFields: [...BUNDLING.mainFields],
-    external: [...BUNDLING.externalModules],
-    banner: { js: BUNDLING.banner },
-    metafile: true,
-    logLevel: 'warning',
-  };
+  return { ...esbuildOptions(), absWorkingDir: ROOT, outfile, metafile: true, logLevel: 'warning' };
 }
 
 function packageOf(input: string): string {

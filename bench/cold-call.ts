@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import type { HttpEvent, HttpHandler } from '../functions/lib/http.js';
 import { FALLBACK, ROUTES } from '../functions/routes.js';
-import { BUNDLING } from '../infra/bundling.js';
+import { esbuildOptions } from '../infra/bundling.js';
 import { type Bundle, clientLines } from './bundles.js';
 import {
   answeredAsExpected,
@@ -121,17 +121,9 @@ async function buildReference(id: string, clients: string[], commands: string[])
   ];
   await build({
     stdin: { contents: lines.join('\n'), resolveDir: ROOT, loader: 'js', sourcefile: `cold-reference-${id}.js` },
+    ...esbuildOptions(),
     absWorkingDir: ROOT,
-    bundle: true,
     outfile: file,
-    minify: BUNDLING.minify,
-    sourcemap: BUNDLING.sourceMap,
-    format: BUNDLING.format,
-    target: BUNDLING.target,
-    platform: BUNDLING.platform,
-    mainFields: [...BUNDLING.mainFields],
-    external: [...BUNDLING.externalModules],
-    banner: { js: BUNDLING.banner },
     logLevel: 'warning',
   });
   return file;

@@ -1,3 +1,5 @@
+import type { BuildOptions } from 'esbuild';
+
 /**
  * How every function is bundled, in one place: the CDK function construct passes these to
  * NodejsFunction, and the benchmark builds with the same settings through esbuild directly,
@@ -21,3 +23,21 @@ export const BUNDLING = {
   banner:
     "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
 } as const;
+
+/**
+ * BUNDLING as esbuild's own options: what NodejsFunction runs esbuild with, for the code that
+ * builds with esbuild directly (the bench, the source-map test) and must build the same.
+ */
+export function esbuildOptions(): BuildOptions {
+  return {
+    bundle: true,
+    minify: BUNDLING.minify,
+    sourcemap: BUNDLING.sourceMap,
+    format: BUNDLING.format,
+    target: BUNDLING.target,
+    platform: BUNDLING.platform,
+    mainFields: [...BUNDLING.mainFields],
+    external: [...BUNDLING.externalModules],
+    banner: { js: BUNDLING.banner },
+  };
+}

@@ -88,12 +88,7 @@ export function cursorKey(value: string | undefined): string | undefined {
 export function readAlarmRules(env: NodeJS.ProcessEnv = process.env): Readonly<Record<string, AlarmRule>> {
   const value = env.ALARM_RULES;
   if (value === undefined || value === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new ConfigError('ALARM_RULES must be JSON: {"<alarm name>": {"environment": "prod", "windowMinutes": 60}}');
-  }
+  const parsed = jsonSetting('ALARM_RULES', value, '{"<alarm name>": {"environment": "prod", "windowMinutes": 60}}');
   const result = AlarmRules.safeParse(parsed);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -124,12 +119,7 @@ export function readRedeployTargets(env: NodeJS.ProcessEnv = process.env): Redep
 export function readRedeployVia(env: NodeJS.ProcessEnv = process.env): Readonly<Record<string, string>> {
   const value = env.REDEPLOY_TARGETS;
   if (value === undefined || value.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new ConfigError('REDEPLOY_TARGETS must be JSON: {"prod": {"via": "callback"}}');
-  }
+  const parsed = jsonSetting('REDEPLOY_TARGETS', value, '{"prod": {"via": "callback"}}');
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError('REDEPLOY_TARGETS must be a JSON object: {"prod": {"via": "callback"}}');
   }
@@ -144,15 +134,19 @@ export function readRedeployVia(env: NodeJS.ProcessEnv = process.env): Readonly<
 /** ACCESS_POLICY is JSON: `{ "prod": { "rollback": ["arn:aws:iam::123456789012:role/oncall"] } }`. */
 function accessPolicy(value: string | undefined): AccessPolicy | undefined {
   if (value === undefined || value === '') return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new ConfigError('ACCESS_POLICY must be JSON: {"prod": {"read": ["arn:aws:iam::123456789012:role/name"]}}');
-  }
+  const parsed = jsonSetting('ACCESS_POLICY', value, '{"prod": {"read": ["arn:aws:iam::123456789012:role/name"]}}');
   try {
     return parseAccessPolicy(parsed, 'ACCESS_POLICY');
   } catch (error) {
     throw new ConfigError((error as Error).message);
+  }
+}
+
+/** A JSON setting's value; ConfigError naming the setting, with an example, when it is not JSON. */
+function jsonSetting(name: string, value: string, example: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new ConfigError(`${name} must be JSON: ${example}`);
   }
 }

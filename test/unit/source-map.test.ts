@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { mapStack } from '../../functions/lib/source-map.js';
-import { BUNDLING } from '../../infra/bundling.js';
+import { esbuildOptions } from '../../infra/bundling.js';
 
 /** The 1-based line of the first occurrence of `text` in a repository file. */
 const lineOf = (file: string, text: string) =>
@@ -39,15 +39,8 @@ describe('source-mapped stacks, paid for on error only', () => {
         loader: 'ts',
         sourcefile: 'entry.ts',
       },
-      bundle: true,
+      ...esbuildOptions(),
       outfile,
-      minify: BUNDLING.minify,
-      sourcemap: BUNDLING.sourceMap,
-      format: BUNDLING.format,
-      target: BUNDLING.target,
-      platform: BUNDLING.platform,
-      mainFields: [...BUNDLING.mainFields],
-      banner: { js: BUNDLING.banner },
       logLevel: 'warning',
     });
     // A plain node process, as deployed now: no --enable-source-maps.
