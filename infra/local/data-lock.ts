@@ -4,6 +4,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { alive } from './stack-info.js';
 
 export const LOCK_FILE = '.platform-rollback.lock';
 
@@ -13,16 +14,6 @@ export class DataDirLockedError extends Error {}
 interface Holder {
   pid: number;
   since: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, it is just not ours to signal.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { TABLE_SCHEMA } from '../../functions/adapters/table-schema.js';
+import { alive } from './stack-info.js';
 
 export interface DynamoDbLocal {
   endpoint: string;
@@ -160,14 +161,7 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
 /** Settles when no process `pid` is left (polled: it is not our child), or after 5 s. */
 async function gone(pid: number): Promise<void> {
   const deadline = Date.now() + 5_000;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((done) => setTimeout(done, 20));
-  }
+  while (Date.now() < deadline && alive(pid)) await new Promise((done) => setTimeout(done, 20));
 }
 
 /** A client for DynamoDB Local at `endpoint`. */

@@ -24,7 +24,7 @@ export interface LocalStackInfo {
 }
 
 /** Whether a process with this id runs (signal 0 only checks; EPERM means it runs as another user). */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

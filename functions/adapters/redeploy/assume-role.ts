@@ -68,3 +68,20 @@ export function assumedRoleCredentials(options: AssumeRoleOptions): AwsCredentia
     return cached;
   };
 }
+
+/**
+ * The credentials a target's client signs with: `overrides` when given (tests), else the
+ * target's `roleArn` assumed, else undefined (the function's own).
+ */
+export function targetCredentials(
+  target: { roleArn?: string | undefined; region: string },
+  options: {
+    credentials?: AwsCredentialIdentityProvider | undefined;
+    sleep?: ((ms: number) => Promise<void>) | undefined;
+  },
+): AwsCredentialIdentityProvider | undefined {
+  if (options.credentials) return options.credentials;
+  return target.roleArn
+    ? assumedRoleCredentials({ roleArn: target.roleArn, region: target.region, sleep: options.sleep })
+    : undefined;
+}

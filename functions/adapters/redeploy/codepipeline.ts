@@ -16,7 +16,7 @@ import {
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { Redeployer, RedeployHandle, RedeployProgress, RedeployRequest } from '../../core/redeploy.js';
 import type { CodePipelineTarget } from '../../core/redeploy-targets-aws.js';
-import { assumedRoleCredentials } from './assume-role.js';
+import { targetCredentials } from './assume-role.js';
 import { type BackoffOptions, isAwsThrottle, SDK_CLIENT_DEFAULTS, withBackoff } from './retry.js';
 
 export interface CodePipelineRedeployerOptions {
@@ -41,11 +41,7 @@ export class CodePipelineRedeployer implements Redeployer {
     private readonly target: CodePipelineTarget,
     private readonly options: CodePipelineRedeployerOptions = {},
   ) {
-    const credentials =
-      options.credentials ??
-      (target.roleArn
-        ? assumedRoleCredentials({ roleArn: target.roleArn, region: target.region, sleep: options.backoff?.sleep })
-        : undefined);
+    const credentials = targetCredentials(target, { credentials: options.credentials, sleep: options.backoff?.sleep });
     this.client = new CodePipelineClient({
       region: target.region,
       ...SDK_CLIENT_DEFAULTS,

@@ -48,7 +48,7 @@ import {
 } from '../../core/redeploy.js';
 import type { EcsTarget } from '../../core/redeploy-targets-aws.js';
 import { ulidTime } from '../ulid.js';
-import { assumedRoleCredentials } from './assume-role.js';
+import { targetCredentials } from './assume-role.js';
 import { type BackoffOptions, isAwsThrottle, SDK_CLIENT_DEFAULTS, withBackoff } from './retry.js';
 
 /** The tag on a revision this service registered: which run registered it. */
@@ -72,11 +72,7 @@ export class EcsRedeployer implements Redeployer {
     private readonly target: EcsTarget,
     private readonly options: EcsRedeployerOptions = {},
   ) {
-    const credentials =
-      options.credentials ??
-      (target.roleArn
-        ? assumedRoleCredentials({ roleArn: target.roleArn, region: target.region, sleep: options.backoff?.sleep })
-        : undefined);
+    const credentials = targetCredentials(target, { credentials: options.credentials, sleep: options.backoff?.sleep });
     const common = { region: target.region, ...SDK_CLIENT_DEFAULTS, ...(credentials ? { credentials } : {}) };
     this.ecs = new ECSClient(common);
     this.ecr = new ECRClient(common);
