@@ -3,7 +3,7 @@
  * to a reference bundle that only creates the same AWS SDK clients: the difference is what
  * our code and its other dependencies cost in bytes, and so in download and parse time.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { FALLBACK, ROUTES } from '../functions/routes.js';
@@ -58,10 +58,13 @@ export function clientLines(clients: readonly string[]): string[] {
 
 export interface Bundle {
   id: string;
-  /** The built ES module; init time imports this file. */
+  /** The built handler module, index.mjs; init time imports this file. */
   file: string;
+  /** Every file of the function's code (index.mjs and its chunks), source maps aside. */
   bytes: number;
-  /** Bytes that come from our own sources (inputs under functions/). */
+  /** Of `bytes`, what a cold start reads and compiles: index.mjs and the chunks it imports statically. */
+  initBytes: number;
+  /** Bytes that come from our own sources (inputs under functions/), in every file. */
   ownBytes: number;
   /** Bytes per top-level package, largest first, to explain a size. */
   packages: Record<string, number>;
@@ -74,31 +77,43 @@ export interface BundleReport {
   references: Record<string, Bundle>;
 }
 
-/** esbuild options equal to what NodejsFunction runs with the shared BUNDLING settings. */
-function options(outfile: string): BuildOptions {
-  return { ...esbuildOptions(), absWorkingDir: ROOT, outfile, metafile: true, logLevel: 'warning' };
-}
-
 function packageOf(input: string): string {
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
   if (match?.[1]) return match[1];
   return input.startsWith('functions/') ? 'functions/ (own code)' : input;
 }
 
+/** The outputs a cold start loads: the entry and, transitively, the chunks it imports statically. */
+function loadedAtInit(outputs: Metafile['outputs'], entry: string): Set<string> {
+  const loaded = new Set<string>();
+  const visit = (path: string) => {
+    if (loaded.has(path)) return;
+    loaded.add(path);
+    for (const i of outputs[path]?.imports ?? []) if (i.kind === 'import-statement' && !i.external) visit(i.path);
+  };
+  visit(entry);
+  return loaded;
+}
+
 function describe(id: string, file: string, metafile: Metafile): Bundle {
-  const output = Object.entries(metafile.outputs).find(([path]) => path.endsWith('.mjs'));
-  if (!output) throw new Error(`esbuild wrote no .mjs for ${id}`);
-  const [, meta] = output;
+  const code = Object.entries(metafile.outputs).filter(([path]) => path.endsWith('.mjs'));
+  const entry = code.find(([path]) => path.endsWith('/index.mjs'));
+  if (!entry) throw new Error(`esbuild wrote no index.mjs for ${id}`);
+  const init = loadedAtInit(metafile.outputs, entry[0]);
   const packages: Record<string, number> = {};
-  for (const [input, { bytesInOutput }] of Object.entries(meta.inputs)) {
-    const name = packageOf(input);
-    packages[name] = (packages[name] ?? 0) + bytesInOutput;
+  for (const [, meta] of code) {
+    for (const [input, { bytesInOutput }] of Object.entries(meta.inputs)) {
+      const name = packageOf(input);
+      packages[name] = (packages[name] ?? 0) + bytesInOutput;
+    }
   }
   const sorted = Object.fromEntries(Object.entries(packages).sort(([, a], [, b]) => b - a));
+  const sum = (files: typeof code) => files.reduce((total, [, meta]) => total + meta.bytes, 0);
   return {
     id,
     file,
-    bytes: meta.bytes,
+    bytes: sum(code),
+    initBytes: sum(code.filter(([path]) => init.has(path))),
     ownBytes: packages['functions/ (own code)'] ?? 0,
     packages: sorted,
     clients: Object.keys(SDK_CLIENTS).filter((name) => name in packages),
@@ -107,10 +122,10 @@ function describe(id: string, file: string, metafile: Metafile): Bundle {
 
 async function buildOne(id: string, entry: BuildOptions): Promise<Bundle> {
   const dir = join(OUT, 'bundles', id);
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'index.mjs');
-  const result = await build({ ...options(file), ...entry });
-  return describe(id, file, result.metafile as Metafile);
+  const result = await build({ ...esbuildOptions(), outdir: dir, metafile: true, ...entry });
+  return describe(id, join(dir, 'index.mjs'), result.metafile as Metafile);
 }
 
 /** A reference entry: creates the given SDK clients and does nothing else. */

@@ -10,7 +10,7 @@
  * without a change to the bench.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -106,8 +106,8 @@ function probe(code: string, file: string, env: NodeJS.ProcessEnv, flags: readon
  */
 async function buildReference(id: string, clients: string[], commands: string[]): Promise<string> {
   const dir = join(OUT, 'cold', id);
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'reference.mjs');
   const dynamo = clients.includes('@aws-sdk/client-dynamodb') || clients.includes('@aws-sdk/lib-dynamodb');
   const lines = [
     ...clientLines(clients),
@@ -122,11 +122,9 @@ async function buildReference(id: string, clients: string[], commands: string[])
   await build({
     stdin: { contents: lines.join('\n'), resolveDir: ROOT, loader: 'js', sourcefile: `cold-reference-${id}.js` },
     ...esbuildOptions(),
-    absWorkingDir: ROOT,
-    outfile: file,
-    logLevel: 'warning',
+    outdir: dir,
   });
-  return file;
+  return join(dir, 'index.mjs');
 }
 
 /** Pairs that aim the template call's requests at run `index`'s own records (see latency.ts). */

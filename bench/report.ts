@@ -79,14 +79,14 @@ export function buildRows(input: {
         ? {
             area: 'bundle',
             item: b.id,
-            figure: `${f(kb(b.bytes), 1)} KB = ref ${f(kb(reference.bytes), 1)} KB + ${f(over, 1)} KB; own ${f(kb(b.ownBytes), 1)} KB`,
+            figure: `${f(kb(b.bytes), 1)} KB = ref ${f(kb(reference.bytes), 1)} KB + ${f(over, 1)} KB; own ${f(kb(b.ownBytes), 1)} KB; at init ${f(kb(b.initBytes), 1)} KB = ref ${f(kb(reference.initBytes), 1)} + ${f(kb(b.initBytes - reference.initBytes), 1)} KB`,
             budget: `≤ ref + ${BUDGETS.bundleOverKb} KB; own ≤ ${BUDGETS.ownCodeKb} KB`,
             verdict: verdict([check('bundle size', b.id, over, BUDGETS.bundleOverKb), own]),
           }
         : {
             area: 'bundle',
             item: b.id,
-            figure: `${f(kb(b.bytes), 1)} KB, no SDK client; own ${f(kb(b.ownBytes), 1)} KB`,
+            figure: `${f(kb(b.bytes), 1)} KB, no SDK client; own ${f(kb(b.ownBytes), 1)} KB; at init ${f(kb(b.initBytes), 1)} KB`,
             budget: `own ≤ ${BUDGETS.ownCodeKb} KB`,
             verdict: verdict([own]),
           },

@@ -8,9 +8,9 @@ type Level = 'error' | 'warn' | 'info';
 /**
  * The one structured JSON logger (Powertools; level from POWERTOOLS_LOG_LEVEL, service name
  * fixed), loaded when something is first logged rather than at import. Almost no request of
- * an API function logs, so its cold start neither evaluates Powertools' modules nor builds a
- * Logger (about 3 ms of init, docs/PERFORMANCE.md); the bundle still holds Powertools, and
- * `import()` of a bundled module only runs that module's code, with no file to fetch.
+ * an API function logs, so its cold start neither reads, compiles nor runs Powertools, nor
+ * builds a Logger (docs/PERFORMANCE.md): the bundler puts what `import()` loads into a chunk
+ * of its own beside the handler (infra/bundling.ts), read only on that first line.
  *
  * The lines logged before Powertools is loaded wait for it (a few microtasks, the same
  * turn of the event loop), each with the invocation context and correlation id it was logged

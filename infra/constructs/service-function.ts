@@ -1,26 +1,22 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, type ILocalBundling, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   ApplicationLogLevel,
   Architecture,
   type CfnFunction,
+  Code,
   type DurableConfig,
+  Function as LambdaFunction,
   LoggingFormat,
   Runtime,
 } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { leadingKeys, type TableAccess } from '../../functions/table-access.js';
-import { BUNDLING, NODE_MAJOR } from '../bundling.js';
-
-/** The repository root: route entries in functions/routes.ts are relative to it. */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { bundleFunction, NODE_MAJOR, REPO_ROOT } from '../bundling.js';
 
 /** The runtimes NODE_MAJOR may name; a bump there without a runtime here fails the synth. */
 const RUNTIMES: Record<number, Runtime> = { 22: Runtime.NODEJS_22_X, 24: Runtime.NODEJS_24_X };
@@ -42,6 +38,20 @@ export interface ServiceFunctionProps {
 }
 
 /**
+ * esbuild, run in the synth's own process, bundles one entry into the asset directory
+ * (infra/bundling.ts). `entry` is a field, not only a closure: CDK tells assets apart by their
+ * bundling options as JSON, and two functions must never share one.
+ */
+class EsbuildBundling implements ILocalBundling {
+  constructor(readonly entry: string) {}
+
+  tryBundle(outputDir: string): boolean {
+    bundleFunction(this.entry, outputDir);
+    return true;
+  }
+}
+
+/**
  * Every Lambda function of the service, with every default in one place: Node.js on arm64,
  * bundled by esbuild with infra/bundling.ts (so what the benchmark measures is what ships),
  * source-mapped stack traces, its own log group with a retention, JSON logs, active X-Ray,
@@ -50,7 +60,7 @@ export interface ServiceFunctionProps {
  * function's permissions can be read off the call that created it.
  */
 export class ServiceFunction extends Construct {
-  readonly fn: NodejsFunction;
+  readonly fn: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
@@ -69,9 +79,17 @@ export class ServiceFunction extends Construct {
     this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     this.logGroup.grantWrite(this.role);
 
-    this.fn = new NodejsFunction(this, 'Function', {
-      entry: path.join(REPO_ROOT, props.entry),
-      handler: 'handler',
+    this.fn = new LambdaFunction(this, 'Function', {
+      code: Code.fromAsset(REPO_ROOT, {
+        // The asset is what esbuild wrote, so its hash changes exactly when the bundle does.
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          local: new EsbuildBundling(props.entry),
+          // Never pulled: local bundling always succeeds, and CDK requires an image to fall back on.
+          image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+        },
+      }),
+      handler: 'index.handler',
       description: props.description,
       runtime,
       architecture: Architecture.ARM_64,
@@ -85,15 +103,6 @@ export class ServiceFunction extends Construct {
       environment: {
         POWERTOOLS_SERVICE_NAME: 'platform-rollback',
         ...props.environment,
-      },
-      bundling: {
-        minify: BUNDLING.minify,
-        sourceMap: BUNDLING.sourceMap,
-        format: OutputFormat.ESM,
-        target: BUNDLING.target,
-        mainFields: [...BUNDLING.mainFields],
-        externalModules: [...BUNDLING.externalModules],
-        banner: BUNDLING.banner,
       },
     });
     // The role must carry its policy before the function can be invoked.

@@ -5,7 +5,7 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { createService } from '../../infra/app.js';
-import { REPO_ROOT } from '../../infra/constructs/service-function.js';
+import { REPO_ROOT } from '../../infra/bundling.js';
 
 /** The parts of validation-report.json this test reads. */
 interface PluginReport {

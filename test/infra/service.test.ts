@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
@@ -13,9 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_SCHEMA } from '../../functions/adapters/table-schema.js';
 import { FALLBACK, ROUTES } from '../../functions/routes.js';
 import { createService, type Service } from '../../infra/app.js';
-import { BUNDLING, NODE_MAJOR } from '../../infra/bundling.js';
+import { BANNER, NODE_MAJOR, REPO_ROOT } from '../../infra/bundling.js';
 import { AutoRollback } from '../../infra/constructs/auto-rollback.js';
-import { REPO_ROOT } from '../../infra/constructs/service-function.js';
 
 /**
  * The deployed shape, checked offline. The app is built and synthesized ONCE (esbuild bundles
@@ -55,6 +54,18 @@ let watchedInCode: Alarm;
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const resourcesOf = (template: Template, type: string): [string, Json][] =>
   Object.entries(template.findResources(type));
+/** The directory cdk synth staged a function's code in. */
+const assetDir = (fn: Json) => path.join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+/** `file` and the files it imports statically (`import … from "./x.mjs"`, not `import("./x.mjs")`), transitively. */
+function staticImports(dir: string, file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const code = readFileSync(path.join(dir, file), 'utf8');
+  for (const [, imported] of code.matchAll(/import\s*(?:[\w$,{}\s*]+from\s*)?["']\.\/([\w.-]+\.mjs)["']/g)) {
+    if (imported) staticImports(dir, imported, seen);
+  }
+  return seen;
+}
 const logicalId = (construct: IConstruct | undefined) => {
   if (!construct) throw new Error('no such construct');
   return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
@@ -235,13 +246,31 @@ describe('every function', () => {
     }
   });
 
-  it('is bundled by esbuild as ESM with the require banner and a source map, the AWS SDK inside', () => {
+  it('is bundled by esbuild as ESM with the require banner and a source map in every file, the AWS SDK inside', () => {
     for (const [id, fn] of resourcesOf(api, 'AWS::Lambda::Function')) {
-      const assetDir = path.join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
-      const code = readFileSync(path.join(assetDir, 'index.mjs'), 'utf8');
-      expect(code.startsWith(BUNDLING.banner), id).toBe(true);
-      expect(existsSync(path.join(assetDir, 'index.mjs.map')), id).toBe(true);
-      expect(code, `${id} must not import the SDK from the runtime`).not.toMatch(/from\s*["']@aws-sdk\//);
+      const dir = assetDir(fn);
+      expect(existsSync(path.join(dir, 'index.mjs')), id).toBe(true);
+      for (const file of readdirSync(dir).filter((f) => f.endsWith('.mjs'))) {
+        const code = readFileSync(path.join(dir, file), 'utf8');
+        expect(code.startsWith(BANNER), `${id} ${file}`).toBe(true);
+        expect(existsSync(path.join(dir, `${file}.map`)), `${id} ${file}`).toBe(true);
+        expect(code, `${id} must not import the SDK from the runtime`).not.toMatch(/from\s*["']@aws-sdk\//);
+      }
+    }
+  });
+
+  it("keeps Powertools out of an API function's cold start: in a chunk of its own, loaded on the first log line", () => {
+    for (const route of [...ROUTES, FALLBACK]) {
+      const dir = assetDir(apiResources[logicalId(service.stateless.functions.get(route.id)?.fn)]);
+      const powertools = (file: string) =>
+        (JSON.parse(readFileSync(path.join(dir, `${file}.map`), 'utf8')).sources as string[]).some((s) =>
+          s.includes('node_modules/@aws-lambda-powertools/logger/'),
+        );
+      const atInit = staticImports(dir, 'index.mjs');
+      expect(atInit.size, route.id).toBeGreaterThan(0);
+      expect([...atInit].filter(powertools), route.id).toEqual([]);
+      const shipped = readdirSync(dir).filter((f) => f.endsWith('.mjs'));
+      expect(shipped.filter(powertools), route.id).toHaveLength(1);
     }
   });
 

@@ -40,8 +40,8 @@ describe('source-mapped stacks, paid for on error only', () => {
         sourcefile: 'entry.ts',
       },
       ...esbuildOptions(),
-      outfile,
-      logLevel: 'warning',
+      absWorkingDir: process.cwd(),
+      outdir: dir,
     });
     // A plain node process, as deployed now: no --enable-source-maps.
     const out = execFileSync(
