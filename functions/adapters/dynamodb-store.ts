@@ -127,15 +127,21 @@ const FIELDS: readonly (keyof Deployment)[] = [
   'updatedAt',
 ];
 
-/** The record in the contract's member order (DynamoDB returns attributes in no order). */
+/**
+ * The record in the contract's member order (DynamoDB returns attributes in no order), the
+ * members presentFields left out restored as null. A plain loop: it runs once per item read
+ * (a metrics window reads a thousand), and one [name, value] pair per member, as
+ * `Object.fromEntries` would take, made it about twice as slow.
+ */
 export function fromItem(item: Record<string, unknown>): Deployment {
-  const record = Object.fromEntries(FIELDS.map((field) => [field, item[field] ?? null])) as unknown as Deployment;
+  const record: Record<string, unknown> = {};
+  for (const field of FIELDS) record[field] = item[field] ?? null;
   record.migrations = ((item.migrations ?? []) as Deployment['migrations']).map((m) => ({
     id: m.id,
     reversible: m.reversible,
     description: m.description ?? null,
   }));
-  return record;
+  return record as unknown as Deployment;
 }
 
 /** The Unpublished index's one partition: every outbox item not yet published. */
