@@ -25,7 +25,7 @@ import {
 import type { OutboxEvent } from '../core/notifications.js';
 import type { Position } from '../core/ports.js';
 import type { Run } from '../core/run.js';
-import type { RunClaims, RunPage, RunStore } from '../core/run-ports.js';
+import type { RunClaims, RunPage, RunReads, RunStarts, RunStore } from '../core/run-ports.js';
 import { toOutboxItem } from './dynamodb-store.js';
 
 const DAY = 24 * 60 * 60;
@@ -41,12 +41,63 @@ const dedupKey = (key: string) => ({ PK: `EVENT#${key}`, SK: 'EVENT' });
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-export class DynamoRunStore implements RunStore {
+/** Reading runs: by id, an environment's page, and what a start looks up first. */
+export class DynamoRunReader implements RunReads {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    protected readonly client: DynamoDBDocumentClient,
+    protected readonly tableName: string,
   ) {}
 
+  async get(id: string): Promise<Run | undefined> {
+    const pointer = await this.getItem(pointerKey(id));
+    if (!pointer) return undefined;
+    const item = await this.getItem(runKey(String(pointer.environment), id));
+    return item ? (item.run as Run) : undefined;
+  }
+
+  async replayOf(idempotency: { key: string; fingerprint: string }): Promise<Run | undefined> {
+    const first = await this.getItem(idempotencyKey(idempotency.key));
+    if (!first) return undefined;
+    if (first.fingerprint !== idempotency.fingerprint) {
+      throw new IdempotencyConflictError(
+        'This Idempotency-Key was first used with a different request body; use a new key for a new rollback.',
+      );
+    }
+    return this.get(String(first.runId));
+  }
+
+  async activeRun(environment: string): Promise<string | undefined> {
+    const item = await this.getItem(environmentKey(environment));
+    return typeof item?.activeRun === 'string' ? item.activeRun : undefined;
+  }
+
+  async page(environment: string, options: { limit: number; after?: Position | undefined }): Promise<RunPage> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :run)',
+        ExpressionAttributeValues: { ':pk': `RUNS#${environment}`, ':run': 'RUN#' },
+        ScanIndexForward: false,
+        Limit: options.limit,
+        ...(options.after ? { ExclusiveStartKey: runKey(environment, options.after.id) } : {}),
+      }),
+    );
+    return {
+      items: (result.Items ?? []).map((item) => item.run as Run),
+      hasMore: result.LastEvaluatedKey !== undefined,
+    };
+  }
+
+  protected async getItem(key: Record<string, unknown>) {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    return result.Item;
+  }
+}
+
+/** Reading runs, and starting one: what the routes and the alarm path that start runs need. */
+export class DynamoRunStarter extends DynamoRunReader implements RunStarts {
   async start(run: Run, claims: RunClaims, events: OutboxEvent[]): Promise<{ run: Run; replayed: boolean }> {
     const TableName = this.tableName;
     const now = nowSeconds();
@@ -159,46 +210,20 @@ export class DynamoRunStore implements RunStore {
     }
   }
 
-  async get(id: string): Promise<Run | undefined> {
-    const pointer = await this.getItem(pointerKey(id));
-    if (!pointer) return undefined;
-    const item = await this.getItem(runKey(String(pointer.environment), id));
-    return item ? (item.run as Run) : undefined;
-  }
-
-  async replayOf(idempotency: { key: string; fingerprint: string }): Promise<Run | undefined> {
-    const first = await this.getItem(idempotencyKey(idempotency.key));
-    if (!first) return undefined;
-    if (first.fingerprint !== idempotency.fingerprint) {
-      throw new IdempotencyConflictError(
-        'This Idempotency-Key was first used with a different request body; use a new key for a new rollback.',
-      );
-    }
-    return this.get(String(first.runId));
-  }
-
-  async activeRun(environment: string): Promise<string | undefined> {
-    const item = await this.getItem(environmentKey(environment));
-    return typeof item?.activeRun === 'string' ? item.activeRun : undefined;
-  }
-
-  async page(environment: string, options: { limit: number; after?: Position | undefined }): Promise<RunPage> {
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :run)',
-        ExpressionAttributeValues: { ':pk': `RUNS#${environment}`, ':run': 'RUN#' },
-        ScanIndexForward: false,
-        Limit: options.limit,
-        ...(options.after ? { ExclusiveStartKey: runKey(environment, options.after.id) } : {}),
-      }),
-    );
+  private runItem(run: Run) {
     return {
-      items: (result.Items ?? []).map((item) => item.run as Run),
-      hasMore: result.LastEvaluatedKey !== undefined,
+      ...runKey(run.environment, run.id),
+      entity: 'run',
+      id: run.id,
+      status: run.status,
+      startedAt: run.startedAt,
+      run,
     };
   }
+}
 
+/** The whole RunStore: a run's progress and its end too, for the workflow. */
+export class DynamoRunStore extends DynamoRunStarter implements RunStore {
   async save(run: Run): Promise<void> {
     try {
       await this.client.send(
@@ -258,23 +283,5 @@ export class DynamoRunStore implements RunStore {
       if (first?.Code === 'ConditionalCheckFailed') return;
       throw error;
     }
-  }
-
-  private runItem(run: Run) {
-    return {
-      ...runKey(run.environment, run.id),
-      entity: 'run',
-      id: run.id,
-      status: run.status,
-      startedAt: run.startedAt,
-      run,
-    };
-  }
-
-  private async getItem(key: Record<string, unknown>) {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
-    );
-    return result.Item;
   }
 }

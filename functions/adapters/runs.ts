@@ -7,11 +7,11 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Redeployer } from '../core/redeploy.js';
 import type { RedeployTarget } from '../core/redeploy-config.js';
-import type { RunPorts, RunStore, StartRunPorts } from '../core/run-ports.js';
+import type { RunPorts, RunReads, StartRunPorts } from '../core/run-ports.js';
 import { readRedeployTargets } from '../lib/config.js';
 import { type App, app, documentClient, readApp, sharedConfig } from './aws.js';
 import { CloudWatchHealth } from './cloudwatch-health.js';
-import { DynamoRunStore } from './dynamodb-run-store.js';
+import { DynamoRunReader, DynamoRunStarter, DynamoRunStore } from './dynamodb-run-store.js';
 import { EcrImages } from './ecr-images.js';
 import { HttpHealth } from './http-health.js';
 import { CallbackRedeployer } from './redeploy/callback.js';
@@ -20,23 +20,24 @@ import { redeployerFor as awsRedeployerFor } from './redeploy/index.js';
 import { HttpRunLauncher, LambdaRunLauncher, NO_LAUNCHER } from './run-launcher.js';
 import { newUlid } from './ulid.js';
 
-let readShared: App<{ runs: RunStore }> | undefined;
+let readShared: App<{ runs: RunReads }> | undefined;
 let startShared: StartRunPorts | undefined;
 let runShared: RunPorts | undefined;
 
 /**
- * What reading runs needs: the runs store and nothing else, so that the functions that only
- * read runs bundle neither the deployment records' store nor the launcher's client.
+ * What reading runs needs: the runs' reads and nothing else, so that the functions that only
+ * read runs bundle neither the writes of runs, nor the deployment records' store, nor the
+ * launcher's client.
  */
-export function runsApp(): App<{ runs: RunStore }> {
+export function runsApp(): App<{ runs: RunReads }> {
   readShared ??= {
     config: sharedConfig(),
-    ports: { runs: new DynamoRunStore(documentClient(sharedConfig()), sharedConfig().tableName) },
+    ports: { runs: new DynamoRunReader(documentClient(sharedConfig()), sharedConfig().tableName) },
   };
   return readShared;
 }
 
-/** What starting a run needs: the records' reads, the runs store, the targets, and the launcher. */
+/** What starting a run needs: the records' reads, the runs' reads and start, the targets, and the launcher. */
 export function startRunApp(): App<StartRunPorts> {
   const config = sharedConfig();
   if (!startShared) {
@@ -47,7 +48,7 @@ export function startRunApp(): App<StartRunPorts> {
         : NO_LAUNCHER;
     startShared = {
       ...readApp().ports,
-      ...runsApp().ports,
+      runs: new DynamoRunStarter(documentClient(config), config.tableName),
       newId: newUlid,
       targets: readRedeployTargets(),
       launcher,
@@ -69,7 +70,7 @@ export function runApp(): App<RunPorts> {
     const ecr = new Map<string, ECRClient>();
     const shared: RunPorts = {
       ...ports,
-      ...runsApp().ports,
+      runs: new DynamoRunStore(documentClient(config), config.tableName),
       targets: readRedeployTargets(),
       redeployerFor(environment: string, target: RedeployTarget) {
         let redeployer = redeployers.get(environment);

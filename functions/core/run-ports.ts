@@ -25,14 +25,8 @@ export interface RunClaims {
   idempotency?: { key: string; fingerprint: string } | undefined;
 }
 
-export interface RunStore {
-  /**
-   * Writes a new RUNNING run, in ONE transaction with: the environment's `activeRun` claim
-   * (RunActiveError when another run is RUNNING there), the deployment's claim
-   * (DeploymentClaimedError naming the run that has it), the alarm change's claim
-   * (DuplicateEventError), the idempotency key (a replay returns the first run), and `events`.
-   */
-  start(run: Run, claims: RunClaims, events: OutboxEvent[]): Promise<{ run: Run; replayed: boolean }>;
+/** Reading runs: by id, an environment's page, and what a start looks up first. */
+export interface RunReads {
   get(id: string): Promise<Run | undefined>;
   /**
    * The run a POST with this Idempotency-Key started, when the key was used before with the
@@ -43,6 +37,21 @@ export interface RunStore {
   activeRun(environment: string): Promise<string | undefined>;
   /** An environment's runs, newest first, strictly after `after` (startedAt, id). */
   page(environment: string, options: { limit: number; after?: Position | undefined }): Promise<RunPage>;
+}
+
+/** Starting a run (the routes and the alarm path). */
+export interface RunStarts extends RunReads {
+  /**
+   * Writes a new RUNNING run, in ONE transaction with: the environment's `activeRun` claim
+   * (RunActiveError when another run is RUNNING there), the deployment's claim
+   * (DeploymentClaimedError naming the run that has it), the alarm change's claim
+   * (DuplicateEventError), the idempotency key (a replay returns the first run), and `events`.
+   */
+  start(run: Run, claims: RunClaims, events: OutboxEvent[]): Promise<{ run: Run; replayed: boolean }>;
+}
+
+/** Everything done with runs, their progress and end too (the workflow). */
+export interface RunStore extends RunStarts {
   /** Stores a RUNNING run's progress (a no-op once the run has ended). */
   save(run: Run): Promise<void>;
   /**
@@ -82,7 +91,7 @@ export interface RunPorts extends Ports {
 export interface StartRunPorts extends ReadPorts {
   /** The new run's id. */
   newId: () => string;
-  runs: RunStore;
+  runs: RunStarts;
   targets: Readonly<Record<string, RedeployTarget>>;
   launcher: RunLauncher;
 }

@@ -259,13 +259,17 @@ describe('every function', () => {
     }
   });
 
-  it("keeps Powertools out of an API function's cold start: in a chunk of its own, loaded on the first log line", () => {
+  it("bundles each route's own entry, and keeps Powertools out of its cold start: in a chunk loaded on the first log line", () => {
     for (const route of [...ROUTES, FALLBACK]) {
       const dir = assetDir(apiResources[logicalId(service.stateless.functions.get(route.id)?.fn)]);
+      const sources = (file: string) =>
+        JSON.parse(readFileSync(path.join(dir, `${file}.map`), 'utf8')).sources as string[];
+      expect(
+        sources('index.mjs').some((s) => s.endsWith(route.entry)),
+        route.id,
+      ).toBe(true);
       const powertools = (file: string) =>
-        (JSON.parse(readFileSync(path.join(dir, `${file}.map`), 'utf8')).sources as string[]).some((s) =>
-          s.includes('node_modules/@aws-lambda-powertools/logger/'),
-        );
+        sources(file).some((s) => s.includes('node_modules/@aws-lambda-powertools/logger/'));
       const atInit = staticImports(dir, 'index.mjs');
       expect(atInit.size, route.id).toBeGreaterThan(0);
       expect([...atInit].filter(powertools), route.id).toEqual([]);

@@ -1,7 +1,7 @@
 import { type AccessContext, authorize } from '../access-policy.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type { Run } from '../run.js';
-import type { RunStore } from '../run-ports.js';
+import type { RunReads } from '../run-ports.js';
 
 /** Binds a runs cursor to the runs listing: a history cursor is refused here, and the reverse. */
 const RUNS_SCOPE = 'RUNS';
@@ -15,7 +15,7 @@ const RUNS_SCOPE = 'RUNS';
  * 3. Hands out a signed cursor when more may follow (null: the list ends here).
  */
 export async function listRuns(
-  ports: { runs: RunStore; cursorKey: string; access?: AccessContext | undefined },
+  ports: { runs: RunReads; cursorKey: string; access?: AccessContext | undefined },
   query: { environment: string; limit: number; cursor?: string | undefined },
 ): Promise<{ items: Run[]; nextCursor: string | null }> {
   const { environment } = query;
