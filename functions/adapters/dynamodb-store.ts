@@ -326,7 +326,7 @@ export class DynamoDeploymentReader implements DeploymentReader {
     environment: string,
     range: TimeRange,
     options: { pageSize?: number | undefined } = {},
-  ): AsyncIterable<Deployment> {
+  ): AsyncIterable<Deployment[]> {
     // `~` sorts above every character of a timestamp, so `DEP#<to>~` is above every key whose
     // deployedAt starts with `to`: the bound is inclusive of a whole day given as a date.
     const upper = range.to === undefined ? 'DEP$' : `DEP#${range.to}~`;
@@ -339,7 +339,7 @@ export class DynamoDeploymentReader implements DeploymentReader {
         ...(options.pageSize ? { Limit: options.pageSize } : {}),
         ExclusiveStartKey: start,
       });
-      for (const item of result.Items ?? []) yield fromItem(item);
+      yield (result.Items ?? []).map(fromItem);
       start = result.LastEvaluatedKey;
     } while (start);
   }

@@ -173,16 +173,17 @@ function leadTimeMs(r: Deployment): number | undefined {
 
 /**
  * The five figures over `records` (the deployments counted: those of one period), given
- * which deployments failed and the recoveries found for them.
+ * which deployments failed, the recoveries found for them, and each record's lead time.
  */
 export function figuresOf(
   records: readonly Deployment[],
   failed: ReadonlySet<string>,
   recoveries: ReadonlyMap<string, Recovery>,
+  leadTimeOf: (r: Deployment) => number | undefined = leadTimeMs,
 ): Figures {
   const live = records.filter(isLive).sort(newestFirst).reverse();
   const forward = live.filter((r) => r.rollbackOf === null);
-  const leadTimes = forward.map(leadTimeMs).filter((ms): ms is number => ms !== undefined);
+  const leadTimes = forward.map(leadTimeOf).filter((ms): ms is number => ms !== undefined);
   const failures = live.filter((r) => failed.has(r.id));
   const recovered = failures.map((r) => recoveries.get(r.id)).filter((r): r is Recovery => r !== undefined);
   const split = recovered.filter((r) => r.detectionMs !== undefined);
@@ -252,10 +253,16 @@ export function computeMetrics(
     const recovery = recover(r);
     if (recovery) recoveries.set(r.id, recovery);
   }
+  // Each lead time once (two date parses a record): the summary and the record's period both count it.
+  const leadTimes = new Map(windowRecords.map((r) => [r.id, leadTimeMs(r)]));
+  const leadTimeOf = (r: Deployment) => leadTimes.get(r.id);
   const periods = periodsOf(window, interval);
   const buckets = bucketsOf(windowRecords, periods);
-  const series = periods.map((period, i) => ({ ...period, ...figuresOf(buckets[i] ?? [], failed, recoveries) }));
-  return { summary: figuresOf(windowRecords, failed, recoveries), series };
+  const series = periods.map((period, i) => ({
+    ...period,
+    ...figuresOf(buckets[i] ?? [], failed, recoveries, leadTimeOf),
+  }));
+  return { summary: figuresOf(windowRecords, failed, recoveries, leadTimeOf), series };
 }
 
 /**

@@ -73,10 +73,16 @@ export interface DeploymentReader {
   environments(): Promise<EnvironmentState[]>;
 
   /**
-   * An environment's records in `range`, oldest first, fetched lazily `pageSize` at a time
-   * (default: as many as one request returns), so a reader that stops early reads no more.
+   * An environment's records in `range`, oldest first, one array per page read, fetched lazily
+   * `pageSize` at a time (default: as many as one request returns), so a reader that stops
+   * early reads no more. Pages rather than records: a metrics window holds a thousand, and
+   * handing them over one await at a time cost more than the metrics themselves.
    */
-  range(environment: string, range: TimeRange, options?: { pageSize?: number | undefined }): AsyncIterable<Deployment>;
+  range(
+    environment: string,
+    range: TimeRange,
+    options?: { pageSize?: number | undefined },
+  ): AsyncIterable<Deployment[]>;
 }
 
 /** The reads and the writes of the deployment records. */

@@ -118,11 +118,13 @@ export class MemoryStore implements DeploymentStore {
     });
   }
 
-  async *range(environment: string, range: TimeRange) {
+  async *range(environment: string, range: TimeRange, options: { pageSize?: number | undefined } = {}) {
     const inside = (r: Deployment) =>
       r.deployedAt.slice(0, range.from.length) >= range.from &&
       (range.to === undefined || r.deployedAt.slice(0, range.to.length) <= range.to);
-    for (const record of this.history(environment).reverse().filter(inside)) yield structuredClone(record);
+    const records = this.history(environment).reverse().filter(inside);
+    const size = options.pageSize ?? 100;
+    for (let i = 0; i < records.length; i += size) yield records.slice(i, i + size).map((r) => structuredClone(r));
   }
 }
 

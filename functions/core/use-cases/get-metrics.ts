@@ -61,18 +61,20 @@ export async function getMetrics(ports: ReadPorts, query: MetricsQuery): Promise
   authorize(ports, query.environment, 'read');
   const window = windowOf(query, ports.now());
   const inWindow: Deployment[] = [];
-  for await (const record of ports.deployments.range(query.environment, { from: window.start, to: window.end })) {
-    inWindow.push(record);
+  for await (const page of ports.deployments.range(query.environment, { from: window.start, to: window.end })) {
+    inWindow.push(...page);
   }
   const after: Deployment[] = [];
   if (needsLookahead(inWindow, inWindow)) {
     // `~` sorts above every timestamp character: the range starts right after the window's last day.
     const past = ports.deployments.range(query.environment, { from: `${window.end}~` }, { pageSize: LOOKAHEAD_PAGE });
-    for await (const record of past) {
-      after.push(record);
-      // Every record here is later than every failure of the window: the first DEPLOYED one
-      // gives each failure still waiting a recovery, and nothing further can change that.
-      if (record.status === 'DEPLOYED') break;
+    lookahead: for await (const page of past) {
+      for (const record of page) {
+        after.push(record);
+        // Every record here is later than every failure of the window: the first DEPLOYED one
+        // gives each failure still waiting a recovery, and nothing further can change that.
+        if (record.status === 'DEPLOYED') break lookahead;
+      }
     }
   }
   const metrics = computeMetrics(inWindow, after, window, query.interval);
