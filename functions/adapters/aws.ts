@@ -81,15 +81,6 @@ export function documentClient(config: Pick<Config, 'region' | 'dynamodbEndpoint
   });
 }
 
-/** The ports of a running function, built from its configuration. */
-export function portsFor(config: Config): Ports {
-  return {
-    deployments: new DynamoDeploymentStore(documentClient(config), config.tableName),
-    now: () => new Date(),
-    newId: newUlid,
-  };
-}
-
 /** An app: this process's configuration and the ports its handler is given. */
 export interface App<P> {
   config: Config;
@@ -97,6 +88,7 @@ export interface App<P> {
 }
 
 let config: Config | undefined;
+let documents: DynamoDBDocumentClient | undefined;
 let shared: App<Ports> | undefined;
 let sharedReads: App<ReadPorts> | undefined;
 
@@ -106,9 +98,29 @@ export function sharedConfig(): Config {
   return config;
 }
 
+/**
+ * This process's DynamoDB client, made once: every app a function builds (the records' and
+ * the runs', for the run starter and the alarm function both) shares its credentials and its
+ * connections, so a cold start resolves and connects once.
+ */
+export function sharedDocuments(): DynamoDBDocumentClient {
+  documents ??= documentClient(sharedConfig());
+  return documents;
+}
+
 /** This process's configuration and ports, built on first use (i.e. at handler init). */
 export function app(): App<Ports> {
-  shared ??= { config: sharedConfig(), ports: portsFor(sharedConfig()) };
+  if (!shared) {
+    const config = sharedConfig();
+    shared = {
+      config,
+      ports: {
+        deployments: new DynamoDeploymentStore(sharedDocuments(), config.tableName),
+        now: () => new Date(),
+        newId: newUlid,
+      },
+    };
+  }
   return shared;
 }
 
@@ -122,7 +134,7 @@ export function readApp(): App<ReadPorts> {
     sharedReads = {
       config,
       ports: {
-        deployments: new DynamoDeploymentReader(documentClient(config), config.tableName),
+        deployments: new DynamoDeploymentReader(sharedDocuments(), config.tableName),
         now: () => new Date(),
       },
     };
@@ -144,7 +156,7 @@ export function writeApp<S extends DeploymentReader>(
     let built = writeApps.get(Store) as App<Omit<Ports, 'deployments'> & { deployments: S }> | undefined;
     if (!built) {
       const config = sharedConfig();
-      const deployments = new Store(documentClient(config), config.tableName);
+      const deployments = new Store(sharedDocuments(), config.tableName);
       built = { config, ports: { deployments, now: () => new Date(), newId: newUlid } };
       writeApps.set(Store, built);
     }

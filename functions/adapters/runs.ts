@@ -9,7 +9,7 @@ import type { Redeployer } from '../core/redeploy.js';
 import type { RedeployTarget } from '../core/redeploy-config.js';
 import type { RunPorts, RunReads, StartRunPorts } from '../core/run-ports.js';
 import { readRedeployTargets } from '../lib/config.js';
-import { type App, app, documentClient, readApp, sharedConfig } from './aws.js';
+import { type App, app, readApp, sharedConfig, sharedDocuments } from './aws.js';
 import { CloudWatchHealth } from './cloudwatch-health.js';
 import { DynamoRunReader, DynamoRunStarter, DynamoRunStore } from './dynamodb-run-store.js';
 import { EcrImages } from './ecr-images.js';
@@ -32,7 +32,7 @@ let runShared: RunPorts | undefined;
 export function runsApp(): App<{ runs: RunReads }> {
   readShared ??= {
     config: sharedConfig(),
-    ports: { runs: new DynamoRunReader(documentClient(sharedConfig()), sharedConfig().tableName) },
+    ports: { runs: new DynamoRunReader(sharedDocuments(), sharedConfig().tableName) },
   };
   return readShared;
 }
@@ -48,7 +48,7 @@ export function startRunApp(): App<StartRunPorts> {
         : NO_LAUNCHER;
     startShared = {
       ...readApp().ports,
-      runs: new DynamoRunStarter(documentClient(config), config.tableName),
+      runs: new DynamoRunStarter(sharedDocuments(), config.tableName),
       newId: newUlid,
       targets: readRedeployTargets(),
       launcher,
@@ -70,7 +70,7 @@ export function runApp(): App<RunPorts> {
     const ecr = new Map<string, ECRClient>();
     const shared: RunPorts = {
       ...ports,
-      runs: new DynamoRunStore(documentClient(config), config.tableName),
+      runs: new DynamoRunStore(sharedDocuments(), config.tableName),
       targets: readRedeployTargets(),
       redeployerFor(environment: string, target: RedeployTarget) {
         let redeployer = redeployers.get(environment);

@@ -179,7 +179,7 @@ export function figuresOf(
   records: readonly Deployment[],
   failed: ReadonlySet<string>,
   recoveries: ReadonlyMap<string, Recovery>,
-  leadTimeOf: (r: Deployment) => number | undefined = leadTimeMs,
+  leadTimeOf: (r: Deployment) => number | undefined,
 ): Figures {
   const live = records.filter(isLive).sort(newestFirst).reverse();
   const forward = live.filter((r) => r.rollbackOf === null);

@@ -86,7 +86,7 @@ export class ServiceFunction extends Construct {
         bundling: {
           local: new EsbuildBundling(props.entry),
           // Never pulled: local bundling always succeeds, and CDK requires an image to fall back on.
-          image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+          image: DockerImage.fromRegistry(`public.ecr.aws/sam/build-nodejs${NODE_MAJOR}.x`),
         },
       }),
       handler: 'index.handler',
