@@ -2,8 +2,10 @@
  * The console in local mode: `npm start` serves the page at `/` beside the API, so the page's
  * calls are same-origin and reach the handlers directly. These are local routes (like
  * `/_local/notifications`), not entries of the route table: the deployed API never serves them.
+ * The page comes with the server's launch token as an HttpOnly SameSite=Strict cookie, which
+ * its writes carry (web/loopback-guard.ts): no page elsewhere can read it or send it.
  */
-import { CONSOLE_PATHS, type ConsoleConfig, consoleBuild, SECURITY_HEADERS } from '../../web/assets.js';
+import { CONSOLE_PATHS, type ConsoleConfig, consoleBuild } from '../../web/assets.js';
 import type { LocalRoutes } from './server.js';
 
 export interface LocalConsoleOptions {
@@ -17,11 +19,14 @@ export interface LocalConsoleOptions {
 export function consoleRoutes(apiUrl: () => string, options: LocalConsoleOptions = {}): LocalRoutes {
   const routes: LocalRoutes = {};
   for (const path of [CONSOLE_PATHS.page, CONSOLE_PATHS.script, CONSOLE_PATHS.style]) {
-    routes[`GET ${path}`] = async () => {
+    routes[`GET ${path}`] = async ({ guard }) => {
       const file = (await consoleBuild()).get(path);
       return {
         statusCode: 200,
-        headers: { ...SECURITY_HEADERS, 'content-type': file?.contentType ?? 'text/plain' },
+        headers: {
+          'content-type': file?.contentType ?? 'text/plain',
+          ...(path === CONSOLE_PATHS.page ? { 'set-cookie': guard.setCookie() } : {}),
+        },
         body: file?.body ?? '',
       };
     };
@@ -33,11 +38,7 @@ export function consoleRoutes(apiUrl: () => string, options: LocalConsoleOptions
       api: apiUrl(),
       pollMs: options.pollMs ?? 10_000,
     };
-    return {
-      statusCode: 200,
-      headers: { ...SECURITY_HEADERS, 'content-type': 'application/json' },
-      body: JSON.stringify(config),
-    };
+    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(config) };
   };
   return routes;
 }

@@ -28,7 +28,7 @@ export async function startRunHost(): Promise<RunHost> {
   await LocalDurableTestRunner.setupTestEnvironment({ skipTime: false });
   const running = new Map<string, Promise<unknown>>();
   const routes: LocalRoutes = {
-    [`POST ${RUN_HOST_PATH}`]: async (body) => {
+    [`POST ${RUN_HOST_PATH}`]: async ({ body }) => {
       const { run } = JSON.parse(body.toString('utf8')) as { run: Run };
       // One execution per run id, as Lambda's durable execution name makes it.
       if (!running.has(run.id)) {

@@ -3,16 +3,31 @@
  * HTTP API (payload 2.0) event the Lambda gets in AWS, and calls the same handler module the
  * stack deploys for that route (from functions/routes.ts). Requests no route takes go to the
  * fallback handler, as API Gateway's `$default` route does.
+ *
+ * It runs on a laptop next to a browser, so before anything else each request passes the
+ * rules of web/loopback-guard.ts for a server that answers its page and the machine's own
+ * clients: its own Host only; writes from a browser only from its own page, with the launch
+ * token (a cookie the page gets when served) and as JSON; curl, the CLI and scripts (no
+ * `Origin`) as the contract says, with no token.
  */
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidInputError } from '../../functions/core/errors.js';
 import type { HttpEvent, HttpHandler, HttpResult } from '../../functions/lib/http.js';
 import { MAX_BODY_BYTES, toProblem } from '../../functions/lib/http.js';
 import { FALLBACK, matchRoute, type Route } from '../../functions/routes.js';
+import {
+  type LoopbackGuard,
+  listenOnLoopback,
+  loopbackGuard,
+  loopbackServer,
+  Refusal,
+  refuse,
+  send,
+} from '../../web/loopback-guard.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -122,27 +137,45 @@ export function toEvent(
   };
 }
 
-/** Local-only endpoints (`"GET /_local/..."` → answer), served before the route table; not part of the API. */
-/** Local-only routes (`METHOD /path`), given the raw request body. */
-export type LocalRoutes = Record<string, (body: Buffer) => Promise<HttpResult>>;
+/** What a local route is given: the raw body and headers, and the server's guard (for the page's token cookie). */
+export interface LocalRequest {
+  body: Buffer;
+  headers: IncomingHttpHeaders;
+  guard: LoopbackGuard;
+}
+
+/** Local-only routes (`METHOD /path`), served before the route table; not part of the API. */
+export type LocalRoutes = Record<string, (request: LocalRequest) => Promise<HttpResult>>;
 
 /** Sees every answer the API gives (local routes excepted); the e2e suite checks each against the OpenAPI document. */
 export type ResponseObserver = (request: { method: string; path: string }, result: HttpResult) => void;
 
 /**
- * Serves every route of the route table on `port` (0: any free port), plus `localRoutes`;
- * `observe` is shown each API answer before it is sent.
+ * Serves every route of the route table on 127.0.0.1:`port` (0: any free port), plus
+ * `localRoutes`; `observe` is shown each API answer before it is sent.
  */
 export async function startApiServer(
   port: number,
   localRoutes: LocalRoutes = {},
   observe?: ResponseObserver,
 ): Promise<{ server: Server; url: string }> {
-  const server = createServer(async (request, response) => {
+  let actual = port;
+  const guard = loopbackGuard({ port: () => actual, audience: 'page-and-clients' });
+  const server = loopbackServer(async (request, response) => {
+    try {
+      guard.check(request);
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      // Drain what the client still sends, so it reads the refusal rather than a reset.
+      request.resume();
+      refuse(response, error);
+      return;
+    }
     let result: HttpResult;
+    const target = request.url ?? '/';
+    const path = new URL(target, 'http://localhost').pathname;
     try {
       const body = await readBody(request);
-      const target = request.url ?? '/';
       if (hasDotSegment(target)) {
         result = toProblem(
           new InvalidInputError([
@@ -150,23 +183,21 @@ export async function startApiServer(
           ]),
           target.split(/[?#]/, 1)[0],
         );
-        response.writeHead(result.statusCode ?? 400, result.headers as Record<string, string>);
-        response.end(result.body ?? '');
+        send(response, result.statusCode ?? 400, result.headers as Record<string, string>, result.body ?? '');
         return;
       }
-      const local = localRoutes[`${request.method} ${new URL(request.url ?? '/', 'http://localhost').pathname}`];
+      const local = localRoutes[`${request.method} ${path}`];
       if (local) {
-        const answer = await local(body);
-        response.writeHead(answer.statusCode ?? 200, answer.headers as Record<string, string>);
-        response.end(answer.body ?? '');
+        const answer = await local({ body, headers: request.headers, guard });
+        send(response, answer.statusCode ?? 200, answer.headers as Record<string, string>, answer.body ?? '');
         return;
       }
-      const match = matchRoute(request.method ?? 'GET', new URL(request.url ?? '/', 'http://localhost').pathname);
+      const match = matchRoute(request.method ?? 'GET', path);
       const route = match.kind === 'route' ? match.route : undefined;
       const handler = await handlerOf(route ? route.entry : FALLBACK.entry);
       result = await handler(toEvent(request, body, route, match.kind === 'route' ? match.params : {}));
     } catch (error) {
-      // Handlers map their own errors; reaching here means the local server itself broke.
+      // Handlers and local routes map their own errors; reaching here means the local server itself broke.
       console.error('local server error', error);
       result = {
         statusCode: 502,
@@ -174,15 +205,14 @@ export async function startApiServer(
         body: '{"title":"Bad gateway","status":502}',
       };
     }
-    observe?.(
-      { method: request.method ?? 'GET', path: new URL(request.url ?? '/', 'http://localhost').pathname },
-      result,
+    observe?.({ method: request.method ?? 'GET', path }, result);
+    send(
+      response,
+      result.statusCode ?? 200,
+      result.headers as Record<string, string>,
+      result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? ''),
     );
-    response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
-    response.end(result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? ''));
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const address = server.address();
-  const actual = typeof address === 'object' && address ? address.port : port;
+  actual = await listenOnLoopback(server, port);
   return { server, url: `http://127.0.0.1:${actual}` };
 }

@@ -3,7 +3,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type ConsoleProxy, startConsoleProxy, TOKEN_COOKIE } from '../../cli/console/proxy.js';
+import { type ConsoleProxy, startConsoleProxy } from '../../cli/console/proxy.js';
 import { CONTENT_SECURITY_POLICY } from '../../web/assets.js';
 
 const CREDENTIALS = {
@@ -89,9 +89,10 @@ function send(
   });
 }
 
-const withToken = { cookie: `${TOKEN_COOKIE}=${TOKEN}` };
+/** The token cookie of `proxy` (named for its port). */
+const tokenOf = (proxy: ConsoleProxy) => ({ cookie: `${proxy.cookieName}=${TOKEN}` });
 const sameOriginJson = (proxy: ConsoleProxy) => ({
-  ...withToken,
+  ...tokenOf(proxy),
   origin: proxy.origin,
   'sec-fetch-site': 'same-origin',
   'content-type': 'application/json',
@@ -100,7 +101,7 @@ const sameOriginJson = (proxy: ConsoleProxy) => ({
 describe('the console proxy refuses', () => {
   it('a foreign Host (DNS rebinding), even with the token', async () => {
     const answer = await send(readOnly, 'GET', `${BASE}/history?environment=prod`, {
-      ...withToken,
+      ...tokenOf(readOnly),
       host: 'attacker.example:8431',
     });
     expect(answer.status).toBe(403);
@@ -113,7 +114,7 @@ describe('the console proxy refuses', () => {
     expect((await send(readOnly, 'GET', '/')).status).toBe(401);
     expect((await send(readOnly, 'GET', '/?token=guess')).status).toBe(401);
     const wrongCookie = await send(readOnly, 'GET', `${BASE}/history?environment=prod`, {
-      cookie: `${TOKEN_COOKIE}=${TOKEN.slice(0, -1)}x`,
+      cookie: `${readOnly.cookieName}=${TOKEN.slice(0, -1)}x`,
     });
     expect(wrongCookie.status).toBe(401);
     expect(seen).toHaveLength(0);
@@ -136,7 +137,7 @@ describe('the console proxy refuses', () => {
 
   it('a route outside the contract, and a path outside the API', async () => {
     for (const path of [`${BASE}/tag/x/y/z`, '/api/v1/other', '/admin', `${BASE}/history/../../../../admin`]) {
-      const answer = await send(readOnly, 'GET', path, withToken);
+      const answer = await send(readOnly, 'GET', path, tokenOf(readOnly));
       expect(answer.status, path).toBe(404);
     }
     expect(seen).toHaveLength(0);
@@ -173,27 +174,29 @@ describe('the console proxy serves', () => {
     expect(login.status).toBe(303);
     expect(login.headers.location).toBe('/');
     const [cookie] = login.headers['set-cookie'] ?? [];
-    expect(cookie).toBe(`${TOKEN_COOKIE}=${TOKEN}; HttpOnly; SameSite=Strict; Path=/`);
+    expect(cookie).toBe(`${readOnly.cookieName}=${TOKEN}; HttpOnly; SameSite=Strict; Path=/`);
+    expect(readOnly.cookieName).toBe(`platform_rollback_${new URL(readOnly.origin).port}`);
   });
 
   it('the page with a CSP and no CORS header, and a config that says whether rollbacks are allowed', async () => {
-    const page = await send(readOnly, 'GET', '/', withToken);
+    const page = await send(readOnly, 'GET', '/', tokenOf(readOnly));
     expect(page.status).toBe(200);
     expect(page.body).toContain('<rollback-console>');
     expect(page.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
     expect(page.headers).not.toHaveProperty('access-control-allow-origin');
-    const script = await send(readOnly, 'GET', '/_console/app.js', withToken);
+    const script = await send(readOnly, 'GET', '/_console/app.js', tokenOf(readOnly));
     expect(script.headers['content-type']).toMatch(/^text\/javascript/);
-    expect(JSON.parse((await send(readOnly, 'GET', '/_console/config', withToken)).body)).toMatchObject({
+    expect(JSON.parse((await send(readOnly, 'GET', '/_console/config', tokenOf(readOnly))).body)).toMatchObject({
       allowRollback: false,
       mode: 'proxy',
     });
-    expect(JSON.parse((await send(writable, 'GET', '/_console/config', withToken)).body).allowRollback).toBe(true);
+    const writableConfig = await send(writable, 'GET', '/_console/config', tokenOf(writable));
+    expect(JSON.parse(writableConfig.body).allowRollback).toBe(true);
   });
 
   it("forwards a read to the configured API's stage, signed exactly as the SDK's SignatureV4 signs it", async () => {
     const answer = await send(readOnly, 'GET', `${BASE}/history?environment=prod&limit=5`, {
-      ...withToken,
+      ...tokenOf(readOnly),
       accept: 'application/json',
     });
     expect(answer.status).toBe(200);
