@@ -17,10 +17,13 @@
  *    need no token). Else 401.
  * 5. A write that needs the token must be `application/json` (an HTML form cannot send it), else 415.
  *
- * Every answer carries the console's CSP and security headers, and never a CORS header.
+ * Every answer carries the console's CSP and security headers, and never a CORS header. A
+ * request the HTTP parser cannot read is answered 400 only after the answers already owed on
+ * that connection (a pipelined request after a valid one must not hide the first's answer).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { SECURITY_HEADERS } from './assets.js';
 
 /** The only address these servers listen on. */
@@ -159,9 +162,46 @@ function problemBody(refusal: Refusal): string {
   });
 }
 
-/** The HTTP server every rule here is applied in. */
+/** What a connection-level error is answered with: status, reason phrase (also the title), detail. */
+const CLIENT_ERRORS: Record<string, [number, string, string]> & { default: [number, string, string] } = {
+  default: [400, 'Bad Request', 'The request could not be parsed as HTTP/1.1.'],
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'The request headers are too large.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request did not arrive in time.'],
+};
+
+/**
+ * An HTTP server whose unreadable requests wait for the answers owed before them. Node.js's
+ * default answers a parse error at once and destroys the connection, so a client that sent a
+ * valid POST and then garbage on the same connection read only "400 Bad Request" while its
+ * POST was carried out.
+ */
 export function loopbackServer(listener: RequestListener): Server {
-  return createServer(listener);
+  const owed = new WeakMap<Socket, Set<ServerResponse>>();
+  const server = createServer((request, response) => {
+    const socket = request.socket;
+    const open = owed.get(socket) ?? new Set<ServerResponse>();
+    owed.set(socket, open);
+    open.add(response);
+    response.once('close', () => open.delete(response));
+    listener(request, response);
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const answer = () => {
+      if (!socket.writable) return socket.destroy();
+      const [status, reason, detail] = CLIENT_ERRORS[error.code ?? ''] ?? CLIENT_ERRORS.default;
+      const body = problemBody(new Refusal(status, reason, detail));
+      const headers = { ...SECURITY_HEADERS, 'content-type': 'application/problem+json', connection: 'close' };
+      const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\n${lines.join('\r\n')}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    };
+    const open = owed.get(socket);
+    if (!open || open.size === 0) return answer();
+    // Answer once the last owed response is written.
+    for (const response of open) response.once('close', () => open.size === 0 && answer());
+  });
+  return server;
 }
 
 /** Listens on 127.0.0.1 (`port` 0: any free one); resolves with the port. */

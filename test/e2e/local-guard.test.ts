@@ -5,6 +5,7 @@
  * page the server serves can still roll back.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../web/assets.js';
 import { BASE, localApi } from '../support/http.js';
@@ -178,5 +179,33 @@ describe('local mode keeps working for', () => {
       'access-control-request-method': 'POST',
     });
     expect(preflight.headers).not.toHaveProperty('access-control-allow-origin');
+  });
+});
+
+describe('a pipelined request the server cannot parse', () => {
+  it('comes after the answer to the valid POST before it, which the client reads in full', async () => {
+    const body = JSON.stringify({ environment: 'pipelined', imageTag: 'v1.0.0' });
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk;
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+      socket.write(
+        `POST ${BASE} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}XYZ\r\n\r\n`,
+      );
+    });
+    const at = raw.indexOf('HTTP/1.1 400 Bad Request\r\n');
+    expect(at).toBeGreaterThan(0);
+    const [first, second] = [raw.slice(0, at), raw.slice(at)];
+    expect(first.startsWith('HTTP/1.1 201 Created\r\n')).toBe(true);
+    expect(first).toContain('"imageTag":"v1.0.0"');
+    expect(second).toContain('application/problem+json');
+    const id = /"id":"([0-9A-Z]{26})"/.exec(first)?.[1];
+    const history = await api.call('GET', `${BASE}/history?environment=pipelined`);
+    expect(history.body.items.map((r: { id: string }) => r.id)).toEqual([id]);
   });
 });
