@@ -69,7 +69,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const isWrite = (method: string | undefined): boolean => !SAFE_METHODS.has((method ?? 'GET').toUpperCase());
 
 /** Whether a browser sent the request: browsers add Origin to every write and Sec-Fetch-Site to every request. */
-export const fromBrowser = (request: IncomingMessage): boolean =>
+export const fromBrowser = (request: Pick<IncomingMessage, 'headers'>): boolean =>
   request.headers.origin !== undefined || request.headers['sec-fetch-site'] !== undefined;
 
 /** A cookie of the request, by name. */

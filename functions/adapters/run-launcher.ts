@@ -4,8 +4,9 @@
  *   durable execution name = the run id. Lambda returns the existing execution for a name
  *   it has seen with the same payload, so a launch repeated by a retried request or a
  *   redelivered alarm starts nothing twice.
- * - In local mode: a POST to the local server, which runs the same workflow through the
- *   durable SDK's local runner (infra/local/run-host.ts).
+ * - In local mode: a POST of the run's id (never the run) to the local server, with its
+ *   per-launch secret; the server reads the run from the table and runs the same workflow
+ *   through the durable SDK's local runner (infra/local/run-host.ts).
  */
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { Run } from '../core/run.js';
@@ -31,13 +32,16 @@ export class LambdaRunLauncher implements RunLauncher {
 }
 
 export class HttpRunLauncher implements RunLauncher {
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly secret: string,
+  ) {}
 
   async launch(run: Run): Promise<void> {
     const response = await fetch(this.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ run }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.secret}` },
+      body: JSON.stringify({ runId: run.id }),
     });
     if (!response.ok) throw new Error(`the local run host answered ${response.status}`);
   }

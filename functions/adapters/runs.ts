@@ -43,8 +43,8 @@ export function startRunApp(): App<StartRunPorts> {
   if (!startShared) {
     const launcher = config.runFunction
       ? new LambdaRunLauncher(new LambdaClient({ region: config.region }), config.runFunction)
-      : config.runLauncherUrl
-        ? new HttpRunLauncher(config.runLauncherUrl)
+      : config.runLauncherUrl && config.runLauncherSecret
+        ? new HttpRunLauncher(config.runLauncherUrl, config.runLauncherSecret)
         : NO_LAUNCHER;
     startShared = {
       ...readApp().ports,

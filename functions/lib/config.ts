@@ -32,6 +32,8 @@ export interface Config {
   runFunction: string | undefined;
   /** RUN_LAUNCHER_URL: local mode's launcher endpoint (the local server runs the workflow). */
   runLauncherUrl: string | undefined;
+  /** RUN_LAUNCHER_SECRET: the per-launch secret that endpoint takes (required with RUN_LAUNCHER_URL). */
+  runLauncherSecret: string | undefined;
   /**
    * ACCESS_POLICY: which role may read, record and roll back in which environment (JSON, see
    * core/access-policy.ts). Unset: every caller IAM lets in may do everything.
@@ -51,6 +53,13 @@ function optionalUrl(name: string, value: string | undefined): string | undefine
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const tableName = env.TABLE_NAME;
   if (!tableName) throw new ConfigError('TABLE_NAME is required: the name of the deployments table');
+  const runLauncherUrl = optionalUrl('RUN_LAUNCHER_URL', env.RUN_LAUNCHER_URL);
+  const runLauncherSecret = env.RUN_LAUNCHER_SECRET || undefined;
+  if (runLauncherUrl && !runLauncherSecret) {
+    throw new ConfigError(
+      'RUN_LAUNCHER_SECRET is required with RUN_LAUNCHER_URL: the local run host takes no launch without it',
+    );
+  }
   return {
     tableName,
     dynamodbEndpoint: optionalUrl('DYNAMODB_ENDPOINT', env.DYNAMODB_ENDPOINT),
@@ -59,7 +68,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cursorKey: cursorKey(env.CURSOR_KEY),
     cursorKeySecretArn: env.CURSOR_KEY_SECRET_ARN || undefined,
     runFunction: env.RUN_FUNCTION || undefined,
-    runLauncherUrl: optionalUrl('RUN_LAUNCHER_URL', env.RUN_LAUNCHER_URL),
+    runLauncherUrl,
+    runLauncherSecret,
     accessPolicy: accessPolicy(env.ACCESS_POLICY),
   };
 }

@@ -78,6 +78,7 @@ Object.assign(process.env, {
   // Rollback runs, where the running stack has redeploy targets: the stack's run host runs them.
   REDEPLOY_TARGETS: info.redeployTargets ?? '',
   RUN_LAUNCHER_URL: info.runLauncherUrl ?? '',
+  RUN_LAUNCHER_SECRET: info.runLauncherSecret ?? '',
   // This command prints its own summary; the handler's JSON logs only for problems.
   POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
 });

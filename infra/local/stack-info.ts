@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 /** Where local mode keeps its files: `.local/`, or LOCAL_DIR (tests use their own). */
 export const LOCAL_DIR = process.env.LOCAL_DIR || '.local';
 
-/** Written by `npm start`, removed when it stops. */
+/** Written by `npm start` (mode 0600: it holds the run launcher's secret), removed when it stops. */
 export const LOCAL_STACK_FILE = `${LOCAL_DIR}/local-stack.json`;
 
 export interface LocalStackInfo {
@@ -19,6 +19,8 @@ export interface LocalStackInfo {
   /** REDEPLOY_TARGETS of this stack (JSON), and where its run host takes launches: for tools that start runs. */
   redeployTargets?: string | undefined;
   runLauncherUrl?: string | undefined;
+  /** The run host's per-launch secret: why the file is written readable by its owner only. */
+  runLauncherSecret?: string | undefined;
   /** The `npm start` process that wrote the file, so a reader can tell a running stack from a crashed one's leftovers. */
   pid?: number;
 }

@@ -108,14 +108,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const server = started.server;
     url = started.url;
     // Read by the handlers at their first load, which comes with the first request.
-    if (runHost) process.env.RUN_LAUNCHER_URL = `${url}${RUN_HOST_PATH}`;
+    if (runHost) {
+      process.env.RUN_LAUNCHER_URL = `${url}${RUN_HOST_PATH}`;
+      process.env.RUN_LAUNCHER_SECRET = runHost.secret;
+    }
     return {
       url,
       dynamodbEndpoint: db.endpoint,
       tableName,
       notificationsFile: notifications?.file,
       redeployTargets: process.env.REDEPLOY_TARGETS,
-      runLauncherUrl: process.env.RUN_LAUNCHER_URL,
+      runLauncherUrl: runHost ? process.env.RUN_LAUNCHER_URL : undefined,
+      runLauncherSecret: runHost?.secret,
       emulator: db.pid !== undefined && db.exited ? { pid: db.pid, exited: db.exited } : undefined,
       stop: async () => {
         server.closeAllConnections();

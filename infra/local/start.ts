@@ -12,7 +12,7 @@
  * and exits; and a data folder is locked, so a second start on it fails naming the first.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROUTES } from '../../functions/routes.js';
@@ -101,9 +101,13 @@ const info: LocalStackInfo = {
   pid: process.pid,
   redeployTargets: stack.redeployTargets,
   runLauncherUrl: stack.runLauncherUrl,
+  runLauncherSecret: stack.runLauncherSecret,
 };
 mkdirSync(dirname(LOCAL_STACK_FILE), { recursive: true });
-writeFileSync(LOCAL_STACK_FILE, `${JSON.stringify(info, null, 2)}\n`);
+// Readable by this user only, from its first byte: written aside with mode 0600, then moved in
+// (a file left by a crash keeps its mode, so it is replaced, not rewritten).
+writeFileSync(`${LOCAL_STACK_FILE}.${process.pid}`, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+renameSync(`${LOCAL_STACK_FILE}.${process.pid}`, LOCAL_STACK_FILE);
 console.log(`platform-rollback is serving on ${stack.url} (pid ${process.pid})`);
 console.log(`Console: ${stack.url}/ (the web console; docs/CONSOLE.md)`);
 console.log(

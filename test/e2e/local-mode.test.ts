@@ -1,6 +1,6 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -52,6 +52,8 @@ describe('npm start', () => {
       expect(emulatorsOn(dbPort)).toHaveLength(1);
       // `npm run alarm` finds the running stack through this file.
       expect(JSON.parse(readFileSync(join(localDir, 'local-stack.json'), 'utf8')).url).toBe(`http://127.0.0.1:${port}`);
+      // It may hold the run launcher's secret: readable by this user only.
+      expect(statSync(join(localDir, 'local-stack.json')).mode & 0o777).toBe(0o600);
 
       const created = await fetch(`http://127.0.0.1:${port}${BASE}`, {
         method: 'POST',
