@@ -2,12 +2,21 @@
  * DynamoDB Local, the real emulator (Java), started from the jar that the npm package
  * `amplify-dynamodb-simulator` ships, so nothing is downloaded at run time. Used by
  * `npm start`, the integration and e2e tests and the benchmark.
+ *
+ * The emulator alone listens on every interface and answers any Host. It is started through
+ * dynamodb-local-guard.java instead, which binds it to 127.0.0.1, answers only its own Host
+ * names (web/loopback-guard.ts's ownHosts) and refuses every request with an Origin: nothing
+ * on the network and no web page can reach the table. That launcher is compiled once (it
+ * needs a JDK's javac); where there is none, the emulator runs on its own, with CORS limited
+ * to an allow-list no origin matches, and says so (docs/SECURITY.md).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -17,11 +26,14 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { TABLE_SCHEMA } from '../../functions/adapters/table-schema.js';
+import { LOOPBACK, ownHosts } from '../../web/loopback-guard.js';
 import { alive } from './stack-info.js';
 
 export interface DynamoDbLocal {
   endpoint: string;
   port: number;
+  /** Whether it runs behind its guard (loopback only, own Host only, no browser): false only without a JDK. */
+  guarded: boolean;
   /** The emulator's (Java's) process id. */
   pid: number;
   /** Settles when the emulator has exited, for whatever reason: `stop()`, a crash, a kill. */
@@ -59,6 +71,50 @@ function emulatorDir(): string {
   return join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
 }
 
+const GUARD_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'dynamodb-local-guard.java');
+const GUARD_CLASS = 'DynamoDbLocalGuard';
+/** CORS for the unguarded emulator: an allow-list of one name no origin can be (origins are `scheme://host[:port]` or `null`). */
+const NO_ORIGIN = 'none';
+
+/**
+ * Where the guard's compiled class is, compiling it first if needed (once per source and
+ * emulator version, into `cache`: node_modules/.cache by default), or why it cannot be
+ * compiled (no javac).
+ */
+export function guardClasses(
+  options: { dir?: string; javac?: string; cache?: string } = {},
+): { classes: string } | { problem: string } {
+  const dir = options.dir ?? emulatorDir();
+  const javac = options.javac ?? (process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'javac') : 'javac');
+  const cache = options.cache ?? join(dir, '..', '..', '.cache', 'platform-rollback');
+  const classpath = `${join(dir, 'DynamoDBLocal.jar')}:${join(dir, 'DynamoDBLocal_lib', '*')}`;
+  const version = createHash('sha256')
+    .update(readFileSync(GUARD_SOURCE))
+    .update(String(statSync(join(dir, 'DynamoDBLocal.jar')).size))
+    .digest('hex')
+    .slice(0, 16);
+  const classes = join(cache, `dynamodb-local-guard-${version}`);
+  if (existsSync(join(classes, `${GUARD_CLASS}.class`))) return { classes };
+  // Compiled aside, then moved in whole: a concurrent start never sees half a folder.
+  const scratch = `${classes}.${process.pid}`;
+  try {
+    mkdirSync(scratch, { recursive: true });
+    execFileSync(javac, ['-d', scratch, '-cp', classpath, GUARD_SOURCE], { stdio: 'pipe' });
+    try {
+      renameSync(scratch, classes);
+    } catch (error) {
+      // Another start compiled it first: theirs is as good.
+      if (!existsSync(join(classes, `${GUARD_CLASS}.class`))) throw error;
+    }
+    return { classes };
+  } catch (error) {
+    const { stderr, message } = error as { stderr?: Buffer; message: string };
+    return { problem: stderr?.length ? stderr.toString().trim() : message };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 /**
  * The shell that runs Java. It prints Java's pid, then waits for Java. A reader on our stdin
  * kills Java when that pipe closes, i.e. when the Node.js process that started it is gone,
@@ -88,13 +144,29 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const storage = dataDir ? ['-dbPath', dataDir] : ['-inMemory'];
+  const guard = guardClasses({ dir });
+  const main =
+    'classes' in guard
+      ? [
+          '-cp',
+          `${guard.classes}:${join(dir, 'DynamoDBLocal.jar')}:${join(dir, 'DynamoDBLocal_lib', '*')}`,
+          GUARD_CLASS,
+          [...ownHosts(port)].join(','),
+        ]
+      : ['-jar', join(dir, 'DynamoDBLocal.jar')];
+  if ('problem' in guard) {
+    console.warn(
+      `DynamoDB Local runs unguarded, listening on every interface (port ${port}): its loopback launcher needs a JDK's javac (${guard.problem.split('\n')[0]}). See docs/SECURITY.md.`,
+    );
+  }
   const args = [
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
-    '-jar',
-    join(dir, 'DynamoDBLocal.jar'),
+    ...main,
     ...storage,
     '-sharedDb',
     '-disableTelemetry',
+    '-cors',
+    NO_ORIGIN,
     '-port',
     String(port),
   ];
@@ -133,7 +205,7 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
       );
     }),
   );
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${LOOPBACK}:${port}`;
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const stop = async () => {
     client.destroy();
@@ -155,7 +227,7 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
       await new Promise((done) => setTimeout(done, 100));
     }
   }
-  return { endpoint, port, pid: await pid, exited, stop };
+  return { endpoint, port, guarded: 'classes' in guard, pid: await pid, exited, stop };
 }
 
 /** Settles when no process `pid` is left (polled: it is not our child), or after 5 s. */

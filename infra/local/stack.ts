@@ -26,7 +26,7 @@ import { type StreamPoller, startStreamPoller } from './stream-poller.js';
 
 export interface LocalStack extends LocalStackInfo {
   /** The emulator this stack started (none when given a running one). */
-  emulator: Pick<DynamoDbLocal, 'pid' | 'exited'> | undefined;
+  emulator: Pick<DynamoDbLocal, 'pid' | 'exited' | 'guarded'> | undefined;
   stop(): Promise<void>;
 }
 
@@ -120,7 +120,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       redeployTargets: process.env.REDEPLOY_TARGETS,
       runLauncherUrl: runHost ? process.env.RUN_LAUNCHER_URL : undefined,
       runLauncherSecret: runHost?.secret,
-      emulator: db.pid !== undefined && db.exited ? { pid: db.pid, exited: db.exited } : undefined,
+      emulator:
+        db.pid !== undefined && db.exited
+          ? { pid: db.pid, exited: db.exited, guarded: db.guarded ?? false }
+          : undefined,
       stop: async () => {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));

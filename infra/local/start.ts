@@ -111,7 +111,7 @@ renameSync(`${LOCAL_STACK_FILE}.${process.pid}`, LOCAL_STACK_FILE);
 console.log(`platform-rollback is serving on ${stack.url} (pid ${process.pid})`);
 console.log(`Console: ${stack.url}/ (the web console; docs/CONSOLE.md)`);
 console.log(
-  `DynamoDB Local: ${stack.dynamodbEndpoint} (pid ${stack.emulator?.pid}, ${dataDir ? `data kept in ${dataDir}` : 'in memory'}), table ${stack.tableName}`,
+  `DynamoDB Local: ${stack.dynamodbEndpoint} (pid ${stack.emulator?.pid}, ${dataDir ? `data kept in ${dataDir}` : 'in memory'}, ${stack.emulator?.guarded ? 'loopback only' : 'UNGUARDED: on every interface, see docs/SECURITY.md'}), table ${stack.tableName}`,
 );
 console.log('Routes:');
 for (const route of ROUTES) console.log(`  ${route.method.padEnd(6)} ${route.path}  (${route.summary})`);
