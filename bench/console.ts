@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { documentClient } from '../functions/adapters/aws.js';
 import { LOCAL_REGION } from '../infra/local/dynamodb-local.js';
 import { startLocalStack } from '../infra/local/stack.js';
-import { buildConsole } from '../web/assets.js';
+import { buildConsole } from '../web/console-build.js';
 import { launchChromium } from '../web/dev/chromium.js';
 import { recordScenario } from '../web/dev/scenario.js';
 import { median } from './lib/stats.js';

@@ -11,6 +11,7 @@ import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
+import { buildConsole } from '../web/console-build.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -57,11 +58,31 @@ const COMMON: BuildOptions = {
   sourcemap: false,
   legalComments: 'eof',
   logLevel: 'warning',
-  // `console` bundles the web page with esbuild, whose native binary cannot travel inside one
-  // file: that command needs this repository's dev install (docs/CONSOLE.md); the rest does not.
-  external: ['esbuild'],
   plugins: [lazyBuiltins],
 };
+
+/**
+ * The console's files, built now and carried inside the command: web/assets.ts loads
+ * console-build.ts, which bundles the page from source with esbuild at run time; an installed
+ * copy has neither, so the bundle gets a module of the same name that returns this build.
+ */
+async function prebuiltConsole(): Promise<Plugin> {
+  const files = [...(await buildConsole())];
+  return {
+    name: 'prebuilt-console',
+    setup(build) {
+      build.onResolve({ filter: /^\.\/console-build\.js$/ }, (args) =>
+        args.importer.endsWith(join('web', 'assets.ts'))
+          ? { path: 'console-build', namespace: 'prebuilt-console' }
+          : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: 'prebuilt-console' }, () => ({
+        contents: `export async function buildConsole() { return new Map(${JSON.stringify(files)}); }`,
+        loader: 'js',
+      }));
+    },
+  };
+}
 
 /** The AWS SDK's packages: what the command imports of them travels as embedded source. */
 const SDK = /^(@aws-sdk|@smithy|@aws-crypto)\//;
@@ -148,7 +169,7 @@ export async function buildCli(outdir = join(ROOT, 'dist')): Promise<string[]> {
     ...COMMON,
     entryPoints: [entry],
     outfile: cli,
-    plugins: [...(COMMON.plugins ?? []), embeddedSdk(packages, await sdkBundle(packages))],
+    plugins: [...(COMMON.plugins ?? []), embeddedSdk(packages, await sdkBundle(packages)), await prebuiltConsole()],
     banner: {
       // ESM output still meets CommonJS dependencies that call require(); give them one.
       js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

@@ -1,14 +1,11 @@
 /**
- * Builds the console (web/src → one ES module, esbuild) and serves its three files with the
- * security headers both servers send: the local API (`npm start`) and the
- * `platform-rollback console` proxy. The build runs in memory on first use, so every start
- * serves what the source says now; there is no build output to go stale.
+ * The console's three files, and the security headers both servers send with them: the local
+ * API (`npm start`) and the `platform-rollback console` proxy. From the source tree, the files
+ * are built in memory on first use (console-build.ts), so every start serves what the source
+ * says now; the one-file command (dist/platform-rollback.mjs) carries them prebuilt instead
+ * (infra/cli-build.ts puts that build in the place of console-build.ts), since an installed
+ * copy has neither the source nor esbuild.
  */
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const WEB = dirname(fileURLToPath(import.meta.url));
 
 /** The page's own files, by request path. */
 export const CONSOLE_PATHS = {
@@ -50,38 +47,16 @@ export interface ConsoleFile {
 /** The built page: request path → file. */
 export type ConsoleBuild = ReadonlyMap<string, ConsoleFile>;
 
-/** Bundles and minifies the page. esbuild is loaded here only, so servers that never serve the page never load it. */
-export async function buildConsole(): Promise<ConsoleBuild> {
-  const esbuild = await import('esbuild');
-  const [script, style, page] = await Promise.all([
-    esbuild.build({
-      entryPoints: [join(WEB, 'src', 'main.ts')],
-      bundle: true,
-      format: 'esm',
-      target: 'es2022',
-      minify: true,
-      write: false,
-      legalComments: 'none',
-      logLevel: 'silent',
-    }),
-    readFile(join(WEB, 'styles.css'), 'utf8').then((css) => esbuild.transform(css, { loader: 'css', minify: true })),
-    readFile(join(WEB, 'index.html'), 'utf8'),
-  ]);
-  return new Map([
-    [CONSOLE_PATHS.page, { contentType: 'text/html; charset=utf-8', body: page }],
-    [CONSOLE_PATHS.script, { contentType: 'text/javascript; charset=utf-8', body: script.outputFiles[0]?.text ?? '' }],
-    [CONSOLE_PATHS.style, { contentType: 'text/css; charset=utf-8', body: style.code }],
-  ]);
-}
-
 let built: Promise<ConsoleBuild> | undefined;
 
 /** The build, made once per process on first use. */
 export function consoleBuild(): Promise<ConsoleBuild> {
-  built ??= buildConsole().catch((error) => {
-    built = undefined;
-    throw error;
-  });
+  built ??= import('./console-build.js')
+    .then(({ buildConsole }) => buildConsole())
+    .catch((error) => {
+      built = undefined;
+      throw error;
+    });
   return built;
 }
 

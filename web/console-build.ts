@@ -1,0 +1,35 @@
+/**
+ * The console built from its source: web/src → one minified ES module (esbuild), the style
+ * sheet minified, the page as it is. web/assets.ts loads this on first use; the one-file
+ * command carries the same build's output in this module's place (infra/cli-build.ts).
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CONSOLE_PATHS, type ConsoleBuild } from './assets.js';
+
+const WEB = dirname(fileURLToPath(import.meta.url));
+
+/** Bundles and minifies the page. esbuild is loaded here only, so servers that never serve the page never load it. */
+export async function buildConsole(): Promise<ConsoleBuild> {
+  const esbuild = await import('esbuild');
+  const [script, style, page] = await Promise.all([
+    esbuild.build({
+      entryPoints: [join(WEB, 'src', 'main.ts')],
+      bundle: true,
+      format: 'esm',
+      target: 'es2022',
+      minify: true,
+      write: false,
+      legalComments: 'none',
+      logLevel: 'silent',
+    }),
+    readFile(join(WEB, 'styles.css'), 'utf8').then((css) => esbuild.transform(css, { loader: 'css', minify: true })),
+    readFile(join(WEB, 'index.html'), 'utf8'),
+  ]);
+  return new Map([
+    [CONSOLE_PATHS.page, { contentType: 'text/html; charset=utf-8', body: page }],
+    [CONSOLE_PATHS.script, { contentType: 'text/javascript; charset=utf-8', body: script.outputFiles[0]?.text ?? '' }],
+    [CONSOLE_PATHS.style, { contentType: 'text/css; charset=utf-8', body: style.code }],
+  ]);
+}
