@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoRunStarter } from '../../functions/adapters/dynamodb-run-store.js';
+import { newRun } from '../../functions/core/run.js';
 import type { HttpEvent, HttpHandler } from '../../functions/lib/http.js';
 import { BASE_PATH, ROUTES } from '../../functions/routes.js';
 import { freshTable } from '../support/dynamodb.js';
@@ -16,7 +18,7 @@ const session = (role: string) => `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/
 const POLICY = {
   dev: { read: [`arn:aws:iam::${ACCOUNT}:role/ci-dev`], record: [`arn:aws:iam::${ACCOUNT}:role/ci-dev`] },
   prod: {
-    read: [`arn:aws:iam::${ACCOUNT}:role/ci-prod`],
+    read: [`arn:aws:iam::${ACCOUNT}:role/ci-prod`, `arn:aws:iam::${ACCOUNT}:role/ops/oncall`],
     record: [`arn:aws:iam::${ACCOUNT}:role/pipelines/ci-prod`],
     rollback: [`arn:aws:iam::${ACCOUNT}:role/ops/oncall`],
   },
@@ -111,9 +113,13 @@ describe('the access policy over the route handlers', () => {
       ['RollbackDeployment', event('POST', '/tag/v2/rollback', devCi, { params: { imageTag: 'v2' } }), 'rollback'],
       // The prod pipeline may record and read prod, but not roll it back.
       ['RollbackDeployment', event('POST', '/tag/v2/rollback', prodCi, { params: { imageTag: 'v2' } }), 'rollback'],
+      // On-call may read prod's records but not record there: its PATCH is refused, not hidden.
       [
         'FinishDeployment',
-        event('PATCH', `/${created.body.id}`, devCi, { params: { id: created.body.id }, body: { status: 'FAILED' } }),
+        event('PATCH', `/${created.body.id}`, session('oncall'), {
+          params: { id: created.body.id },
+          body: { status: 'FAILED' },
+        }),
         'record',
       ],
     ];
@@ -136,5 +142,60 @@ describe('the access policy over the route handlers', () => {
     );
     expect(rolledBack.status).toBe(200);
     expect(rolledBack.body.rolledBackBy).toBe(session('oncall'));
+  });
+});
+
+describe("an id outside the caller's policy", () => {
+  it('is answered exactly as an unknown id: 404 for GET .../{id}, GET .../rollbacks/{id} and PATCH .../{id}', async () => {
+    const prodCi = session('ci-prod');
+    const devCi = session('ci-dev');
+    const target = (
+      await call('RecordDeployment', event('POST', '', prodCi, { body: { environment: 'prod', imageTag: 'v7' } }))
+    ).body;
+    const current = (
+      await call(
+        'RecordDeployment',
+        event('POST', '', prodCi, { body: { environment: 'prod', imageTag: 'v8', status: 'IN_PROGRESS' } }),
+      )
+    ).body;
+    const run = newRun({
+      id: '01JDQ5T2M8W3K9Z4X7V6B1N0RN',
+      environment: 'prod',
+      trigger: 'manual',
+      alarm: null,
+      requestedBy: session('oncall'),
+      reason: 'v8 is bad',
+      current,
+      target,
+      startedAt: new Date().toISOString(),
+    });
+    await new DynamoRunStarter(table.client, table.tableName).start(run, { deploymentId: current.id }, []);
+    const unknown = '01JDQ5T2M8W3K9Z4X7V6B1N0CE';
+    const requests: [string, (id: string) => HttpEvent][] = [
+      ['GetDeployment', (id) => event('GET', `/${id}`, devCi, { params: { id } })],
+      ['GetRollbackRun', (id) => event('GET', `/rollbacks/${id}`, devCi, { params: { id } })],
+      ['FinishDeployment', (id) => event('PATCH', `/${id}`, devCi, { params: { id }, body: { status: 'FAILED' } })],
+    ];
+    for (const [route, request] of requests) {
+      const id = route === 'GetRollbackRun' ? run.id : current.id;
+      const foreign = await call(route, request(id));
+      const missing = await call(route, request(unknown));
+      expect({ route, status: foreign.status }).toEqual({ route, status: 404 });
+      // Byte for byte the same answer, but for the id itself.
+      expect(JSON.stringify(foreign.body).replaceAll(id, '<id>')).toBe(
+        JSON.stringify(missing.body).replaceAll(unknown, '<id>'),
+      );
+      expect(foreign.headers).toEqual(missing.headers);
+    }
+    // Those who may read prod still see it, and nothing was finished.
+    expect(
+      (await call('GetDeployment', event('GET', `/${current.id}`, prodCi, { params: { id: current.id } }))).body,
+    ).toMatchObject({
+      id: current.id,
+      status: 'IN_PROGRESS',
+    });
+    expect(
+      (await call('GetRollbackRun', event('GET', `/rollbacks/${run.id}`, prodCi, { params: { id: run.id } }))).status,
+    ).toBe(200);
   });
 });

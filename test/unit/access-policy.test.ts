@@ -111,7 +111,9 @@ describe('every use case checks its action in the environment', () => {
         'record',
         recordDeployment(dev, RecordDeploymentInput.parse({ environment: 'prod', imageTag: 'v9' }), { by: 'x' }),
       ],
-      ['record', finishDeployment(dev, inProgress.id, { status: 'DEPLOYED' })],
+      // On-call may read prod's records but not record there: refused, not hidden (a caller
+      // who may not read them gets a 404: test/integration/access-policy-handlers.test.ts).
+      ['record', finishDeployment(as(session(ONCALL)), inProgress.id, { status: 'DEPLOYED' })],
       ['read', listHistory(dev, { environment: 'prod', limit: 20 })],
       ['read', findRollbackTarget(dev, 'prod', undefined)],
       ['read', resolveTag(dev, 'v2', 'prod')],

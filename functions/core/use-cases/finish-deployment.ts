@@ -1,4 +1,4 @@
-import { authorize, isScoped } from '../access-policy.js';
+import { authorize, isScoped, mayAccess } from '../access-policy.js';
 import { canTransition, type Deployment, FINISHED_STATUSES } from '../deployment.js';
 import { NotFoundError, TransitionConflictError } from '../errors.js';
 import type { WritePorts } from '../ports.js';
@@ -11,7 +11,8 @@ const isFinished = (status: string): status is (typeof FINISHED_STATUSES)[number
  * Finishes an IN_PROGRESS deployment as DEPLOYED or FAILED.
  *
  * 0. Access: under a policy, reads the record first to learn its environment, and the caller
- *    must be allowed to `record` there (403, nothing written); an unknown id stays a 404.
+ *    must be allowed to `record` there (403, nothing written). A record the caller may not
+ *    even read is a 404, as an unknown id is: an id tells nobody whether or where it exists.
  * 1. The store applies the change only while the record is IN_PROGRESS (a conditional
  *    write), so two pipelines finishing one deployment cannot both win.
  * 2. An unknown id is NotFoundError; any other current status is TransitionConflictError.
@@ -27,7 +28,8 @@ export async function finishDeployment(
   const to = input.status;
   if (isScoped(ports)) {
     const record = await ports.deployments.get(id);
-    if (!record) throw new NotFoundError(`No deployment with id ${id}.`);
+    if (!record || !mayAccess(ports, record.environment, 'read'))
+      throw new NotFoundError(`No deployment with id ${id}.`);
     authorize(ports, record.environment, 'record');
   }
   if (!isFinished(to)) {
