@@ -10,6 +10,22 @@ export interface FieldError {
   message: string;
 }
 
+/**
+ * How much of a caller's input an error may echo: a problem names the field and the value
+ * that broke the contract, but a 9,000-character parameter name must not come back twice in
+ * an 18 KB answer. Every contract field's name, and every valid value (an image tag is at most
+ * 128 characters, a path at most about 170), is shorter, so normal input is echoed whole.
+ */
+export const ECHO_LIMITS = { field: 100, message: 300, value: 200, errors: 100 } as const;
+
+/** `text`, or its first `max` characters and an ellipsis when it is longer. */
+export function clip(text: string, max: number = ECHO_LIMITS.value): string {
+  if (text.length <= max) return text;
+  // Never end on half of a surrogate pair.
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(max - 1)) ? max - 1 : max;
+  return `${text.slice(0, end)}…`;
+}
+
 export abstract class DomainError extends Error {
   abstract readonly status: number;
   abstract readonly title: string;
@@ -19,15 +35,24 @@ export abstract class DomainError extends Error {
   }
 }
 
-/** Input that breaks the contract: a field, a query parameter, the body itself. */
+/**
+ * Input that breaks the contract: a field, a query parameter, the body itself. Each field
+ * name and message is clipped (ECHO_LIMITS), and at most 100 errors are listed, the detail
+ * saying how many more there were: a body of 64 KiB of unknown members gets a short answer.
+ */
 export class InvalidInputError extends DomainError {
   readonly status = 400;
   readonly title = 'Invalid input';
-  constructor(
-    readonly errors: FieldError[],
-    detail = errors.map((e) => `${e.field}: ${e.message}`).join('; '),
-  ) {
-    super(detail);
+  readonly errors: FieldError[];
+  constructor(errors: FieldError[], detail?: string) {
+    const shown = errors
+      .slice(0, ECHO_LIMITS.errors)
+      .map((e) => ({ field: clip(e.field, ECHO_LIMITS.field), message: clip(e.message, ECHO_LIMITS.message) }));
+    const more = errors.length - shown.length;
+    super(
+      detail ?? `${shown.map((e) => `${e.field}: ${e.message}`).join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
+    );
+    this.errors = shown;
   }
   override extensions() {
     return { errors: this.errors };

@@ -5,7 +5,7 @@
  * response or a problem by hand.
  */
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { DependencyUnavailableError, DomainError, type FieldError, InvalidInputError } from '../core/errors.js';
+import { clip, DependencyUnavailableError, DomainError, type FieldError, InvalidInputError } from '../core/errors.js';
 import type * as z from '../core/zod.js';
 import { matchRoute } from '../routes.js';
 import { logger } from './logger.js';
@@ -58,13 +58,11 @@ export function routeMiss(event: HttpEvent, options: { always?: boolean } = {}):
   const method = event.requestContext.http.method;
   const match = matchRoute(method, event.rawPath);
   if (match.kind === 'route' && !options.always) return undefined;
+  const path = clip(event.rawPath);
   const error =
     match.kind === 'method-not-allowed'
-      ? new MethodNotAllowedError(
-          match.allow,
-          `${event.rawPath} does not take ${method}; it takes ${match.allow.join(', ')}.`,
-        )
-      : new RouteNotFoundError(`No route ${method} ${event.rawPath}.`);
+      ? new MethodNotAllowedError(match.allow, `${path} does not take ${method}; it takes ${match.allow.join(', ')}.`)
+      : new RouteNotFoundError(`No route ${method} ${path}.`);
   return toProblem(error, event.rawPath);
 }
 
@@ -89,9 +87,11 @@ const slug = (title: string) =>
 
 /**
  * THE error mapper. Domain errors become their 4xx problem; anything else is a fault of the
- * service: logged in full, answered with a generic 500 that echoes nothing of it.
+ * service: logged in full, answered with a generic 500 that echoes nothing of it. The
+ * `instance` (the request's path) is clipped like every echo of input (core/errors.ts).
  */
-export function toProblem(error: unknown, instance?: string): HttpResult {
+export function toProblem(error: unknown, path?: string): HttpResult {
+  const instance = path === undefined ? undefined : clip(path);
   const problem =
     error instanceof DomainError
       ? {
@@ -163,7 +163,7 @@ export function parseBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S, 
   if (type !== 'application/json' && !type?.endsWith('+json')) {
     throw new UnsupportedMediaTypeError(
       type
-        ? `The body must be JSON sent with content-type application/json, not ${type}.`
+        ? `The body must be JSON sent with content-type application/json, not ${clip(type)}.`
         : 'The body must be JSON sent with content-type application/json; this request has no content-type.',
     );
   }
