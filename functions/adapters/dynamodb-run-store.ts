@@ -63,7 +63,8 @@ export class DynamoRunReader implements RunReads {
         'This Idempotency-Key was first used with a different request body; use a new key for a new rollback.',
       );
     }
-    return this.get(String(first.runId));
+    // The first answer, as it was; a key written before the answer was kept gets the run now.
+    return (first.response as Run | undefined) ?? this.get(String(first.runId));
   }
 
   async activeRun(environment: string): Promise<string | undefined> {
@@ -153,6 +154,7 @@ export class DynamoRunStarter extends DynamoRunReader implements RunStarts {
               entity: 'idempotency',
               fingerprint: claims.idempotency.fingerprint,
               runId: run.id,
+              response: run,
               expiresAt: now + TTL.idempotency,
             },
             ConditionExpression: 'attribute_not_exists(PK)',

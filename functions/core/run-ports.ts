@@ -29,8 +29,9 @@ export interface RunClaims {
 export interface RunReads {
   get(id: string): Promise<Run | undefined>;
   /**
-   * The run a POST with this Idempotency-Key started, when the key was used before with the
-   * same fingerprint; IdempotencyConflictError when it was used with another request.
+   * The run a POST with this Idempotency-Key started, as it was when first answered (not as it
+   * is now), when the key was used before with the same fingerprint; IdempotencyConflictError
+   * when it was used with another request.
    */
   replayOf(idempotency: { key: string; fingerprint: string }): Promise<Run | undefined>;
   /** The id of the environment's RUNNING run, if any. */

@@ -71,7 +71,7 @@ describe('rollback runs over HTTP', () => {
     expect(again.body.detail).toContain('itself a rollback');
   });
 
-  it('a second POST while a run is RUNNING is 409 with runId; an Idempotency-Key replay returns the first run', async () => {
+  it('a second POST while a run is RUNNING is 409 with runId; an Idempotency-Key replay returns the first response', async () => {
     await twoDeployments('slow');
     const body = { environment: 'slow', reason: 'latency' };
     const first = await api.call('POST', `${BASE}/rollbacks`, body, { 'idempotency-key': 'k-1' });
@@ -90,7 +90,17 @@ describe('rollback runs over HTTP', () => {
     expect(second.status).toBe(409);
     expect(second.headers.get('content-type')).toBe('application/problem+json');
     expect(second.body.runId).toBe(first.body.id);
-    await until(first.body.id, (r) => r.status !== 'RUNNING');
+    const ended = await until(first.body.id, (r) => r.status !== 'RUNNING');
+    expect(ended.status).toBe('SUCCEEDED');
+    // Once the run has ended, a replay still answers the first response as it was (202, the
+    // run as started, the same Location), not the run's current state, which is at Location.
+    const late = await api.call('POST', `${BASE}/rollbacks`, body, { 'idempotency-key': 'k-1' });
+    expect(late.status).toBe(202);
+    expect(late.body).toEqual(first.body);
+    expect(late.body.status).toBe('RUNNING');
+    expect(late.headers.get('location')).toBe(first.headers.get('location'));
+    expect(late.headers.get('idempotent-replayed')).toBe('true');
+    expect((await api.call('GET', first.headers.get('location') ?? '')).body).toEqual(ended);
   });
 
   it('refuses what it cannot do: no target configured, nothing to roll back to, bad input', async () => {

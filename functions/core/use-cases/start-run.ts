@@ -25,7 +25,8 @@ export interface StartRunRequest {
 /**
  * Starts a rollback run.
  *
- * 1. An Idempotency-Key used before returns that run (or 409 for another request body).
+ * 1. An Idempotency-Key used before returns the first answer again, the run as it was started
+ *    (its current state is at its own URL), or 409 for another request body.
  * 2. Refuses an environment without a redeploy target (409), and one where a run is already
  *    RUNNING (409 with its runId; the start transaction settles the race for good).
  * 3. Refuses a current deployment that is itself a rollback (no rollback of a rollback), or
