@@ -12,15 +12,11 @@
  * failure queue): acting unconfirmed would reopen the forgery, and dropping would lose a
  * real alarm.
  */
-import { app } from '../adapters/aws.js';
-import { CloudWatchAlarmConfirmer, cloudWatchClient } from '../adapters/cloudwatch-confirmer.js';
-import { startRunApp } from '../adapters/runs.js';
 import type { AlarmConfirmer, Ports } from '../core/ports.js';
 import type { StartRunPorts } from '../core/run-ports.js';
 import type { AlarmRule } from '../core/schemas.js';
 import { type AutoRollbackOutcome, autoRollback } from '../core/use-cases/auto-rollback.js';
 import { confirmAlarm } from '../core/use-cases/confirm-alarm.js';
-import { readAlarmRules } from '../lib/config.js';
 import { logger } from '../lib/logger.js';
 import { countMetric } from '../lib/metrics.js';
 import { type AlarmShape, MalformedAlarmEvent, parseAlarmEvent } from './alarm-event.js';
@@ -41,7 +37,7 @@ export interface AutoRollbackResult {
   dropped?: string;
 }
 
-/** The handler over given ports and rules; `handler` below is it over this function's config. */
+/** The handler over given ports and rules (the Lambda entry, auto-rollback-handler.ts, gives it this function's). */
 export function createAutoRollback(
   ports: Ports,
   rules: Readonly<Record<string, AlarmRule>>,
@@ -96,13 +92,3 @@ function log(outcome: AutoRollbackOutcome, via: AlarmShape) {
   else if (kind === 'duplicate') logger.info('alarm state change already handled', summary);
   else logger.info('alarm ignored', summary);
 }
-
-// This function logs as it works: Powertools is loaded at init, and every line is written at once.
-await logger.ready();
-const { config, ports } = app();
-export const handler = createAutoRollback(
-  ports,
-  readAlarmRules(),
-  new CloudWatchAlarmConfirmer(cloudWatchClient(config.region)),
-  startRunApp().ports,
-);

@@ -1,22 +1,65 @@
 /**
- * The notifier function: the table's stream (outbox INSERTs only, by the event source's
- * filter) → the rollback topic. Its ports are built once per cold start; a missing
- * TOPIC_ARN fails the cold start.
+ * The notifier's logic over its ports: turns the table's stream records into notifications
+ * and publishes each once. The Lambda entry (notifier-handler.ts) runs it with SNS; local mode
+ * (infra/local/stream-poller.ts) runs the same code with a file publisher.
  */
-import { documentClient } from '../adapters/aws.js';
-import { DynamoOutboxLedger } from '../adapters/outbox-ledger.js';
-import { SnsPublisher, snsClient } from '../adapters/sns-publisher.js';
-import { ConfigError, readConfig } from '../lib/config.js';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { notificationOfItem } from '../adapters/outbox-item.js';
+import type { Notification, NotifierPorts } from '../core/ports.js';
+import { publishNotification } from '../core/use-cases/publish-notification.js';
 import { logger } from '../lib/logger.js';
-import { createNotifier } from './stream-notifier.js';
+import { withSourceStack } from '../lib/source-map.js';
 
-// This function logs as it works: Powertools is loaded at init, and every line is written at once.
-await logger.ready();
-const config = readConfig();
-if (!config.topicArn) throw new ConfigError('TOPIC_ARN is required: the rollback topic the notifier publishes to');
+/**
+ * The notification an outbox INSERT carries, or undefined for any other record (updates,
+ * TTL removals, deployment items: the event source's filter drops those in AWS, local mode
+ * sees them all). A malformed outbox item throws: it fails its batch and, after the retries,
+ * lands in the on-failure destination, where its alarm tells someone, rather than vanishing.
+ */
+export function notificationOf(record: DynamoDBRecord): Notification | undefined {
+  if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) return undefined;
+  const image = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);
+  if (image.entity !== 'outbox') return undefined;
+  return notificationOfItem(image);
+}
 
-export const handler = createNotifier({
-  ledger: new DynamoOutboxLedger(documentClient(config), config.tableName),
-  publisher: new SnsPublisher(snsClient(config), config.topicArn),
-  now: () => new Date(),
-});
+/**
+ * A stream batch handler (with ReportBatchItemFailures). Records go out in stream order; at
+ * the first failure it stops and reports that record and every later one. Lambda resumes a
+ * stream batch from the lowest failed sequence number anyway, so publishing past a failure
+ * would only reorder messages and be redelivered; the ledger makes the redelivery of the
+ * records before it publish nothing.
+ */
+export function createNotifier(ports: NotifierPorts) {
+  return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+    const records = event.Records ?? [];
+    for (const [index, record] of records.entries()) {
+      try {
+        const notification = notificationOf(record);
+        if (!notification) continue;
+        const outcome = await publishNotification(ports, notification, (error) =>
+          logger.warn('published, but could not record it; a redelivery of this record would publish again', {
+            eventId: notification.eventId,
+            error: error as Error,
+          }),
+        );
+        logger.info(outcome.kind === 'published' ? 'notification published' : 'notification already published', {
+          eventId: notification.eventId,
+          eventType: notification.eventType,
+          environment: notification.environment,
+        });
+      } catch (error) {
+        logger.error('notification not published; the stream will deliver it again', {
+          sequenceNumber: record.dynamodb?.SequenceNumber,
+          error: withSourceStack(error as Error),
+        });
+        return {
+          batchItemFailures: records.slice(index).map((r) => ({ itemIdentifier: r.dynamodb?.SequenceNumber ?? '' })),
+        };
+      }
+    }
+    return { batchItemFailures: [] };
+  };
+}

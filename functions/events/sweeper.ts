@@ -1,24 +1,35 @@
 /**
- * The sweeper function (see outbox-sweeper.ts), run by an EventBridge schedule. Its ports are
- * built once per cold start; a missing TOPIC_ARN fails the cold start.
+ * The outbox sweeper's logic over its ports (the Lambda entry is sweeper-handler.ts), run on a schedule: publishes the notifications the table stream gave up
+ * on (see sweepOutbox), so none depends on the stream's 24-hour retention or on someone
+ * re-driving the notifier's failure queue by hand. Logs `outbox sweep found unpublished
+ * notifications` with `found` whenever it finds any: a metric filter counts it, and an alarm
+ * fires on it.
  */
-import { documentClient } from '../adapters/aws.js';
-import { DynamoOutboxLedger } from '../adapters/outbox-ledger.js';
-import { SnsPublisher, snsClient } from '../adapters/sns-publisher.js';
-import { DynamoUnpublishedOutbox } from '../adapters/unpublished-outbox.js';
-import { ConfigError, readConfig } from '../lib/config.js';
+import type { SweeperPorts } from '../core/ports.js';
+import { type SweepOptions, type SweepResult, sweepOutbox } from '../core/use-cases/sweep-outbox.js';
 import { logger } from '../lib/logger.js';
-import { createSweeper } from './outbox-sweeper.js';
 
-// This function logs as it works: Powertools is loaded at init, and every line is written at once.
-await logger.ready();
-const config = readConfig();
-if (!config.topicArn) throw new ConfigError('TOPIC_ARN is required: the rollback topic the sweeper publishes to');
-const documents = documentClient(config);
+/** The log message the sweeper's metric filter matches. */
+export const FOUND_WORK = 'outbox sweep found unpublished notifications';
 
-export const handler = createSweeper({
-  ledger: new DynamoOutboxLedger(documents, config.tableName),
-  publisher: new SnsPublisher(snsClient(config), config.topicArn),
-  unpublished: new DynamoUnpublishedOutbox(documents, config.tableName),
-  now: () => new Date(),
-});
+/**
+ * Older than five minutes: the stream delivers in well under a second, and retries a failing
+ * batch for minutes; by then an item is one the stream path failed.
+ */
+export const SWEEP: SweepOptions = { minAgeMs: 5 * 60_000, limit: 100 };
+
+/** The handler over given ports; `handler` below is it over this function's config. */
+export function createSweeper(ports: SweeperPorts, options: SweepOptions = SWEEP) {
+  return async (): Promise<SweepResult> => {
+    const result = await sweepOutbox(ports, options);
+    if (result.found > 0) {
+      logger.warn(FOUND_WORK, {
+        found: result.found,
+        published: result.published,
+        alreadyPublished: result.alreadyPublished,
+        failed: result.failed,
+      });
+    }
+    return result;
+  };
+}

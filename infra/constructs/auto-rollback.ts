@@ -47,7 +47,7 @@ export class AutoRollback extends Construct {
   constructor(scope: Construct, id: string, props: AutoRollbackProps) {
     super(scope, id);
     this.function = new ServiceFunction(this, 'Function', {
-      entry: 'functions/events/auto-rollback.ts',
+      entry: 'functions/events/auto-rollback-handler.ts',
       description: 'Rolls back the current deployment of an environment when a CloudWatch alarm guarding it fires',
       logRetention: props.logRetention,
       timeout: Duration.seconds(30),

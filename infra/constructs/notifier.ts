@@ -77,7 +77,7 @@ export class Notifier extends Construct {
   constructor(scope: Construct, id: string, props: NotifierProps) {
     super(scope, id);
     this.function = new ServiceFunction(this, 'Function', {
-      entry: 'functions/events/notifier.ts',
+      entry: 'functions/events/notifier-handler.ts',
       description: 'Publishes rollback notifications from the table outbox (stream) to the rollback topic',
       logRetention: props.logRetention,
       timeout: Duration.seconds(30),

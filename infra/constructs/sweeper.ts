@@ -8,7 +8,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { FOUND_WORK } from '../../functions/events/outbox-sweeper.js';
+import { FOUND_WORK } from '../../functions/events/sweeper.js';
 import { TABLE_ACCESS } from '../../functions/table-access.js';
 import { ServiceFunction } from './service-function.js';
 
@@ -22,7 +22,7 @@ export interface SweeperProps {
 
 /**
  * The outbox sweeper: a function run on a schedule that publishes the outbox items the table
- * stream gave up on (functions/events/outbox-sweeper.ts), reading them through the sparse
+ * stream gave up on (functions/events/sweeper.ts), reading them through the sparse
  * Unpublished index. One run at a time (reserved concurrency 1). Its `alarm` fires when a
  * sweep finds work: the stream path failed someone, even if the sweeper then delivered.
  *
@@ -37,7 +37,7 @@ export class Sweeper extends Construct {
   constructor(scope: Construct, id: string, props: SweeperProps) {
     super(scope, id);
     this.function = new ServiceFunction(this, 'Function', {
-      entry: 'functions/events/sweeper.ts',
+      entry: 'functions/events/sweeper-handler.ts',
       description: 'Publishes the outbox notifications the table stream did not (sparse Unpublished index)',
       logRetention: props.logRetention,
       timeout: Duration.seconds(30),

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { documentClient } from '../../functions/adapters/aws.js';
 import { DynamoOutboxLedger } from '../../functions/adapters/outbox-ledger.js';
-import { createNotifier } from '../../functions/events/stream-notifier.js';
+import { createNotifier } from '../../functions/events/notifier.js';
 import { ok } from '../../functions/lib/http.js';
 import { consoleRoutes, type LocalConsoleOptions } from './console-routes.js';
 import {

@@ -278,6 +278,23 @@ describe('every function', () => {
     }
   });
 
+  it("bundles each event function's own entry (functions/events/<kind>-handler.ts)", () => {
+    const { notifier, sweeper, autoRollback, rollbackRuns } = service.stateless;
+    for (const [fn, entry] of [
+      [notifier.function.fn, 'functions/events/notifier-handler.ts'],
+      [sweeper.function.fn, 'functions/events/sweeper-handler.ts'],
+      [autoRollback.function.fn, 'functions/events/auto-rollback-handler.ts'],
+      [rollbackRuns.function.fn, 'functions/events/rollback-run-handler.ts'],
+    ] as const) {
+      const dir = assetDir(apiResources[logicalId(fn)]);
+      const sources = JSON.parse(readFileSync(path.join(dir, 'index.mjs.map'), 'utf8')).sources as string[];
+      expect(
+        sources.some((s) => s.endsWith(entry)),
+        entry,
+      ).toBe(true);
+    }
+  });
+
   it('gets TABLE_NAME when bound to the table; the fallback, bound to nothing, does not', () => {
     for (const route of ROUTES) {
       const fn = service.stateless.functions.get(route.id);

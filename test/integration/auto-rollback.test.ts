@@ -64,7 +64,7 @@ beforeAll(async () => {
       },
     ],
   }));
-  ({ handler } = await import('../../functions/events/auto-rollback.js'));
+  ({ handler } = await import('../../functions/events/auto-rollback-handler.js'));
 });
 
 async function deploy(environment: string, imageTag: string, extra: Record<string, unknown> = {}) {

@@ -21,7 +21,7 @@ beforeAll(async () => {
   table = await freshTable();
   process.env.TABLE_NAME = table.tableName;
   process.env.TOPIC_ARN = TOPIC_ARN;
-  ({ handler } = await import('../../functions/events/notifier.js'));
+  ({ handler } = await import('../../functions/events/notifier-handler.js'));
 });
 afterEach(() => {
   sns.reset();

@@ -10,7 +10,7 @@ import type { SweeperPorts } from '../../functions/core/ports.js';
 import { RecordDeploymentInput } from '../../functions/core/schemas.js';
 import { recordDeployment } from '../../functions/core/use-cases/record-deployment.js';
 import { rollbackDeployment } from '../../functions/core/use-cases/rollback-deployment.js';
-import { createSweeper, SWEEP } from '../../functions/events/outbox-sweeper.js';
+import { createSweeper, SWEEP } from '../../functions/events/sweeper.js';
 import { freshTable } from '../support/dynamodb.js';
 
 /**

@@ -2,7 +2,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { Notification, NotifierPorts } from '../../functions/core/ports.js';
-import { createNotifier, notificationOf } from '../../functions/events/stream-notifier.js';
+import { createNotifier, notificationOf } from '../../functions/events/notifier.js';
 
 let sequence = 100;
 function record(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', image: Record<string, unknown>): DynamoDBRecord {
