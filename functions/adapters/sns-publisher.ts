@@ -4,11 +4,17 @@
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Notification, Publisher } from '../core/ports.js';
-import type { Config } from '../lib/config.js';
+import { type Config, ConfigError } from '../lib/config.js';
 
 /** The SNS client, created once per cold start by the function that publishes. */
 export function snsClient(config: Pick<Config, 'region'>): SNSClient {
   return new SNSClient({ region: config.region });
+}
+
+/** The rollback topic's publisher of a function that publishes (`who`); a missing TOPIC_ARN fails its cold start. */
+export function topicPublisher(config: Pick<Config, 'region' | 'topicArn'>, who: string): SnsPublisher {
+  if (!config.topicArn) throw new ConfigError(`TOPIC_ARN is required: the rollback topic the ${who} publishes to`);
+  return new SnsPublisher(snsClient(config), config.topicArn);
 }
 
 /** Publishes the stored JSON body as is, so what subscribers read is exactly what the transaction wrote. */

@@ -12,11 +12,15 @@
  * failure queue): acting unconfirmed would reopen the forgery, and dropping would lose a
  * real alarm.
  */
+import { app } from '../adapters/aws.js';
+import { CloudWatchAlarmConfirmer, cloudWatchClient } from '../adapters/cloudwatch-confirmer.js';
+import { startRunApp } from '../adapters/runs.js';
 import type { AlarmConfirmer, Ports } from '../core/ports.js';
 import type { StartRunPorts } from '../core/run-ports.js';
 import type { AlarmRule } from '../core/schemas.js';
 import { type AutoRollbackOutcome, autoRollback } from '../core/use-cases/auto-rollback.js';
 import { confirmAlarm } from '../core/use-cases/confirm-alarm.js';
+import { readAlarmRules } from '../lib/config.js';
 import { logger } from '../lib/logger.js';
 import { countMetric } from '../lib/metrics.js';
 import { type AlarmShape, MalformedAlarmEvent, parseAlarmEvent } from './alarm-event.js';
@@ -37,7 +41,7 @@ export interface AutoRollbackResult {
   dropped?: string;
 }
 
-/** The handler over given ports and rules (the Lambda entry, auto-rollback-handler.ts, gives it this function's). */
+/** The handler over given ports and rules (composeAutoRollback gives it this process's; tests give theirs). */
 export function createAutoRollback(
   ports: Ports,
   rules: Readonly<Record<string, AlarmRule>>,
@@ -91,4 +95,25 @@ function log(outcome: AutoRollbackOutcome, via: AlarmShape) {
   else if (kind === 'skipped') logger.warn('alarm fired but no rollback was made', summary);
   else if (kind === 'duplicate') logger.info('alarm state change already handled', summary);
   else logger.info('alarm ignored', summary);
+}
+
+/** What a laptop swaps in where it truly differs from AWS. */
+export interface AutoRollbackParts {
+  /**
+   * Who confirms each alarm change; default: CloudWatch (the alarm's own history). Local mode
+   * has no CloudWatch to ask, so `npm run alarm` trusts the event it made itself.
+   */
+  confirmer?: AlarmConfirmer;
+}
+
+/**
+ * THE auto-rollback function: this process's record ports and ALARM_RULES, and the run ports
+ * of adapters/runs.ts (so an environment with a redeploy target gets a rollback run, launched
+ * as the configuration says: the run function in AWS, the local run host on a laptop). The
+ * Lambda entry (auto-rollback-handler.ts) and `npm run alarm` both call it; only `parts` differ.
+ */
+export function composeAutoRollback(parts: AutoRollbackParts = {}) {
+  const { config, ports } = app();
+  const confirmer = parts.confirmer ?? new CloudWatchAlarmConfirmer(cloudWatchClient(config.region));
+  return createAutoRollback(ports, readAlarmRules(), confirmer, startRunApp().ports);
 }

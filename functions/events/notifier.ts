@@ -1,13 +1,17 @@
 /**
  * The notifier's logic over its ports: turns the table's stream records into notifications
- * and publishes each once. The Lambda entry (notifier-handler.ts) runs it with SNS; local mode
- * (infra/local/stream-poller.ts) runs the same code with a file publisher.
+ * and publishes each once. composeNotifier builds it as deployed: the Lambda entry
+ * (notifier-handler.ts) runs that with SNS; local mode (infra/local/stack.ts, fed by
+ * stream-poller.ts) runs the same with a file publisher.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { sharedConfig, sharedDocuments } from '../adapters/aws.js';
 import { notificationOfItem } from '../adapters/outbox-item.js';
-import type { Notification, NotifierPorts } from '../core/ports.js';
+import { DynamoOutboxLedger } from '../adapters/outbox-ledger.js';
+import { topicPublisher } from '../adapters/sns-publisher.js';
+import type { Notification, NotifierPorts, Publisher } from '../core/ports.js';
 import { publishNotification } from '../core/use-cases/publish-notification.js';
 import { logger } from '../lib/logger.js';
 import { withSourceStack } from '../lib/source-map.js';
@@ -62,4 +66,17 @@ export function createNotifier(ports: NotifierPorts) {
     }
     return { batchItemFailures: [] };
   };
+}
+
+/**
+ * THE notifier function: this process's table as the ledger, and the rollback topic
+ * (TOPIC_ARN, required) unless local mode gives its file publisher.
+ */
+export function composeNotifier(parts: { publisher?: Publisher } = {}) {
+  const config = sharedConfig();
+  return createNotifier({
+    ledger: new DynamoOutboxLedger(sharedDocuments(), config.tableName),
+    publisher: parts.publisher ?? topicPublisher(config, 'notifier'),
+    now: () => new Date(),
+  });
 }

@@ -1,9 +1,6 @@
 /**
- * The run workflow's Lambda entry: the durable handler over this function's configuration.
- * (The workflow itself is in rollback-run.ts, which tests and local mode load with ports of
- * their own.)
+ * The run workflow's Lambda entry: the durable handler as composeRunWorkflow builds it.
  */
-import { runApp } from '../adapters/runs.js';
-import { createRunHandler } from './rollback-run.js';
+import { composeRunWorkflow } from './rollback-run.js';
 
-export const handler = createRunHandler(runApp().ports);
+export const handler = composeRunWorkflow();

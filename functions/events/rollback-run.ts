@@ -9,6 +9,7 @@
  * the run id (one execution per run), or by the durable SDK's local runner in local mode.
  */
 import { type DurableContext, type StepConfig, withDurableExecution } from '@aws/durable-execution-sdk-js';
+import { runApp } from '../adapters/runs.js';
 import type { Run, StepName } from '../core/run.js';
 import type { RunPorts } from '../core/run-ports.js';
 import {
@@ -102,4 +103,14 @@ export function runWorkflow(ports: RunPorts) {
 /** The durable handler over given ports. */
 export function createRunHandler(ports: RunPorts) {
   return withDurableExecution(runWorkflow(ports));
+}
+
+/**
+ * THE run workflow function: the durable handler over this process's run ports
+ * (adapters/runs.ts, which picks each target's adapter and health signal from the
+ * configuration). The Lambda entry (rollback-run-handler.ts) and local mode's run host both
+ * call it, so a local run is the deployed workflow.
+ */
+export function composeRunWorkflow() {
+  return createRunHandler(runApp().ports);
 }

@@ -1,24 +1,10 @@
 /**
- * The sweeper function's Lambda entry (its logic: sweeper.ts), run by an EventBridge schedule. Its ports are
- * built once per cold start; a missing TOPIC_ARN fails the cold start.
+ * The sweeper function's Lambda entry, run by an EventBridge schedule: the sweeper as
+ * composeSweeper builds it. A missing TOPIC_ARN fails the cold start.
  */
-import { documentClient } from '../adapters/aws.js';
-import { DynamoOutboxLedger } from '../adapters/outbox-ledger.js';
-import { SnsPublisher, snsClient } from '../adapters/sns-publisher.js';
-import { DynamoUnpublishedOutbox } from '../adapters/unpublished-outbox.js';
-import { ConfigError, readConfig } from '../lib/config.js';
 import { logger } from '../lib/logger.js';
-import { createSweeper } from './sweeper.js';
+import { composeSweeper } from './sweeper.js';
 
 // This function logs as it works: Powertools is loaded at init, and every line is written at once.
 await logger.ready();
-const config = readConfig();
-if (!config.topicArn) throw new ConfigError('TOPIC_ARN is required: the rollback topic the sweeper publishes to');
-const documents = documentClient(config);
-
-export const handler = createSweeper({
-  ledger: new DynamoOutboxLedger(documents, config.tableName),
-  publisher: new SnsPublisher(snsClient(config), config.topicArn),
-  unpublished: new DynamoUnpublishedOutbox(documents, config.tableName),
-  now: () => new Date(),
-});
+export const handler = composeSweeper();

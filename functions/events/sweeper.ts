@@ -5,7 +5,11 @@
  * notifications` with `found` whenever it finds any: a metric filter counts it, and an alarm
  * fires on it.
  */
-import type { SweeperPorts } from '../core/ports.js';
+import { sharedConfig, sharedDocuments } from '../adapters/aws.js';
+import { DynamoOutboxLedger } from '../adapters/outbox-ledger.js';
+import { topicPublisher } from '../adapters/sns-publisher.js';
+import { DynamoUnpublishedOutbox } from '../adapters/unpublished-outbox.js';
+import type { Publisher, SweeperPorts } from '../core/ports.js';
 import { type SweepOptions, type SweepResult, sweepOutbox } from '../core/use-cases/sweep-outbox.js';
 import { logger } from '../lib/logger.js';
 
@@ -18,7 +22,7 @@ export const FOUND_WORK = 'outbox sweep found unpublished notifications';
  */
 export const SWEEP: SweepOptions = { minAgeMs: 5 * 60_000, limit: 100 };
 
-/** The handler over given ports; `handler` below is it over this function's config. */
+/** The handler over given ports (composeSweeper gives it this process's; tests give theirs). */
 export function createSweeper(ports: SweeperPorts, options: SweepOptions = SWEEP) {
   return async (): Promise<SweepResult> => {
     const result = await sweepOutbox(ports, options);
@@ -32,4 +36,19 @@ export function createSweeper(ports: SweeperPorts, options: SweepOptions = SWEEP
     }
     return result;
   };
+}
+
+/**
+ * THE sweeper function: this process's table (the ledger, and the Unpublished index to sweep),
+ * and the rollback topic (TOPIC_ARN, required) unless local mode gives its file publisher.
+ */
+export function composeSweeper(parts: { publisher?: Publisher } = {}) {
+  const config = sharedConfig();
+  const documents = sharedDocuments();
+  return createSweeper({
+    ledger: new DynamoOutboxLedger(documents, config.tableName),
+    publisher: parts.publisher ?? topicPublisher(config, 'sweeper'),
+    unpublished: new DynamoUnpublishedOutbox(documents, config.tableName),
+    now: () => new Date(),
+  });
 }

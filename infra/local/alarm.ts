@@ -2,10 +2,12 @@
  * `npm run alarm -- --environment prod [--alarm-name NAME] [--shape lambda|eventbridge|sns]
  * [--state ALARM|OK|INSUFFICIENT_DATA] [--reason TEXT] [--window MINUTES] [--stack FILE]`
  *
- * Fires a realistic alarm event through the real auto-rollback handler against the table of
- * a running `npm start` (found through .local/local-stack.json), maps the alarm to the
- * environment the same way the deployed function does (ALARM_RULES), and prints what
- * happened, the environment's history, and the notifications the running notifier published.
+ * Fires a realistic alarm event through the real auto-rollback function (composeAutoRollback,
+ * as deployed) against the table of a running `npm start` (found through
+ * .local/local-stack.json), maps the alarm to the environment the same way the deployed
+ * function does (ALARM_RULES), and prints what happened: where the environment has a redeploy
+ * target, the rollback run it started, step by step; then the environment's history, and the
+ * notifications the running notifier published.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -82,13 +84,13 @@ Object.assign(process.env, {
   // This command prints its own summary; the handler's JSON logs only for problems.
   POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
 });
-const { createAutoRollback } = await import('../../functions/events/auto-rollback.js');
-const { app } = await import('../../functions/adapters/aws.js');
-const { readAlarmRules } = await import('../../functions/lib/config.js');
+const { composeAutoRollback } = await import('../../functions/events/auto-rollback.js');
 const { TrustingConfirmer } = await import('../../functions/adapters/cloudwatch-confirmer.js');
-// In AWS the function confirms each change with CloudWatch before acting; here there is no
-// CloudWatch to ask, so this command trusts the event it made itself, and says so below.
-const handler = createAutoRollback(app().ports, readAlarmRules(), new TrustingConfirmer());
+// The deployed function, composed as its Lambda entry composes it: with the running stack's
+// redeploy targets it starts rollback runs, launched on the stack's run host. One part
+// differs: in AWS the function confirms each change with CloudWatch before acting; here there
+// is no CloudWatch to ask, so this command trusts the event it made itself, and says so below.
+const handler = composeAutoRollback({ confirmer: new TrustingConfirmer() });
 
 const before = info.notificationsFile ? (await readNotifications(info.notificationsFile)).length : 0;
 const event = alarmEvent(shape, {

@@ -1,6 +1,7 @@
 /**
  * Local mode's stand-in for Lambda's durable execution service: runs a started run's
- * workflow, the very handler the run function deploys (functions/events/rollback-run.ts),
+ * workflow, the very handler the run function deploys (composeRunWorkflow of
+ * functions/events/rollback-run.ts),
  * through the durable SDK's own local runner. Real time, not skipped: the runner's time
  * skipping installs fake timers for the whole process, which would move the local server's
  * clock too.
@@ -18,7 +19,7 @@ import { ConflictError, DomainError, NotFoundError } from '../../functions/core/
 import type { Run } from '../../functions/core/run.js';
 import { DeploymentId } from '../../functions/core/schemas.js';
 import * as z from '../../functions/core/zod.js';
-import { createRunHandler } from '../../functions/events/rollback-run.js';
+import { composeRunWorkflow } from '../../functions/events/rollback-run.js';
 import { type HttpEvent, json, parseBody, toProblem } from '../../functions/lib/http.js';
 import { logger } from '../../functions/lib/logger.js';
 import { fromBrowser } from '../../web/loopback-guard.js';
@@ -60,6 +61,12 @@ export async function startRunHost(): Promise<RunHost> {
   await LocalDurableTestRunner.setupTestEnvironment({ skipTime: false });
   const secret = randomBytes(32).toString('base64url');
   const running = new Map<string, Promise<unknown>>();
+  // The deployed workflow, composed as its Lambda entry composes it, on the first run.
+  let composed: ReturnType<typeof composeRunWorkflow> | undefined;
+  const workflow = () => {
+    composed ??= composeRunWorkflow();
+    return composed;
+  };
 
   /** The run of a launch, checked: RUNNING and its environment's active run. */
   async function runToLaunch(runId: string): Promise<Run> {
@@ -92,7 +99,7 @@ export async function startRunHost(): Promise<RunHost> {
           const checked = runToLaunch(runId);
           const done = checked.then(
             (run) =>
-              new LocalDurableTestRunner<Run>({ handlerFunction: createRunHandler(runApp().ports) })
+              new LocalDurableTestRunner<Run>({ handlerFunction: workflow() })
                 .run({ payload: { run } })
                 .catch((error: unknown) => logger.error('local rollback run failed', { runId, error: error as Error })),
             // Refused (unknown, ended, unclaimed): nothing runs, and the caller hears why below.

@@ -2,12 +2,15 @@
  * The whole service on one machine: DynamoDB Local with the deployments table, and the API
  * server in front of the real handlers. `npm start`, the e2e tests and the benchmark use it.
  * With `notifications`, it also runs the notification path: the table's stream → the
- * notifier code → a file (see stream-poller.ts, file-publisher.ts).
+ * notifier → a file (see stream-poller.ts, file-publisher.ts). Every function it runs is the
+ * one its Lambda entry composes (compose<Kind> of functions/events/<kind>.ts); local mode
+ * passes only what a laptop lacks (a file for SNS). It runs no outbox sweeper: its stream
+ * poller retries a failing record until it is published (it never gives up, as Lambda's event
+ * source does after its retries), so a sweeper would never find anything to publish.
  */
+
 import { randomBytes } from 'node:crypto';
-import { documentClient } from '../../functions/adapters/aws.js';
-import { DynamoOutboxLedger } from '../../functions/adapters/outbox-ledger.js';
-import { createNotifier } from '../../functions/events/notifier.js';
+import { composeNotifier } from '../../functions/events/notifier.js';
 import { ok } from '../../functions/lib/http.js';
 import { consoleRoutes, type LocalConsoleOptions } from './console-routes.js';
 import {
@@ -80,23 +83,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // The API's description, made from the same route table and schemas the handlers use.
       'GET /openapi.json': async () => ok((await import('../../functions/openapi/document.js')).buildOpenApi()),
     };
-    const notifications = options.notifications;
-    if (notifications) {
-      const documents = documentClient({ region: LOCAL_REGION, dynamodbEndpoint: db.endpoint });
-      poller = await startStreamPoller({
-        endpoint: db.endpoint,
-        tableName,
-        handler: createNotifier({
-          ledger: new DynamoOutboxLedger(documents, tableName),
-          publisher: new FilePublisher(notifications.file, notifications.log),
-          now: () => new Date(),
-        }),
-        // One line per failed poll, not a stack trace: an emulator that went away would
-        // otherwise flood the terminal until start.ts notices and stops.
-        onError: (error) => console.error(`stream poller: ${error instanceof Error ? error.message : String(error)}`),
-      });
-      localRoutes['GET /_local/notifications'] = async () => ok(await readNotifications(notifications.file));
-    }
     if (options.redeployTargets) {
       process.env.REDEPLOY_TARGETS = JSON.stringify(options.redeployTargets);
       runHost = await startRunHost();
@@ -104,13 +90,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // The health URL local redeploy targets verify with by default: healthy while the server runs.
       localRoutes['GET /_local/health'] = async () => ok({ status: 'ok' });
     }
+    // Listening first: the launcher's URL names the port. Nobody knows the URL before this
+    // function returns, so no request arrives before the rest of the configuration is set.
     const started = await startApiServer(options.port ?? 0, localRoutes, options.observe);
     const server = started.server;
     url = started.url;
-    // Read by the handlers at their first load, which comes with the first request.
     if (runHost) {
       process.env.RUN_LAUNCHER_URL = `${url}${RUN_HOST_PATH}`;
       process.env.RUN_LAUNCHER_SECRET = runHost.secret;
+    }
+    // The configuration is complete: from here on the functions read it (once per process).
+    const notifications = options.notifications;
+    if (notifications) {
+      const publisher = new FilePublisher(notifications.file, notifications.log);
+      poller = await startStreamPoller({
+        endpoint: db.endpoint,
+        tableName,
+        // The deployed notifier, composed as its Lambda entry composes it, with a file for SNS.
+        handler: composeNotifier({ publisher }),
+        // One line per failed poll, not a stack trace: an emulator that went away would
+        // otherwise flood the terminal until start.ts notices and stops.
+        onError: (error) => console.error(`stream poller: ${error instanceof Error ? error.message : String(error)}`),
+      });
+      localRoutes['GET /_local/notifications'] = async () => ok(await readNotifications(notifications.file));
     }
     return {
       url,
