@@ -11,10 +11,10 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { Deployment } from '../functions/core/deployment.js';
 import { STATUSES, type Status } from '../functions/core/deployment.js';
 import { DeploymentId, Environment, ImageTag } from '../functions/core/schemas.js';
-import { LOCAL_STACK_FILE, runningLocalStack } from '../infra/local/stack-info.js';
 import { ApiClient, ApiError, type RecordInput } from './api-client.js';
 import { DEFAULT_CONSOLE_PORT } from './console/defaults.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
+import { LOCAL_STACK_FILE, runningLocalStack } from './local-stack.js';
 import { Output, type Sink } from './output.js';
 import type { RollbackOptions } from './rollback.js';
 import { type Credentials, isLocalUrl, regionFromHost } from './sigv4.js';
@@ -521,7 +521,7 @@ export async function main(argv: string[], overrides: Partial<CliDeps> = {}): Pr
     if (name === 'console') {
       const apiUrl = values['api-url'] ?? deps.env.PLATFORM_ROLLBACK_API_URL;
       if (!apiUrl) throw new UsageError('--api-url (or PLATFORM_ROLLBACK_API_URL) is required');
-      const { serveConsole } = await import('./console-command.js');
+      const { serveConsole } = await import('./console/command.js');
       await serveConsole(
         {
           apiUrl: httpUrl(apiUrl, '--api-url'),

@@ -11,12 +11,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { LOCAL_STACK_FILE, type LocalStackInfo } from '../../cli/local-stack.js';
 import { AlarmRule } from '../../functions/core/schemas.js';
 import type { AlarmShape } from '../../functions/events/alarm-event.js';
 import { alarmArnOf, alarmEvent } from './alarm-events.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb-local.js';
 import { readNotifications } from './file-publisher.js';
-import { LOCAL_STACK_FILE, type LocalStackInfo } from './stack-info.js';
 
 const USAGE = `Usage: npm run alarm -- --environment prod [--alarm-name NAME] [--shape lambda|eventbridge|sns]
        [--state ALARM|OK|INSUFFICIENT_DATA] [--reason TEXT] [--window MINUTES] [--stack FILE]`;

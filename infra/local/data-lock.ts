@@ -4,7 +4,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { alive } from './stack-info.js';
+import { alive } from '../../cli/local-stack.js';
 
 export const LOCK_FILE = '.platform-rollback.lock';
 

@@ -25,9 +25,9 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import { alive } from '../../cli/local-stack.js';
 import { TABLE_SCHEMA } from '../../functions/adapters/table-schema.js';
 import { LOOPBACK, ownHosts } from '../../web/loopback-guard.js';
-import { alive } from './stack-info.js';
 
 export interface DynamoDbLocal {
   endpoint: string;

@@ -6,8 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { appendFile, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { LOCAL_DIR } from '../../cli/local-stack.js';
 import type { Notification, Publisher } from '../../functions/core/ports.js';
-import { LOCAL_DIR } from './stack-info.js';
 
 export const DEFAULT_NOTIFICATIONS_FILE = `${LOCAL_DIR}/notifications.jsonl`;
 

@@ -10,6 +10,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import type { LocalStackInfo } from '../../cli/local-stack.js';
 import { composeNotifier } from '../../functions/events/notifier.js';
 import { ok } from '../../functions/lib/http.js';
 import { consoleRoutes, type LocalConsoleOptions } from './console-routes.js';
@@ -24,7 +25,6 @@ import {
 import { FilePublisher, readNotifications } from './file-publisher.js';
 import { RUN_HOST_PATH, type RunHost, startRunHost } from './run-host.js';
 import { type LocalRoutes, type ResponseObserver, startApiServer } from './server.js';
-import type { LocalStackInfo } from './stack-info.js';
 import { type StreamPoller, startStreamPoller } from './stream-poller.js';
 
 export interface LocalStack extends LocalStackInfo {

@@ -15,11 +15,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { LOCAL_STACK_FILE, type LocalStackInfo, runningLocalStack } from '../../cli/local-stack.js';
 import { ROUTES } from '../../functions/routes.js';
 import { DataDirLockedError, lockDataDir } from './data-lock.js';
 import { DEFAULT_NOTIFICATIONS_FILE } from './file-publisher.js';
 import { startLocalStack } from './stack.js';
-import { LOCAL_STACK_FILE, type LocalStackInfo, runningLocalStack } from './stack-info.js';
 
 const { values } = parseArgs({
   options: {

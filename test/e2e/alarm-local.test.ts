@@ -6,8 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { LocalStackInfo } from '../../cli/local-stack.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
-import type { LocalStackInfo } from '../../infra/local/stack-info.js';
 import { assertDocumented } from '../support/openapi.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -12,8 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { LocalStackInfo } from '../../cli/local-stack.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
-import type { LocalStackInfo } from '../../infra/local/stack-info.js';
 import { BASE } from '../support/http.js';
 import { callLog } from '../support/runs.js';
 

@@ -1,12 +1,12 @@
 /**
  * `platform-rollback console [--port N] [--allow-rollback] [--no-browser]`: starts the console
- * proxy (console/proxy.ts) for the API of --api-url, prints the URL with its launch token,
+ * proxy (proxy.ts) for the API of --api-url, prints the URL with its launch token,
  * opens it in the browser unless told not to, and serves until Ctrl-C.
  */
 import { spawn } from 'node:child_process';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { type ConsoleProxy, startConsoleProxy } from './console/proxy.js';
-import { type Credentials, isLocalUrl, regionFromHost } from './sigv4.js';
+import { type Credentials, isLocalUrl, regionFromHost } from '../sigv4.js';
+import { type ConsoleProxy, startConsoleProxy } from './proxy.js';
 
 export interface ConsoleCommandOptions {
   apiUrl: string;
@@ -28,8 +28,6 @@ export interface ConsoleCommandDeps {
   /** Resolves when the console should stop; default: Ctrl-C or SIGTERM. */
   stopped?: Promise<void>;
 }
-
-export { DEFAULT_CONSOLE_PORT } from './console/defaults.js';
 
 function openInBrowser(url: string): void {
   const [command, ...args] =

@@ -1,6 +1,8 @@
 /**
- * How `npm start` tells local tools (`npm run alarm`, the CLI) where it runs. Kept free of the
- * service's imports so a tool can read it before it loads (and configures) the handlers.
+ * How `npm start` tells local tools (`npm run alarm`, the CLI) where it runs: it writes this
+ * file, they read it. Here, in cli/, because the one-file command needs it and takes nothing
+ * from infra/local/ (local mode's own code imports it from here). Kept free of the service's
+ * imports so a tool can read it before it loads (and configures) the handlers.
  */
 import { readFileSync } from 'node:fs';
 
