@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { documentClient } from '../functions/adapters/aws.js';
 import { LOCAL_REGION } from '../infra/local/dynamodb-local.js';
 import { startLocalStack } from '../infra/local/stack.js';
-import { buildConsole } from '../web/console-build.js';
+import { consoleBuild } from '../web/assets.js';
 import { launchChromium } from '../web/dev/chromium.js';
 import { recordScenario } from '../web/dev/scenario.js';
 import { median } from './lib/stats.js';
@@ -21,7 +21,7 @@ const RUNS = 7;
 const BUDGET_MS = 1_000;
 const HOUR = 3_600_000;
 
-const build = await buildConsole();
+const build = await consoleBuild();
 const sizes = [...build].map(([path, file]) => ({
   path,
   raw: Buffer.byteLength(file.body),

@@ -67,7 +67,7 @@ const COMMON: BuildOptions = {
  * copy has neither, so the bundle gets a module of the same name that returns this build.
  */
 async function prebuiltConsole(): Promise<Plugin> {
-  const files = [...(await buildConsole())];
+  const files = await buildConsole();
   return {
     name: 'prebuilt-console',
     setup(build) {
@@ -77,7 +77,7 @@ async function prebuiltConsole(): Promise<Plugin> {
           : undefined,
       );
       build.onLoad({ filter: /.*/, namespace: 'prebuilt-console' }, () => ({
-        contents: `export async function buildConsole() { return new Map(${JSON.stringify(files)}); }`,
+        contents: `export async function buildConsole() { return ${JSON.stringify(files)}; }`,
         loader: 'js',
       }));
     },

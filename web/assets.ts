@@ -1,3 +1,5 @@
+import type { ConsoleFile } from './console-build.js';
+
 /**
  * The console's three files, and the security headers both servers send with them: the local
  * API (`npm start`) and the `platform-rollback console` proxy. From the source tree, the files
@@ -39,11 +41,6 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
 };
 
-export interface ConsoleFile {
-  contentType: string;
-  body: string;
-}
-
 /** The built page: request path → file. */
 export type ConsoleBuild = ReadonlyMap<string, ConsoleFile>;
 
@@ -53,6 +50,14 @@ let built: Promise<ConsoleBuild> | undefined;
 export function consoleBuild(): Promise<ConsoleBuild> {
   built ??= import('./console-build.js')
     .then(({ buildConsole }) => buildConsole())
+    .then(
+      (files) =>
+        new Map([
+          [CONSOLE_PATHS.page, files.page],
+          [CONSOLE_PATHS.script, files.script],
+          [CONSOLE_PATHS.style, files.style],
+        ]),
+    )
     .catch((error) => {
       built = undefined;
       throw error;

@@ -6,12 +6,23 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CONSOLE_PATHS, type ConsoleBuild } from './assets.js';
 
 const WEB = dirname(fileURLToPath(import.meta.url));
 
+export interface ConsoleFile {
+  contentType: string;
+  body: string;
+}
+
+/** The page's three files (web/assets.ts serves them at their paths). */
+export interface ConsoleFiles {
+  page: ConsoleFile;
+  script: ConsoleFile;
+  style: ConsoleFile;
+}
+
 /** Bundles and minifies the page. esbuild is loaded here only, so servers that never serve the page never load it. */
-export async function buildConsole(): Promise<ConsoleBuild> {
+export async function buildConsole(): Promise<ConsoleFiles> {
   const esbuild = await import('esbuild');
   const [script, style, page] = await Promise.all([
     esbuild.build({
@@ -27,9 +38,9 @@ export async function buildConsole(): Promise<ConsoleBuild> {
     readFile(join(WEB, 'styles.css'), 'utf8').then((css) => esbuild.transform(css, { loader: 'css', minify: true })),
     readFile(join(WEB, 'index.html'), 'utf8'),
   ]);
-  return new Map([
-    [CONSOLE_PATHS.page, { contentType: 'text/html; charset=utf-8', body: page }],
-    [CONSOLE_PATHS.script, { contentType: 'text/javascript; charset=utf-8', body: script.outputFiles[0]?.text ?? '' }],
-    [CONSOLE_PATHS.style, { contentType: 'text/css; charset=utf-8', body: style.code }],
-  ]);
+  return {
+    page: { contentType: 'text/html; charset=utf-8', body: page },
+    script: { contentType: 'text/javascript; charset=utf-8', body: script.outputFiles[0]?.text ?? '' },
+    style: { contentType: 'text/css; charset=utf-8', body: style.code },
+  };
 }
