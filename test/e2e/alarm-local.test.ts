@@ -1,21 +1,16 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { LocalStackInfo } from '../../cli/local-stack.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
+import { alarmCommand } from '../support/alarm.js';
 import { assertDocumented } from '../support/openapi.js';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BASE = '/api/v1/platform/deployments';
-const run = promisify(execFile);
 let dir: string;
 let stack: LocalStack;
-let stackFile: string;
+let alarm: ReturnType<typeof alarmCommand>;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'alarm-e2e-'));
@@ -24,10 +19,7 @@ beforeAll(async () => {
     tableName: `alarm-e2e-${randomUUID().slice(0, 8)}`,
     notifications: { file: path.join(dir, 'notifications.jsonl'), log: () => {} },
   });
-  // What `npm start` writes to .local/local-stack.json, here in a file of this test's own.
-  stackFile = path.join(dir, 'local-stack.json');
-  const { stop: _, ...info } = stack;
-  writeFileSync(stackFile, JSON.stringify(info satisfies LocalStackInfo));
+  alarm = alarmCommand(stack, dir);
 });
 afterAll(async () => {
   await stack?.stop();
@@ -50,19 +42,6 @@ async function call(method: string, url: string, body?: unknown) {
   });
   // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON
   return { status: response.status, body: JSON.parse(text) as any };
-}
-
-/** `npm run alarm -- ...`, as a user runs it, against this test's stack. */
-async function alarm(...args: string[]) {
-  const { stdout } = await run(
-    process.execPath,
-    ['--import', 'tsx', 'infra/local/alarm.ts', '--stack', stackFile, ...args],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' },
-    },
-  );
-  return stdout;
 }
 
 async function notificationsUntil(count: number) {

@@ -4,25 +4,20 @@
  * stack's run host carries it out, and the command follows it step by step. An environment
  * without a target is rolled back and the pipeline asked to redeploy, as before.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { LocalStackInfo } from '../../cli/local-stack.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
+import { alarmCommand } from '../support/alarm.js';
 import { BASE } from '../support/http.js';
 import { callLog } from '../support/runs.js';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const run = promisify(execFile);
 const calls = callLog();
 let dir: string;
 let stack: LocalStack;
-let stackFile: string;
+let alarm: ReturnType<typeof alarmCommand>;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'alarm-run-e2e-'));
@@ -30,11 +25,9 @@ beforeAll(async () => {
     dynamodbEndpoint: inject('dynamodbEndpoint'),
     tableName: `alarm-run-${randomUUID().slice(0, 8)}`,
     notifications: { file: path.join(dir, 'notifications.jsonl'), log: () => {} },
-    redeployTargets: { prod: { via: 'command', command: `echo "$IMAGE_TAG" >> ${calls.file}`, pollSeconds: 1 } },
+    redeployTargets: { prod: calls.target },
   });
-  stackFile = path.join(dir, 'local-stack.json');
-  const { stop: _, emulator: __, ...info } = stack;
-  writeFileSync(stackFile, JSON.stringify(info satisfies LocalStackInfo), { mode: 0o600 });
+  alarm = alarmCommand(stack, dir);
 });
 afterAll(async () => {
   await stack?.stop();
@@ -53,19 +46,6 @@ async function deploy(environment: string, imageTag: string): Promise<{ id: stri
   });
   expect(response.status).toBe(201);
   return (await response.json()) as { id: string };
-}
-
-/** `npm run alarm -- ...`, as a user runs it, against this test's stack. */
-async function alarm(...args: string[]) {
-  const { stdout } = await run(
-    process.execPath,
-    ['--import', 'tsx', 'infra/local/alarm.ts', '--stack', stackFile, ...args],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' },
-    },
-  );
-  return stdout;
 }
 
 async function eventsUntil(count: number): Promise<string[]> {

@@ -4,11 +4,11 @@
  * nothing changed, while curl, the CLI and scripts (no Origin) keep the contract, and the
  * page the server serves can still roll back.
  */
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../web/assets.js';
 import { BASE, localApi } from '../support/http.js';
+import { rawRequest } from '../support/raw-http.js';
 
 let api: Awaited<ReturnType<typeof localApi>>;
 let port: string;
@@ -21,35 +21,15 @@ beforeAll(async () => {
 });
 afterAll(async () => api?.stop());
 
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
+/** A raw request, its body parsed where it is JSON. */
+async function send(method: string, path: string, headers: Record<string, string> = {}, body?: string) {
+  const answer = await rawRequest(port, method, path, headers, body);
+  let parsed: unknown = answer.text;
+  try {
+    parsed = JSON.parse(answer.text);
+  } catch {}
   // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON members
-  body: any;
-}
-
-/** A raw request: fetch would not let a test set Host, Origin or Sec-Fetch-Site. */
-function send(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: '127.0.0.1', port, method, path, headers: { host: `127.0.0.1:${port}`, ...headers } },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk) => {
-          text += chunk;
-        });
-        res.on('end', () => {
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {}
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  return { status: answer.status, headers: answer.headers, body: parsed as any };
 }
 
 async function deploy(environment: string, imageTag: string) {

@@ -8,7 +8,7 @@ const calls = callLog();
 beforeAll(async () => {
   api = await localApi({
     redeployTargets: {
-      prod: { via: 'command', command: `echo "$IMAGE_TAG" >> ${calls.file}`, pollSeconds: 1 },
+      prod: calls.target,
       slow: { via: 'command', command: 'sleep 3', pollSeconds: 1 },
       empty: { via: 'command', command: 'true' },
       other: { via: 'command', command: 'true' },
@@ -21,15 +21,6 @@ async function twoDeployments(environment: string) {
   const v1 = (await api.call('POST', BASE, { environment, imageTag: 'v1.0.0' })).body;
   const v2 = (await api.call('POST', BASE, { environment, imageTag: 'v2.0.0' })).body;
   return { v1, v2 };
-}
-
-async function until(runId: string, done: (run: { status: string }) => boolean) {
-  for (let i = 0; i < 100; i++) {
-    const run = (await api.call('GET', `${BASE}/rollbacks/${runId}`)).body;
-    if (done(run)) return run;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`run ${runId} did not end`);
 }
 
 describe('rollback runs over HTTP', () => {
@@ -55,7 +46,7 @@ describe('rollback runs over HTTP', () => {
       'verify',
     ]);
 
-    const run = await until(started.body.id, (r) => r.status !== 'RUNNING');
+    const run = await api.untilRun(started.body.id);
     expect(run.status).toBe('SUCCEEDED');
     expect(calls.lines()).toEqual(['v1.0.0']);
     const redeploy = await api.call('GET', `${BASE}/${run.redeploy.deploymentId}`);
@@ -90,7 +81,7 @@ describe('rollback runs over HTTP', () => {
     expect(second.status).toBe(409);
     expect(second.headers.get('content-type')).toBe('application/problem+json');
     expect(second.body.runId).toBe(first.body.id);
-    const ended = await until(first.body.id, (r) => r.status !== 'RUNNING');
+    const ended = await api.untilRun(first.body.id);
     expect(ended.status).toBe('SUCCEEDED');
     // Once the run has ended, a replay still answers the first response as it was (202, the
     // run as started, the same Location), not the run's current state, which is at Location.

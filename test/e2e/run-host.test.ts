@@ -12,30 +12,17 @@ let api: Awaited<ReturnType<typeof localApi>>;
 const calls = callLog();
 
 beforeAll(async () => {
-  api = await localApi({
-    redeployTargets: {
-      prod: { via: 'command', command: `echo "$IMAGE_TAG" >> ${calls.file}`, pollSeconds: 1 },
-    },
-  });
+  api = await localApi({ redeployTargets: { prod: calls.target } });
 });
 afterAll(async () => api?.stop());
 
-/** A POST to the run host, as fetch sends it (fetch may not set Origin; the browser case is below). */
+/** A POST to the run host (a browser's is told by its Sec-Fetch-Site, as a page's request carries it). */
 async function launch(body: string, headers: Record<string, string> = {}) {
   const response = await fetch(`${api.url}${RUN_HOST_PATH}`, { method: 'POST', headers, body });
   // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON members
   return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as any };
 }
 const withSecret = () => ({ authorization: `Bearer ${api.runLauncherSecret}`, 'content-type': 'application/json' });
-
-async function until(runId: string) {
-  for (let i = 0; i < 150; i++) {
-    const run = (await api.call('GET', `${BASE}/rollbacks/${runId}`)).body;
-    if (run.status !== 'RUNNING') return run;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`run ${runId} did not end`);
-}
 
 describe('the local run host', () => {
   it('refuses a run written by the caller, whatever it carries: nothing marked, redeployed or notified', async () => {
@@ -93,7 +80,7 @@ describe('the local run host', () => {
     const runId = started.body.id;
     const again = await Promise.all([1, 2, 3].map(() => launch(JSON.stringify({ runId }), withSecret())));
     expect(again.map((a) => a.status)).toEqual([202, 202, 202]);
-    const run = await until(runId);
+    const run = await api.untilRun(runId);
     expect(run.status).toBe('SUCCEEDED');
     expect(calls.lines()).toEqual(['v1.0.0']);
     const ended = await launch(JSON.stringify({ runId }), withSecret());

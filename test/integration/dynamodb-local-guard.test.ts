@@ -4,13 +4,13 @@
  */
 
 import { existsSync, mkdtempSync } from 'node:fs';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { guardClasses, localClient } from '../../infra/local/dynamodb-local.js';
+import { rawRequest } from '../support/raw-http.js';
 
 const endpoint = new URL(inject('dynamodbEndpoint'));
 const LIST_TABLES = {
@@ -20,22 +20,8 @@ const LIST_TABLES = {
     'AWS4-HMAC-SHA256 Credential=local/20261202/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
 };
 
-function send(
-  method: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; headers: IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: '127.0.0.1', port: endpoint.port, method, path: '/', headers: { host: endpoint.host, ...headers } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-      },
-    );
-    req.on('error', reject);
-    req.end(method === 'POST' ? '{}' : undefined);
-  });
-}
+const send = (method: string, headers: Record<string, string>) =>
+  rawRequest(endpoint.port, method, '/', headers, method === 'POST' ? '{}' : undefined);
 
 /** This machine's addresses that are not loopback (a link-local IPv6 one with its interface). */
 const outside = Object.entries(networkInterfaces()).flatMap(([name, addresses]) =>

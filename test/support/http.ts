@@ -52,11 +52,23 @@ export async function localApi(options: { redeployTargets?: Record<string, unkno
       body: (text ? JSON.parse(text) : undefined) as any,
     };
   };
+  /** Reads a run until `done` (default: it ended); throws if it never is. */
+  const untilRun = async (
+    runId: string,
+    done: (run: { status: string }) => boolean = (r) => r.status !== 'RUNNING',
+  ) => {
+    for (let i = 0; i < 150; i++) {
+      const run = (await call('GET', `${BASE}/rollbacks/${runId}`)).body;
+      if (done(run)) return run;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`run ${runId} did not end`);
+  };
   const stop = async () => {
     await stack.stop();
     if (mismatches.length) {
       throw new Error(`answers that do not match docs/openapi.json:\n${[...new Set(mismatches)].join('\n')}`);
     }
   };
-  return { ...stack, call, stop };
+  return { ...stack, call, untilRun, stop };
 }

@@ -23,6 +23,8 @@ export function callLog() {
   const file = join(mkdtempSync(join(tmpdir(), 'redeploy-')), 'calls.log');
   return {
     file,
+    /** A local `command` redeploy target (REDEPLOY_TARGETS' shape) that appends the image tag here. */
+    target: { via: 'command', command: `echo "$IMAGE_TAG" >> ${file}`, pollSeconds: 1 },
     lines: () => {
       try {
         return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean);

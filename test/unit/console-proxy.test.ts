@@ -1,10 +1,11 @@
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ConsoleProxy, startConsoleProxy } from '../../cli/console/proxy.js';
 import { CONTENT_SECURITY_POLICY } from '../../web/assets.js';
+import { rawRequest } from '../support/raw-http.js';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDEXAMPLE',
@@ -64,29 +65,16 @@ beforeEach(() => {
   seen.length = 0;
 });
 
-/** A raw request (fetch would not let a test set Host or Origin). */
-function send(
+/** A raw request to `proxy` (fetch would not let a test set Host or Origin). */
+async function send(
   proxy: ConsoleProxy,
   method: string,
   path: string,
   headers: Record<string, string> = {},
   body?: string,
-): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
-  const { port } = new URL(proxy.origin);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: '127.0.0.1', port, method, path, headers: { host: `127.0.0.1:${port}`, ...headers } },
-      (res) => {
-        let text = '';
-        res.on('data', (c) => {
-          text += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+) {
+  const { status, headers: answered, text } = await rawRequest(new URL(proxy.origin).port, method, path, headers, body);
+  return { status, headers: answered, body: text };
 }
 
 /** The token cookie of `proxy` (named for its port). */
