@@ -66,14 +66,14 @@ export interface LoopbackGuard {
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Whether the method can change state. */
-export const isWrite = (method: string | undefined): boolean => !SAFE_METHODS.has((method ?? 'GET').toUpperCase());
+const isWrite = (method: string | undefined): boolean => !SAFE_METHODS.has((method ?? 'GET').toUpperCase());
 
 /** Whether a browser sent the request: browsers add Origin to every write and Sec-Fetch-Site to every request. */
 export const fromBrowser = (request: Pick<IncomingMessage, 'headers'>): boolean =>
   request.headers.origin !== undefined || request.headers['sec-fetch-site'] !== undefined;
 
 /** A cookie of the request, by name. */
-export function cookieOf(request: IncomingMessage, name: string): string | undefined {
+function cookieOf(request: IncomingMessage, name: string): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const [key, ...value] = part.trim().split('=');
     if (key === name) return value.join('=');

@@ -1,6 +1,7 @@
 /**
- * The outbox sweeper's logic over its ports (the Lambda entry is sweeper-handler.ts), run on a schedule: publishes the notifications the table stream gave up
- * on (see sweepOutbox), so none depends on the stream's 24-hour retention or on someone
+ * The outbox sweeper's logic over its ports and its composition (the Lambda entry is
+ * sweeper-handler.ts), run on a schedule: publishes the notifications the table stream gave
+ * up on (see sweepOutbox), so none depends on the stream's 24-hour retention or on someone
  * re-driving the notifier's failure queue by hand. Logs `outbox sweep found unpublished
  * notifications` with `found` whenever it finds any: a metric filter counts it, and an alarm
  * fires on it.
@@ -9,7 +10,7 @@ import { sharedConfig, sharedDocuments } from '../adapters/aws.js';
 import { DynamoOutboxLedger } from '../adapters/outbox-ledger.js';
 import { topicPublisher } from '../adapters/sns-publisher.js';
 import { DynamoUnpublishedOutbox } from '../adapters/unpublished-outbox.js';
-import type { Publisher, SweeperPorts } from '../core/ports.js';
+import type { SweeperPorts } from '../core/ports.js';
 import { type SweepOptions, type SweepResult, sweepOutbox } from '../core/use-cases/sweep-outbox.js';
 import { logger } from '../lib/logger.js';
 
@@ -39,15 +40,16 @@ export function createSweeper(ports: SweeperPorts, options: SweepOptions = SWEEP
 }
 
 /**
- * THE sweeper function: this process's table (the ledger, and the Unpublished index to sweep),
- * and the rollback topic (TOPIC_ARN, required) unless local mode gives its file publisher.
+ * THE sweeper function: this process's table (the ledger, and the Unpublished index to sweep)
+ * and the rollback topic (TOPIC_ARN, required). Local mode runs no sweeper (its stream poller
+ * never gives up a record: infra/local/stack.ts), so nothing differs to swap in.
  */
-export function composeSweeper(parts: { publisher?: Publisher } = {}) {
+export function composeSweeper() {
   const config = sharedConfig();
   const documents = sharedDocuments();
   return createSweeper({
     ledger: new DynamoOutboxLedger(documents, config.tableName),
-    publisher: parts.publisher ?? topicPublisher(config, 'sweeper'),
+    publisher: topicPublisher(config, 'sweeper'),
     unpublished: new DynamoUnpublishedOutbox(documents, config.tableName),
     now: () => new Date(),
   });
