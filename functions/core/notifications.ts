@@ -4,6 +4,7 @@
  * the notifier publishes them. Bodies are versioned so subscribers can evolve safely.
  */
 import type { Deployment } from './deployment.js';
+import type { EnvironmentMessage } from './environment-notifications.js';
 import type { Run } from './run.js';
 
 export const EVENT_TYPES = [
@@ -13,6 +14,12 @@ export const EVENT_TYPES = [
   'ROLLBACK_STARTED',
   'ROLLBACK_SUCCEEDED',
   'ROLLBACK_FAILED',
+  // The third round's (environment-notifications.ts).
+  'ENVIRONMENT_HELD',
+  'ENVIRONMENT_RELEASED',
+  'GUARD_BYPASSED',
+  'ROLLBACK_READINESS_LOST',
+  'ROLLBACK_READINESS_RESTORED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -23,7 +30,8 @@ export interface AlarmRef {
   stateChangedAt: string;
 }
 
-interface MessageBase {
+/** What every message carries. */
+export interface MessageBase {
   version: 1;
   eventId: string;
   eventType: EventType;
@@ -61,7 +69,12 @@ export interface RunMessage extends MessageBase {
   failure?: { step: string; detail: string };
 }
 
-export type RollbackMessage = DeploymentRolledBack | RollbackRequested | AutoRollbackSkipped | RunMessage;
+export type RollbackMessage =
+  | DeploymentRolledBack
+  | RollbackRequested
+  | AutoRollbackSkipped
+  | RunMessage
+  | EnvironmentMessage;
 
 /** A message waiting in the outbox: what to publish, and the subject line people see. */
 export interface OutboxEvent {
@@ -69,7 +82,8 @@ export interface OutboxEvent {
   message: RollbackMessage;
 }
 
-type Stamp = { eventId: string; occurredAt: string };
+/** A message's identity and time, given by the use case that writes it. */
+export type Stamp = { eventId: string; occurredAt: string };
 
 /** SNS subjects are at most 100 printable ASCII characters. */
 export function subject(text: string): string {
