@@ -1,0 +1,26 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+
+/**
+ * The customer managed key of a notification topic: rotating, retained with the topic, and
+ * with no grants made by hand (only AWS services may make them, for their own resources).
+ * `allow` goes into its policy before that denial: the AWS services that must encrypt for
+ * the topic (a publisher's role needs only its own grant, from ServiceFunction.bindTopic).
+ */
+export function topicKey(scope: Construct, id: string, description: string, allow: PolicyStatement[] = []): Key {
+  const key = new Key(scope, id, { description, enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN });
+  for (const statement of allow) key.addToResourcePolicy(statement);
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'DenyGrantsExceptForAwsServices',
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
+      conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+    }),
+  );
+  return key;
+}
