@@ -125,7 +125,7 @@ describe('the outbox sweeper', () => {
     const ids = await rollbackIn('sweep-b');
     const ledger = new DynamoOutboxLedger(table.client, table.tableName);
     const [notified, ...rest] = ids;
-    expect(await ledger.markPublished(String(notified), new Date().toISOString())).toBe(true);
+    expect(await ledger.markPublished(String(notified), 'topic', new Date().toISOString(), ['topic'])).toBe(true);
     const sweep = await sweeperAt(SWEEP.minAgeMs / 60_000 + 1)();
     expect(sweep.published.sort()).toEqual(rest.sort());
     expect(published()).not.toContain(notified);
