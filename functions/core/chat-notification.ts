@@ -140,6 +140,7 @@ function rolledBack(m: DeploymentRolledBack, target: RedeployTarget | undefined)
       `${code(d.imageTag)} is ROLLED_BACK in ${code(env)}, marked by ${m.alarm ? `alarm ${code(m.alarm.name)}` : code(d.rolledBackBy ?? 'unknown')} at ${when(d.rolledBackAt ?? m.occurredAt)}.`,
       field('Why', why ? text(why) : 'no reason given'),
       field('Deployment', describeRecord(d)),
+      notesOf(d),
       m.alarm && field('Alarm', alarmUrl ?? code(m.alarm.arn)),
       runUrl && field('Pipeline run', runUrl),
       'Marking it ROLLED_BACK redeploys nothing by itself: a rollback run, the `platform-rollback rollback` command or the CD pipeline (ROLLBACK_REQUESTED) puts the previous version back and records it.',
@@ -171,6 +172,7 @@ function requested(m: RollbackRequested, target: RedeployTarget | undefined): Dr
       field('Why', why ? text(why) : 'no reason given'),
       field('Redeploy', describeRecord(wanted)),
       field('Rolled back', describeRecord(current)),
+      notesOf(current),
       m.alarm && field('Alarm', alarmUrl ?? code(m.alarm.arn)),
       `The pipeline records the redeploy with \`rollbackOf\` = ${code(current.id)}; until it does, this service has no record of a redeploy.`,
     ],
@@ -210,6 +212,7 @@ function skipped(m: AutoRollbackSkipped, target: RedeployTarget | undefined): Dr
       field('Why not', text(m.reason)),
       field('Alarm reason', text(alarm.reason)),
       field('Current', current ? `${describeRecord(current)}, ${current.status}` : 'no deployment recorded'),
+      current && notesOf(current),
       field('Alarm', alarmUrl ?? code(alarm.arn)),
     ],
     nextSteps: [
@@ -456,6 +459,7 @@ function bypassed(m: GuardBypassed): Draft {
       ),
       m.hold && field('The hold', `${text(m.hold.reason)} (by ${code(m.hold.by)}, since ${when(m.hold.since)})`),
       field('Deployment', describeRecord(d)),
+      notesOf(d),
       runUrl && field('Pipeline run', runUrl),
     ],
     nextSteps: [
@@ -525,6 +529,11 @@ function describeRecord(d: Deployment): string {
     `${code(d.imageTag)} (${code(d.id)}), deployed ${when(d.deployedAt)} by ${code(d.deployedBy)}`,
     ...extras.filter(Boolean),
   ].join(', ');
+}
+
+/** What the record's notes say was in it (the pipeline's words), where it has any. */
+function notesOf(d: Deployment): string | null {
+  return d.notes ? field('Notes', text(d.notes)) : null;
 }
 
 function describeTarget(target: RedeployTarget): string {

@@ -89,6 +89,7 @@ export const BAD = record({
   imageTag: 'v2.1.0-abc1234',
   version: 'v2.1.0',
   commitSha: 'abc1234',
+  notes: 'Adds the invoices view (migration 0042_add_invoice_index)',
   pipelineRunUrl: 'https://ci.example.com/runs/42',
 });
 
@@ -209,6 +210,7 @@ export const MESSAGES: Record<EventType, RollbackMessage> = {
       version: 'v2.2.0',
       commitSha: '0a1b2c3',
       deployedAt: '2026-11-27T14:20:00.000Z',
+      notes: 'Reverts the invoice index migration; fixes the 5xx',
       pipelineRunUrl: 'https://ci.example.com/runs/57',
       updatedAt: '2026-11-27T14:20:00.000Z',
     }),

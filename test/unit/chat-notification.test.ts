@@ -102,6 +102,7 @@ describe('renderChat', () => {
     );
     expect(chat.content.description).toContain(`*Why:* ${ALARM.reason}`);
     expect(chat.content.description).toContain('*Pipeline run:* https://ci.example.com/runs/42');
+    expect(chat.content.description).toContain('*Notes:* Adds the invoices view (migration 0042_add_invoice_index)');
     const console =
       'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/platform-prod-api-5xx';
     expect(chat.content.nextSteps).toContain(`Look at the alarm: ${console}`);
