@@ -1,11 +1,11 @@
-import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { CfnMicrosoftTeamsChannelConfiguration, CfnSlackChannelConfiguration } from 'aws-cdk-lib/aws-chatbot';
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { ChatSettings } from '../stacks/settings.js';
-import { topicKey } from './topic-key.js';
+import { alarmArns, topicKey } from './topic-key.js';
 
 export interface ChatTopicProps {
   /** The `chat` setting: which channels to connect, if any. */
@@ -53,14 +53,7 @@ export class ChatTopic extends Construct {
       statements: [
         new PolicyStatement({
           actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
-          resources: [
-            stack.formatArn({
-              service: 'cloudwatch',
-              resource: 'alarm',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          ],
+          resources: [alarmArns(stack)],
         }),
       ],
     });

@@ -9,7 +9,7 @@ import {
 } from 'aws-cdk-lib/aws-iam';
 import { type ITopic, TopicPolicy } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { alarmsOf } from '../stacks/stateful-stack.js';
+import { alarmsOf } from './topic-key.js';
 
 export interface NotificationTopicPolicyProps {
   topic: ITopic;

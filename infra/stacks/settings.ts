@@ -170,6 +170,16 @@ function optionalOrganizationId(raw: unknown): string | undefined {
   return value;
 }
 
+/** A JSON setting: a string (from `-c`) is parsed, a value from cdk.json is taken as it is. */
+function contextJson(name: string, raw: unknown, expected: string): unknown {
+  if (typeof raw !== 'string') return raw;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new Error(`context ${name} must be ${expected}, got "${raw}"`);
+  }
+}
+
 /**
  * `autoRollback`: a JSON array, `[{"alarmName":"prod-api-5xx","environment":"prod","windowMinutes":60}]`;
  * a string from `-c`, an array from cdk.json. An alarm name may appear once: one alarm guards one environment.
@@ -177,14 +187,7 @@ function optionalOrganizationId(raw: unknown): string | undefined {
 function watchedAlarms(raw: unknown): WatchedAlarm[] {
   if (raw === undefined || raw === '') return [];
   const example = '[{"alarmName":"prod-api-5xx","environment":"prod","windowMinutes":60}]';
-  let value = raw;
-  if (typeof raw === 'string') {
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      throw new Error(`context autoRollback must be a JSON array like ${example}, got "${raw}"`);
-    }
-  }
+  const value = contextJson('autoRollback', raw, `a JSON array like ${example}`);
   const result = WatchedAlarms.safeParse(value);
   if (!result.success) {
     // Name the alarm beside the entry's index: in a list of dozens, "3.windowMinutes" alone is hard to find.
@@ -230,16 +233,11 @@ export const MAX_ACCESS_POLICY_BYTES = 3_072;
  */
 function accessPolicyOf(raw: unknown): AccessPolicy | undefined {
   if (raw === undefined || raw === '') return undefined;
-  let value = raw;
-  if (typeof raw === 'string') {
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      throw new Error(
-        `context accessPolicy must be a JSON object like {"prod":{"rollback":["arn:aws:iam::123456789012:role/oncall"]}}, got "${raw}"`,
-      );
-    }
-  }
+  const value = contextJson(
+    'accessPolicy',
+    raw,
+    'a JSON object like {"prod":{"rollback":["arn:aws:iam::123456789012:role/oncall"]}}',
+  );
   const policy = parseAccessPolicy(value, 'context accessPolicy');
   const size = Buffer.byteLength(JSON.stringify(policy));
   if (size > MAX_ACCESS_POLICY_BYTES) {
@@ -286,14 +284,7 @@ const Chat = z.strictObject({
 function chatOf(raw: unknown): ChatSettings | undefined {
   if (raw === undefined || raw === '') return undefined;
   const example = '{"slack":{"workspaceId":"T0123ABCDEF","channelId":"C0123ABCDEF"}}';
-  let value = raw;
-  if (typeof raw === 'string') {
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      throw new Error(`context chat must be a JSON object like {} or ${example}, got "${raw}"`);
-    }
-  }
+  let value = contextJson('chat', raw, `a JSON object like {} or ${example}`);
   const teams = (value as { teams?: { channelId?: unknown } } | null)?.teams;
   if (typeof teams?.channelId === 'string' && teams.channelId.includes(':')) {
     value = {

@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
   AttributeType,
   BillingMode,
@@ -15,7 +15,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../../functions/adapters/table-schema.js';
 import { ChatTopic } from '../constructs/chat-topic.js';
-import { topicKey } from '../constructs/topic-key.js';
+import { alarmsOf, topicKey } from '../constructs/topic-key.js';
 import type { Settings } from './settings.js';
 
 export interface StatefulStackProps extends StackProps {
@@ -122,22 +122,4 @@ export class StatefulStack extends Stack {
       description: 'Rollback notifications as JSON; subscribe pipelines here',
     });
   }
-}
-
-/**
- * The condition that limits the CloudWatch service to alarms of `stack`'s account and region:
- * what the key policy and the topic policy both give it.
- */
-export function alarmsOf(stack: Stack) {
-  return {
-    StringEquals: { 'aws:SourceAccount': stack.account },
-    ArnLike: {
-      'aws:SourceArn': stack.formatArn({
-        service: 'cloudwatch',
-        resource: 'alarm',
-        resourceName: '*',
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-    },
-  };
 }

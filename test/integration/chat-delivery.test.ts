@@ -1,21 +1,17 @@
 import { PublishCommand, type PublishCommandInput, SNSClient, SNSServiceException } from '@aws-sdk/client-sns';
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { outboxKey } from '../../functions/adapters/dynamodb-store.js';
 import { DynamoOutboxLedger } from '../../functions/adapters/outbox-ledger.js';
 import { snsPublishers } from '../../functions/adapters/sns-publisher.js';
 import { DynamoUnpublishedOutbox } from '../../functions/adapters/unpublished-outbox.js';
 import type { ChatNotification } from '../../functions/core/chat-notification.js';
 import type { SweeperPorts } from '../../functions/core/ports.js';
-import { RecordDeploymentInput } from '../../functions/core/schemas.js';
-import { recordDeployment } from '../../functions/core/use-cases/record-deployment.js';
-import { rollbackDeployment } from '../../functions/core/use-cases/rollback-deployment.js';
 import { createSweeper, SWEEP } from '../../functions/events/outbox-sweeper.js';
 import { createNotifier } from '../../functions/events/stream-notifier.js';
 import { startStreamPoller } from '../../infra/local/stream-poller.js';
 import { freshTable } from '../support/dynamodb.js';
+import { outboxOf } from '../support/outbox.js';
 
 /**
  * Two destinations from one outbox, on DynamoDB Local: the notifier (fed by the table's real
@@ -29,10 +25,12 @@ const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:rollbacks';
 const CHAT_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:rollbacks-chat';
 const sns = mockClient(SNSClient);
 let table: Table;
+let outbox: ReturnType<typeof outboxOf>;
 let ports: SweeperPorts;
 
 beforeAll(async () => {
   table = await freshTable();
+  outbox = outboxOf(table);
   ports = {
     ledger: new DynamoOutboxLedger(table.client, table.tableName),
     ...snsPublishers({ region: 'us-east-1', topicArn: TOPIC_ARN, chatTopicArn: CHAT_TOPIC_ARN }, () => ({})),
@@ -44,43 +42,6 @@ afterEach(() => sns.reset());
 
 const failure = () =>
   new SNSServiceException({ name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
-
-/** Two deployments and a manual rollback of the second: the event ids of the outbox items it wrote. */
-async function rollbackIn(environment: string): Promise<string[]> {
-  for (const [imageTag, minutesAgo] of [
-    ['v1.0.0', 30],
-    ['v2.0.0', 20],
-  ] as const) {
-    const input = RecordDeploymentInput.parse({
-      environment,
-      imageTag,
-      deployedAt: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
-    });
-    await recordDeployment(table.ports, input, { by: 'arn:aws:iam::123456789012:role/ci' });
-  }
-  const before = new Set(await outboxIds());
-  await rollbackDeployment(table.ports, { imageTag: 'v2.0.0', environment, by: 'ops', reason: 'bad release' });
-  return (await outboxIds()).filter((id) => !before.has(id));
-}
-
-async function outboxIds(): Promise<string[]> {
-  const result = await table.client.send(
-    new ScanCommand({
-      TableName: table.tableName,
-      FilterExpression: 'entity = :o',
-      ExpressionAttributeValues: { ':o': 'outbox' },
-      ConsistentRead: true,
-    }),
-  );
-  return (result.Items ?? []).map((i) => String(i.PK).slice('OUTBOX#'.length)).sort();
-}
-
-async function outboxItem(eventId: string) {
-  const { Item } = await table.client.send(
-    new GetCommand({ TableName: table.tableName, Key: outboxKey(eventId), ConsistentRead: true }),
-  );
-  return Item;
-}
 
 /** What was published to one topic, for the given event ids. */
 function publishedTo(topicArn: string, eventIds: string[]): PublishCommandInput[] {
@@ -123,7 +84,7 @@ async function notifyUntil(done: () => boolean) {
 describe('the notifier with a chat topic', () => {
   it("publishes each item once to each topic: the rollback topic's JSON as before, the chat topic its rendering", async () => {
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
-    const ids = await rollbackIn('chat-a');
+    const ids = await outbox.rollbackIn('chat-a');
     const { records, handler } = await notifyUntil(() => publishedTo(CHAT_TOPIC_ARN, ids).length >= ids.length);
 
     const topic = publishedTo(TOPIC_ARN, ids);
@@ -131,7 +92,7 @@ describe('the notifier with a chat topic', () => {
     expect(topic).toHaveLength(ids.length);
     expect(chat).toHaveLength(ids.length);
     for (const id of ids) {
-      const stored = await outboxItem(id);
+      const stored = await outbox.item(id);
       const attributes = {
         eventType: { DataType: 'String', StringValue: stored?.eventType },
         environment: { DataType: 'String', StringValue: 'chat-a' },
@@ -166,13 +127,13 @@ describe('the notifier with a chat topic', () => {
   it('the chat topic down: pipelines still get theirs at once; the sweeper publishes the chat messages, once, and empties the index', async () => {
     sns.on(PublishCommand, { TopicArn: TOPIC_ARN }).resolves({ MessageId: 'm' });
     sns.on(PublishCommand, { TopicArn: CHAT_TOPIC_ARN }).rejects(failure());
-    const ids = await rollbackIn('chat-b');
+    const ids = await outbox.rollbackIn('chat-b');
     const { responses } = await notifyUntil(() => publishedTo(TOPIC_ARN, ids).length >= ids.length);
 
     expect(responses.every((r) => r.batchItemFailures.length === 0)).toBe(true);
     expect(publishedTo(TOPIC_ARN, ids)).toHaveLength(ids.length);
     for (const id of ids) {
-      const item = await outboxItem(id);
+      const item = await outbox.item(id);
       expect(item?.publishedAt).toEqual(expect.any(String));
       expect(item?.chatPublishedAt).toBeUndefined();
       expect(item?.GSI2PK).toBe('OUTBOX#UNPUBLISHED');
@@ -187,12 +148,12 @@ describe('the notifier with a chat topic', () => {
     expect(sweep.published).toEqual(expect.arrayContaining(ids));
     expect(publishedTo(TOPIC_ARN, ids)).toEqual([]);
     expect(publishedTo(CHAT_TOPIC_ARN, ids)).toHaveLength(ids.length);
-    for (const id of ids) expect((await outboxItem(id))?.GSI2PK).toBeUndefined();
+    for (const id of ids) expect((await outbox.item(id))?.GSI2PK).toBeUndefined();
     expect((await createSweeper({ ...ports, now: later })()).found).toBe(0);
   });
 
   it('the rollback topic failing once: the record is retried, and its redelivery does not send the chat message again', async () => {
-    const ids = await rollbackIn('chat-c');
+    const ids = await outbox.rollbackIn('chat-c');
     let topicCalls = 0;
     sns.on(PublishCommand, { TopicArn: TOPIC_ARN }).callsFake(async () => {
       topicCalls += 1;
@@ -206,7 +167,7 @@ describe('the notifier with a chat topic', () => {
     // One failed attempt and then each item once on the rollback topic; each chat message once.
     expect(publishedTo(TOPIC_ARN, ids)).toHaveLength(ids.length + 1);
     expect(publishedTo(CHAT_TOPIC_ARN, ids)).toHaveLength(ids.length);
-    for (const id of ids) expect((await outboxItem(id))?.GSI2PK).toBeUndefined();
+    for (const id of ids) expect((await outbox.item(id))?.GSI2PK).toBeUndefined();
   });
 });
 
@@ -214,7 +175,8 @@ describe('the ledger with two destinations (DynamoDB Local)', () => {
   it('marks of different destinations made at the same moment settle the item; of one destination, one wins', async () => {
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
     const ids: string[] = [];
-    for (const environment of ['race-a', 'race-b', 'race-c', 'race-d']) ids.push(...(await rollbackIn(environment)));
+    for (const environment of ['race-a', 'race-b', 'race-c', 'race-d'])
+      ids.push(...(await outbox.rollbackIn(environment)));
     const ledger = new DynamoOutboxLedger(table.client, table.tableName);
     const at = new Date().toISOString();
     const owed = ['topic', 'chat'] as const;
@@ -233,7 +195,7 @@ describe('the ledger with two destinations (DynamoDB Local)', () => {
   });
 
   it('an item the chat topic no longer owes (chat removed) is settled by the next sweep, with nothing published', async () => {
-    const ids = await rollbackIn('chat-gone');
+    const ids = await outbox.rollbackIn('chat-gone');
     const ledger = new DynamoOutboxLedger(table.client, table.tableName);
     for (const id of ids) await ledger.markPublished(id, 'topic', new Date().toISOString(), ['topic', 'chat']);
     for (const id of ids) expect(await ledger.lookUp(id)).toEqual({ published: ['topic'], pending: true });

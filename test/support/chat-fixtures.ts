@@ -25,6 +25,7 @@ import {
 import type { RedeployTargets } from '../../functions/core/redeploy-config.js';
 import { newRun, type Run } from '../../functions/core/run.js';
 import { rollbackEnded, rollbackStarted } from '../../functions/core/run-notifications.js';
+import { deploymentFixture } from './fixtures.js';
 
 export const ALARM: AlarmRef = {
   name: 'platform-prod-api-5xx',
@@ -51,27 +52,14 @@ export const TARGETS: RedeployTargets = {
 };
 export const CONTEXT: ChatContext = { targets: TARGETS };
 
-/** A complete record of prod with fixed values. */
+/** A complete record of prod with fixed values (every value the shared fixture would number is given). */
 export function record(overrides: Partial<Deployment> & Pick<Deployment, 'id' | 'imageTag'>): Deployment {
-  return {
-    environment: 'prod',
-    imageDigest: null,
-    status: 'DEPLOYED',
+  return deploymentFixture({
     deployedAt: '2026-11-27T10:00:00.000Z',
-    deployedBy: 'arn:aws:sts::123456789012:assumed-role/ci-deployer/run-42',
-    version: null,
-    commitSha: null,
-    commitAt: null,
-    notes: null,
-    migrations: [],
-    pipelineRunUrl: null,
-    rollbackOf: null,
-    rolledBackAt: null,
-    rolledBackBy: null,
-    rollbackReason: null,
     updatedAt: '2026-11-27T10:00:00.000Z',
+    deployedBy: 'arn:aws:sts::123456789012:assumed-role/ci-deployer/run-42',
     ...overrides,
-  };
+  });
 }
 
 export const GOOD = record({
