@@ -309,7 +309,7 @@ async function rollbackOptions(values: Values, deps: CliDeps, dryRun: boolean): 
   }
   const healthUrl = values['health-url'] ?? env.PLATFORM_ROLLBACK_HEALTH_URL;
   const repository = values['ecr-repository'] ?? env.PLATFORM_ROLLBACK_ECR_REPOSITORY;
-  const ref = repository ? (await import('./safety.js')).parseRepository(repository) : undefined;
+  const ref = repository ? (await import('../functions/core/safety.js')).parseRepository(repository) : undefined;
   const pipelineRunUrl = values['pipeline-run-url'] ?? pipelineRunUrlFrom(env);
   const region = values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   return {
@@ -329,7 +329,7 @@ async function rollbackOptions(values: Values, deps: CliDeps, dryRun: boolean): 
     force: values.force ?? false,
     ecr: ref
       ? {
-          repository: ref,
+          repository: repository as string,
           client: deps.ecrClient
             ? deps.ecrClient(ref.region ?? region)
             : new (await import('@aws-sdk/client-ecr')).ECRClient({ region: ref.region ?? region }),

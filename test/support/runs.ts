@@ -11,7 +11,8 @@ import { CommandRedeployer } from '../../functions/adapters/redeploy/command.js'
 import type { Redeployer } from '../../functions/core/redeploy.js';
 import { parseRedeployTargets, type RedeployTarget } from '../../functions/core/redeploy-config.js';
 import type { Run } from '../../functions/core/run.js';
-import type { ImageRegistry, RunLauncher, RunPorts } from '../../functions/core/run-ports.js';
+import type { RunLauncher, RunPorts } from '../../functions/core/run-ports.js';
+import type { ImageRegistry } from '../../functions/core/safety.js';
 import { RecordDeploymentInput } from '../../functions/core/schemas.js';
 import { recordDeployment } from '../../functions/core/use-cases/record-deployment.js';
 import type { freshTable } from './dynamodb.js';
