@@ -565,7 +565,7 @@ export async function main(argv: string[], overrides: Partial<CliDeps> = {}): Pr
       out.result(run);
       out.line(`run ${run.id}  ${run.environment}  ${run.status}  ${run.current.imageTag} → ${run.target.imageTag}`);
       out.line(`  ${run.trigger} by ${run.requestedBy}: ${run.reason}`);
-      for (const step of run.steps) out.line(`  ${stepLine(run, step)}`);
+      for (const step of run.steps) out.line(`  ${stepLine(step)}`);
       const link = redeployLine(run);
       if (link) out.line(link);
       if (run.failure) out.line(`  failed at ${run.failure.step}: ${run.failure.detail}`);
