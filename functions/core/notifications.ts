@@ -3,6 +3,7 @@
  * store writes them to the outbox in the same transaction as the change they report, and
  * the notifier publishes them. Bodies are versioned so subscribers can evolve safely.
  */
+import type { AlarmRef } from './alarm.js';
 import type { Deployment } from './deployment.js';
 import type { Run } from './run.js';
 
@@ -15,13 +16,6 @@ export const EVENT_TYPES = [
   'ROLLBACK_FAILED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
-
-export interface AlarmRef {
-  name: string;
-  arn: string;
-  reason: string;
-  stateChangedAt: string;
-}
 
 interface MessageBase {
   version: 1;

@@ -4,8 +4,8 @@
  * helpers; the workflow (functions/events/rollback-run.ts) moves a run through its steps and
  * the runs store keeps it.
  */
+import type { AlarmRef } from './alarm.js';
 import type { Deployment } from './deployment.js';
-import type { AlarmRef } from './notifications.js';
 import type { RedeployVia } from './redeploy.js';
 
 /** The run's step entries, in the platform process's order; every run lists all six from the start. */

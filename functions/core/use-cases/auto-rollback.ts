@@ -1,3 +1,4 @@
+import type { AlarmRef, AlarmStateChange } from '../alarm.js';
 import type { Deployment } from '../deployment.js';
 import {
   ConflictError,
@@ -9,26 +10,13 @@ import {
   RunActiveError,
   TransitionConflictError,
 } from '../errors.js';
-import { type AlarmRef, autoRollbackSkipped, rollbackRequested } from '../notifications.js';
+import { autoRollbackSkipped, rollbackRequested } from '../notifications.js';
 import type { Ports } from '../ports.js';
 import { chooseRollbackTarget, currentRefusal, storedHistory } from '../rollback-target.js';
 import type { StartRunPorts } from '../run-ports.js';
 import type { AlarmRule } from '../schemas.js';
 import { markRolledBack } from './rollback-deployment.js';
 import { startRun } from './start-run.js';
-
-/** One alarm state change, whichever way it arrived (see functions/events/alarm-event.ts). */
-export interface AlarmStateChange {
-  name: string;
-  arn: string;
-  /** `ALARM`, `OK` or `INSUFFICIENT_DATA`. */
-  state: string;
-  /** The state it left, where the event says (the SNS shape does, as OldStateValue). */
-  previousState: string | null;
-  reason: string;
-  /** When the state changed, ISO 8601 UTC: with the ARN, the change's identity. */
-  stateChangedAt: string;
-}
 
 export type AutoRollbackOutcome =
   | { kind: 'ignored'; alarm: string; reason: string }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { authorize } from '../access-policy.js';
+import type { AlarmRef } from '../alarm.js';
 import { NoRedeployTargetError, RunActiveError } from '../errors.js';
-import type { AlarmRef } from '../notifications.js';
 import { planRollback } from '../rollback-target.js';
 import { newRun, type Run } from '../run.js';
 import { rollbackStarted } from '../run-notifications.js';
