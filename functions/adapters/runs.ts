@@ -5,8 +5,8 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import type { Redeployer } from '../core/redeploy.js';
-import type { RedeployTarget } from '../core/redeploy-config.js';
+import type { Redeployer } from '../core/redeploy/port.js';
+import type { RedeployTarget } from '../core/redeploy/targets.js';
 import type { RunPorts, RunReads, StartRunPorts } from '../core/run-ports.js';
 import { readRedeployTargets } from '../lib/config.js';
 import { type App, app, readApp, sharedConfig, sharedDocuments } from './aws.js';

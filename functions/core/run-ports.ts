@@ -5,8 +5,8 @@
 
 import type { OutboxEvent } from './notifications.js';
 import type { Ports, Position, ReadPorts } from './ports.js';
-import type { Redeployer } from './redeploy.js';
-import type { RedeployTarget, VerifyConfig } from './redeploy-config.js';
+import type { Redeployer } from './redeploy/port.js';
+import type { RedeployTarget, VerifyConfig } from './redeploy/targets.js';
 import type { Run } from './run.js';
 import type { ImageRegistry } from './safety.js';
 

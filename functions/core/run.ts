@@ -6,7 +6,7 @@
  */
 import type { AlarmRef } from './alarm.js';
 import type { Deployment } from './deployment.js';
-import type { RedeployVia } from './redeploy.js';
+import type { RedeployVia } from './redeploy/port.js';
 
 /** The run's step entries, in the platform process's order; every run lists all six from the start. */
 export const STEP_NAMES = ['identify', 'checks', 'mark', 'redeploy', 'record', 'verify'] as const;

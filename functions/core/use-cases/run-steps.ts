@@ -9,8 +9,8 @@
  */
 import type { Deployment } from '../deployment.js';
 import { DuplicateEventError, TransitionConflictError } from '../errors.js';
-import type { RedeployHandle, RedeployProgress, RedeployRequest } from '../redeploy.js';
-import type { RedeployTarget } from '../redeploy-config.js';
+import type { RedeployHandle, RedeployProgress, RedeployRequest } from '../redeploy/port.js';
+import type { RedeployTarget } from '../redeploy/targets.js';
 import { chooseRollbackTarget, currentRefusal, isTargetRefusal, storedHistory } from '../rollback-target.js';
 import { failedAt, type Run, type StepName, stepOf, withStep } from '../run.js';
 import { rollbackEnded } from '../run-notifications.js';
