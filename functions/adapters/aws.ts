@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DependencyUnavailableError } from '../core/errors.js';
 import type { DeploymentReader, Ports, ReadPorts } from '../core/ports.js';
+import type { App } from '../lib/app.js';
 import { type Config, readConfig } from '../lib/config.js';
 import { DynamoDeploymentReader, DynamoDeploymentStore } from './dynamodb-store.js';
 import { newUlid } from './ulid.js';
@@ -82,11 +83,6 @@ export function documentClient(config: Pick<Config, 'region' | 'dynamodbEndpoint
 }
 
 /** An app: this process's configuration and the ports its handler is given. */
-export interface App<P> {
-  config: Config;
-  ports: P;
-}
-
 let config: Config | undefined;
 let documents: DynamoDBDocumentClient | undefined;
 let shared: App<Ports> | undefined;

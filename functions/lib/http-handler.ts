@@ -3,8 +3,8 @@
  * code needing only parsing and problems (the fallback route) does not pull in the AWS
  * clients and config that this module builds at init.
  */
-import type { App } from '../adapters/aws.js';
 import type { AccessContext } from '../core/access-policy.js';
+import type { App } from './app.js';
 import { type HttpEvent, type HttpHandler, type HttpResult, routeMiss, toProblem } from './http.js';
 import { logger } from './logger.js';
 
