@@ -7,7 +7,9 @@ import { DependencyUnavailableError } from '../core/errors.js';
 import type { DeploymentReader, Ports, ReadPorts } from '../core/ports.js';
 import type { App } from '../lib/app.js';
 import { type Config, readConfig } from '../lib/config.js';
-import { DynamoDeploymentReader, DynamoDeploymentStore } from './dynamodb-store.js';
+import { deploymentReader } from './dynamodb/reads.js';
+import { deploymentStore } from './dynamodb/store.js';
+import type { Table } from './dynamodb/table.js';
 import { newUlid } from './ulid.js';
 
 /**
@@ -111,7 +113,7 @@ export function app(): App<Ports> {
     shared = {
       config,
       ports: {
-        deployments: new DynamoDeploymentStore(sharedDocuments(), config.tableName),
+        deployments: deploymentStore({ client: sharedDocuments(), tableName: config.tableName }),
         now: () => new Date(),
         newId: newUlid,
       },
@@ -130,7 +132,7 @@ export function readApp(): App<ReadPorts> {
     sharedReads = {
       config,
       ports: {
-        deployments: new DynamoDeploymentReader(sharedDocuments(), config.tableName),
+        deployments: deploymentReader({ client: sharedDocuments(), tableName: config.tableName }),
         now: () => new Date(),
       },
     };
@@ -141,20 +143,20 @@ export function readApp(): App<ReadPorts> {
 const writeApps = new Map<unknown, App<unknown>>();
 
 /**
- * The app of a route that makes some writes: its store is `Store`, one of the write classes of
- * dynamodb-store.ts (`DynamoRecordCreator`, ...), so the route's bundle holds its own writes
- * and not the others'. Built once per process and class.
+ * The app of a route that makes some writes: its store is what `store` builds, the reads and
+ * one write module's writes (`readsAndCreate` of dynamodb/create.ts, ...), so the route's bundle
+ * holds its own writes and not the others'. Built once per process and store.
  */
 export function writeApp<S extends DeploymentReader>(
-  Store: new (client: DynamoDBDocumentClient, tableName: string) => S,
+  store: (table: Table) => S,
 ): () => App<Omit<Ports, 'deployments'> & { deployments: S }> {
   return () => {
-    let built = writeApps.get(Store) as App<Omit<Ports, 'deployments'> & { deployments: S }> | undefined;
+    let built = writeApps.get(store) as App<Omit<Ports, 'deployments'> & { deployments: S }> | undefined;
     if (!built) {
       const config = sharedConfig();
-      const deployments = new Store(sharedDocuments(), config.tableName);
+      const deployments = store({ client: sharedDocuments(), tableName: config.tableName });
       built = { config, ports: { deployments, now: () => new Date(), newId: newUlid } };
-      writeApps.set(Store, built);
+      writeApps.set(store, built);
     }
     return built;
   };

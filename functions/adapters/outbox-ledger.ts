@@ -5,7 +5,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { OutboxLedger } from '../core/ports.js';
-import { outboxKey } from './dynamodb-store.js';
+import { outboxKey } from './dynamodb/items.js';
 
 /** Needs only GetItem and UpdateItem on the table: the notifier's whole table access. */
 export class DynamoOutboxLedger implements OutboxLedger {

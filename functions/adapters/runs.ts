@@ -12,7 +12,9 @@ import type { App } from '../lib/app.js';
 import { readRedeployTargets } from '../lib/config.js';
 import { app, readApp, sharedConfig, sharedDocuments } from './aws.js';
 import { CloudWatchHealth } from './cloudwatch-health.js';
-import { DynamoRunReader, DynamoRunStarter, DynamoRunStore } from './dynamodb-run-store.js';
+import { runStore } from './dynamodb/run-progress.js';
+import { runReader } from './dynamodb/run-reads.js';
+import { runStarter } from './dynamodb/run-start.js';
 import { EcrImages } from './ecr-images.js';
 import { HttpHealth } from './http-health.js';
 import { CallbackRedeployer } from './redeploy/callback.js';
@@ -33,7 +35,7 @@ let runShared: RunPorts | undefined;
 export function runsApp(): App<{ runs: RunReads }> {
   readShared ??= {
     config: sharedConfig(),
-    ports: { runs: new DynamoRunReader(sharedDocuments(), sharedConfig().tableName) },
+    ports: { runs: runReader({ client: sharedDocuments(), tableName: sharedConfig().tableName }) },
   };
   return readShared;
 }
@@ -49,7 +51,7 @@ export function startRunApp(): App<StartRunPorts> {
         : NO_LAUNCHER;
     startShared = {
       ...readApp().ports,
-      runs: new DynamoRunStarter(sharedDocuments(), config.tableName),
+      runs: runStarter({ client: sharedDocuments(), tableName: config.tableName }),
       newId: newUlid,
       targets: readRedeployTargets(),
       launcher,
@@ -71,7 +73,7 @@ export function runApp(): App<RunPorts> {
     const ecr = new Map<string, ECRClient>();
     const shared: RunPorts = {
       ...ports,
-      runs: new DynamoRunStore(sharedDocuments(), config.tableName),
+      runs: runStore({ client: sharedDocuments(), tableName: config.tableName }),
       targets: readRedeployTargets(),
       redeployerFor(environment: string, target: RedeployTarget) {
         let redeployer = redeployers.get(environment);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import type { RollbackReport } from '../../cli/rollback.js';
 import { documentClient } from '../../functions/adapters/aws.js';
-import { DynamoDeploymentStore } from '../../functions/adapters/dynamodb-store.js';
+import { deploymentStore } from '../../functions/adapters/dynamodb/store.js';
 import type { Ports } from '../../functions/core/ports.js';
 import { chooseRollbackTarget, storedHistory, type TargetAnswer } from '../../functions/core/rollback-target.js';
 import { autoRollback } from '../../functions/core/use-cases/auto-rollback.js';
@@ -83,7 +83,7 @@ beforeAll(async () => {
   api = await localApi({ redeployTargets: targets });
   const client = documentClient({ region: LOCAL_REGION, dynamodbEndpoint: api.dynamodbEndpoint });
   ports = {
-    deployments: new DynamoDeploymentStore(client, api.tableName),
+    deployments: deploymentStore({ client, tableName: api.tableName }),
     now: () => new Date(),
     newId: monotonicFactory(),
   };

@@ -2,7 +2,7 @@ import { PublishCommand, SNSClient, SNSServiceException } from '@aws-sdk/client-
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { outboxKey } from '../../functions/adapters/dynamodb-store.js';
+import { outboxKey } from '../../functions/adapters/dynamodb/items.js';
 import { DynamoOutboxLedger } from '../../functions/adapters/outbox-ledger.js';
 import { SnsPublisher } from '../../functions/adapters/sns-publisher.js';
 import { DynamoUnpublishedOutbox } from '../../functions/adapters/unpublished-outbox.js';

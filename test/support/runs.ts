@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { CloudWatchHealth } from '../../functions/adapters/cloudwatch-health.js';
-import { DynamoRunStore } from '../../functions/adapters/dynamodb-run-store.js';
-import { fromItem } from '../../functions/adapters/dynamodb-store.js';
+import { fromItem } from '../../functions/adapters/dynamodb/items.js';
+import { runStore } from '../../functions/adapters/dynamodb/run-progress.js';
 import { CallbackRedeployer } from '../../functions/adapters/redeploy/callback.js';
 import { CommandRedeployer } from '../../functions/adapters/redeploy/command.js';
 import type { Redeployer } from '../../functions/core/redeploy/port.js';
@@ -45,7 +45,7 @@ export function runPortsFor(
   options: { cloudwatch?: CloudWatchClient; images?: ImageRegistry } = {},
 ): RunPorts & { launcher: RunLauncher; launched: Run[] } {
   const parsed = parseRedeployTargets(targets, 'targets');
-  const runs = new DynamoRunStore(table.client, table.tableName);
+  const runs = runStore({ client: table.client, tableName: table.tableName });
   const redeployers = new Map<string, Redeployer>();
   const launched: Run[] = [];
   const ports: RunPorts & { launcher: RunLauncher; launched: Run[] } = {
