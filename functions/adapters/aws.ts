@@ -84,7 +84,6 @@ export function documentClient(config: Pick<Config, 'region' | 'dynamodbEndpoint
   });
 }
 
-/** An app: this process's configuration and the ports its handler is given. */
 let config: Config | undefined;
 let documents: DynamoDBDocumentClient | undefined;
 let shared: App<Ports> | undefined;
@@ -106,8 +105,11 @@ export function sharedDocuments(): DynamoDBDocumentClient {
   return documents;
 }
 
-/** This process's configuration and ports, built on first use (i.e. at handler init). */
-export function app(): App<Ports> {
+/**
+ * The auto-rollback function's configuration and ports: every read and every write of the
+ * records (the run workflow's ports, runs.ts, build on the same), built at handler init.
+ */
+export function autoRollbackApp(): App<Ports> {
   if (!shared) {
     const config = sharedConfig();
     shared = {
@@ -123,10 +125,11 @@ export function app(): App<Ports> {
 }
 
 /**
- * The same for a function that only reads records: its ports hold the reads alone, so its
- * bundle holds none of the store's writes (nor the id generator).
+ * The routes that only read records (history, target, tags, environments, metrics, by id):
+ * their ports hold the reads alone, so their bundles hold none of the store's writes (nor the
+ * id generator).
  */
-export function readApp(): App<ReadPorts> {
+export function readRouteApp(): App<ReadPorts> {
   if (!sharedReads) {
     const config = sharedConfig();
     sharedReads = {
@@ -143,11 +146,11 @@ export function readApp(): App<ReadPorts> {
 const writeApps = new Map<unknown, App<unknown>>();
 
 /**
- * The app of a route that makes some writes: its store is what `store` builds, the reads and
+ * The routes that make one kind of write (record, finish, roll back by tag): its store is what `store` builds, the reads and
  * one write module's writes (`readsAndCreate` of dynamodb/create.ts, ...), so the route's bundle
  * holds its own writes and not the others'. Built once per process and store.
  */
-export function writeApp<S extends DeploymentReader>(
+export function writeRouteApp<S extends DeploymentReader>(
   store: (table: Table) => S,
 ): () => App<Omit<Ports, 'deployments'> & { deployments: S }> {
   return () => {

@@ -10,7 +10,7 @@ import type { RedeployTarget } from '../core/redeploy/targets.js';
 import type { RunPorts, RunReads, StartRunPorts } from '../core/run-ports.js';
 import type { App } from '../lib/app.js';
 import { readRedeployTargets } from '../lib/config.js';
-import { app, readApp, sharedConfig, sharedDocuments } from './aws.js';
+import { autoRollbackApp, readRouteApp, sharedConfig, sharedDocuments } from './aws.js';
 import { CloudWatchHealth } from './cloudwatch-health.js';
 import { runStore } from './dynamodb/run-progress.js';
 import { runReader } from './dynamodb/run-reads.js';
@@ -32,7 +32,7 @@ let runShared: RunPorts | undefined;
  * read runs bundle neither the writes of runs, nor the deployment records' store, nor the
  * launcher's client.
  */
-export function runsApp(): App<{ runs: RunReads }> {
+export function runReadRouteApp(): App<{ runs: RunReads }> {
   readShared ??= {
     config: sharedConfig(),
     ports: { runs: runReader({ client: sharedDocuments(), tableName: sharedConfig().tableName }) },
@@ -41,7 +41,7 @@ export function runsApp(): App<{ runs: RunReads }> {
 }
 
 /** What starting a run needs: the records' reads, the runs' reads and start, the targets, and the launcher. */
-export function startRunApp(): App<StartRunPorts> {
+export function runStarterApp(): App<StartRunPorts> {
   const config = sharedConfig();
   if (!startShared) {
     const launcher = config.runFunction
@@ -50,7 +50,7 @@ export function startRunApp(): App<StartRunPorts> {
         ? new HttpRunLauncher(config.runLauncherUrl)
         : NO_LAUNCHER;
     startShared = {
-      ...readApp().ports,
+      ...readRouteApp().ports,
       runs: runStarter({ client: sharedDocuments(), tableName: config.tableName }),
       newId: newUlid,
       targets: readRedeployTargets(),
@@ -64,8 +64,8 @@ export function startRunApp(): App<StartRunPorts> {
  * What the workflow's steps need. In local mode (`command` targets or health URLs), the
  * command runs on this machine and health is read from the URL; in AWS from CloudWatch.
  */
-export function runApp(): App<RunPorts> {
-  const { config, ports } = app();
+export function runWorkflowApp(): App<RunPorts> {
+  const { config, ports } = autoRollbackApp();
   if (!runShared) {
     const redeployers = new Map<string, Redeployer>();
     const cloudwatch = new CloudWatchHealth(new CloudWatchClient({ region: config.region }));

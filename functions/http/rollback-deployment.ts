@@ -1,4 +1,4 @@
-import { writeApp } from '../adapters/aws.js';
+import { writeRouteApp } from '../adapters/aws.js';
 import { readsAndMarkRolledBack } from '../adapters/dynamodb/mark-rolled-back.js';
 import { OptionalEnvironmentQuery, RollbackInput, TagPath } from '../core/schemas.js';
 import { rollbackDeployment } from '../core/use-cases/rollback-deployment.js';
@@ -6,7 +6,7 @@ import { callerOf, eitherOf, ok, parseBody, parsePath, parseQuery } from '../lib
 import { httpHandler } from '../lib/http-handler.js';
 
 /** POST /api/v1/platform/deployments/tag/{imageTag}/rollback: mark the resolved record ROLLED_BACK. */
-export const handler = httpHandler(writeApp(readsAndMarkRolledBack), async (event, ports) => {
+export const handler = httpHandler(writeRouteApp(readsAndMarkRolledBack), async (event, ports) => {
   const { imageTag } = parsePath(event, TagPath);
   const query = parseQuery(event, OptionalEnvironmentQuery);
   const body = parseBody(event, RollbackInput, { optional: true });

@@ -11,7 +11,7 @@ import { logger } from './logger.js';
 /**
  * Wraps a route's function into a Lambda handler: builds its app at init (so bad config fails
  * the cold start), tags logs with the request id, and maps every error. The app is the
- * route's to choose (`app`, `readApp`, `runsApp`, ...: adapters/aws.ts, adapters/runs.ts), so
+ * route's to choose (`readRouteApp`, `writeRouteApp`, `runReadRouteApp`, ...: adapters/aws.ts, adapters/runs.ts), so
  * that a function bundles the adapters it uses and no others.
  */
 export function httpHandler<P extends object>(

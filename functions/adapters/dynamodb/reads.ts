@@ -1,7 +1,7 @@
 /**
  * The reads of the deployment records, as the DeploymentReader port: every one a GetItem or a
  * Query (see table-schema.ts for the items). A function that only reads builds this alone
- * (aws.ts, `readApp`), and its bundle then holds none of the writes.
+ * (aws.ts, `readRouteApp`), and its bundle then holds none of the writes.
  */
 import { type Deployment, newestFirst, type Status } from '../../core/deployment.js';
 import type { DeploymentReader, EnvironmentState, HistoryPage, Position, TimeRange } from '../../core/ports.js';
