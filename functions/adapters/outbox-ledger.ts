@@ -6,7 +6,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DESTINATIONS, type Destination, type LedgerEntry, type OutboxLedger } from '../core/ports.js';
-import { outboxKey } from './dynamodb-store.js';
+import { outboxKey } from './dynamodb/items.js';
 
 /** The attribute that records a publication to each destination. */
 export const PUBLISHED_AT: Record<Destination, string> = { topic: 'publishedAt', chat: 'chatPublishedAt' };

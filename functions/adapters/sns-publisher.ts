@@ -4,7 +4,7 @@
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Notification, NotifierPorts, Publisher } from '../core/ports.js';
-import type { RedeployTargets } from '../core/redeploy-config.js';
+import type { RedeployTargets } from '../core/redeploy/targets.js';
 import type { Config } from '../lib/config.js';
 
 /** The SNS client, created once per cold start by the function that publishes. */

@@ -11,26 +11,25 @@
  *
  * Pure: the message and the redeploy targets in, the rendering out.
  */
+
+import type { AlarmRef } from './alarm.js';
 import type { Deployment } from './deployment.js';
+import type { Hold } from './guards.js';
 import type {
-  EnvironmentHeld,
-  EnvironmentReleased,
-  GuardBypassed,
-  Hold,
-  ReadinessLost,
-  ReadinessRestored,
-} from './environment-notifications.js';
-import type {
-  AlarmRef,
   AutoRollbackSkipped,
   DeploymentRolledBack,
+  EnvironmentHeld,
+  EnvironmentReleased,
   EventType,
+  GuardBypassed,
+  ReadinessLost,
+  ReadinessRestored,
   RollbackMessage,
   RollbackRequested,
   RunMessage,
 } from './notifications.js';
-import type { RedeployTarget, RedeployTargets } from './redeploy-config.js';
-import { ecsServiceArn, pipelineArn } from './redeploy-targets-aws.js';
+import { ecsServiceArn, pipelineArn } from './redeploy/aws.js';
+import type { RedeployTarget, RedeployTargets } from './redeploy/targets.js';
 import type { Run, StepName, StepStatus } from './run.js';
 
 /** A custom notification, the members this service fills. */

@@ -3,8 +3,9 @@
  * store writes them to the outbox in the same transaction as the change they report, and
  * the notifier publishes them. Bodies are versioned so subscribers can evolve safely.
  */
+import type { AlarmRef } from './alarm.js';
 import type { Deployment } from './deployment.js';
-import type { EnvironmentMessage } from './environment-notifications.js';
+import type { Guard, Hold, Override, ReadinessCheck, ReadinessSummary } from './guards.js';
 import type { Run } from './run.js';
 
 export const EVENT_TYPES = [
@@ -22,13 +23,6 @@ export const EVENT_TYPES = [
   'ROLLBACK_READINESS_RESTORED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
-
-export interface AlarmRef {
-  name: string;
-  arn: string;
-  reason: string;
-  stateChangedAt: string;
-}
 
 /** What every message carries. */
 export interface MessageBase {
@@ -68,6 +62,52 @@ export interface RunMessage extends MessageBase {
   /** ROLLBACK_FAILED only: the failed step and why (people must act). */
   failure?: { step: string; detail: string };
 }
+
+/** The third round's messages (environment-notifications.ts builds them; nothing publishes them yet). */
+export interface EnvironmentHeld extends MessageBase {
+  eventType: 'ENVIRONMENT_HELD';
+  hold: Hold;
+}
+
+export interface EnvironmentReleased extends MessageBase {
+  eventType: 'ENVIRONMENT_RELEASED';
+  /** The hold as it stood until the release. */
+  hold: Hold;
+  /** The release's reason. */
+  reason: string;
+  /** Who released it. */
+  by: string;
+}
+
+export interface GuardBypassed extends MessageBase {
+  eventType: 'GUARD_BYPASSED';
+  guard: Guard;
+  /** The record that went through the guard. */
+  deployment: Deployment;
+  /** The override it carried; null for an after-the-fact DEPLOYED or FAILED record, which needs none. */
+  override: Override | null;
+  /** The hold that was bypassed (guard `hold`); null for `known-bad`. For the people reading it. */
+  hold: Hold | null;
+}
+
+export interface ReadinessLost extends MessageBase {
+  eventType: 'ROLLBACK_READINESS_LOST';
+  readiness: ReadinessSummary;
+  /** The FAILED checks, with why: what would make a rollback fail now. */
+  checks: ReadinessCheck[];
+}
+
+export interface ReadinessRestored extends MessageBase {
+  eventType: 'ROLLBACK_READINESS_RESTORED';
+  readiness: ReadinessSummary;
+}
+
+export type EnvironmentMessage =
+  | EnvironmentHeld
+  | EnvironmentReleased
+  | GuardBypassed
+  | ReadinessLost
+  | ReadinessRestored;
 
 export type RollbackMessage =
   | DeploymentRolledBack

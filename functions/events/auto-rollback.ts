@@ -12,9 +12,9 @@
  * failure queue): acting unconfirmed would reopen the forgery, and dropping would lose a
  * real alarm.
  */
-import { app } from '../adapters/aws.js';
+import { autoRollbackApp } from '../adapters/aws.js';
 import { CloudWatchAlarmConfirmer, cloudWatchClient } from '../adapters/cloudwatch-confirmer.js';
-import { startRunApp } from '../adapters/runs.js';
+import { runStarterApp } from '../adapters/runs.js';
 import type { AlarmConfirmer, Ports } from '../core/ports.js';
 import type { StartRunPorts } from '../core/run-ports.js';
 import type { AlarmRule } from '../core/schemas.js';
@@ -99,10 +99,10 @@ function log(outcome: AutoRollbackOutcome, via: AlarmShape) {
 
 // This function logs as it works: Powertools is loaded at init, and every line is written at once.
 await logger.ready();
-const { config, ports } = app();
+const { config, ports } = autoRollbackApp();
 export const handler = createAutoRollback(
   ports,
   readAlarmRules(),
   new CloudWatchAlarmConfirmer(cloudWatchClient(config.region)),
-  startRunApp().ports,
+  runStarterApp().ports,
 );

@@ -3,7 +3,7 @@
  * (The workflow itself is in rollback-run.ts, which tests and local mode load with ports of
  * their own.)
  */
-import { runApp } from '../adapters/runs.js';
+import { runWorkflowApp } from '../adapters/runs.js';
 import { createRunHandler } from './rollback-run.js';
 
-export const handler = createRunHandler(runApp().ports);
+export const handler = createRunHandler(runWorkflowApp().ports);

@@ -5,7 +5,7 @@
 
 import { type AccessPolicy, parseAccessPolicy } from '../core/access-policy.js';
 import { lazySchema } from '../core/lazy-schema.js';
-import { parseRedeployTargets, type RedeployTargets } from '../core/redeploy-config.js';
+import { parseRedeployTargets, type RedeployTargets } from '../core/redeploy/targets.js';
 import { AlarmName, AlarmRule } from '../core/schemas.js';
 import * as z from '../core/zod.js';
 
@@ -101,7 +101,7 @@ export function readAlarmRules(env: NodeJS.ProcessEnv = process.env): Readonly<R
 }
 
 /**
- * REDEPLOY_TARGETS: environment → its redeploy target (core/redeploy-config.ts); `{}` when
+ * REDEPLOY_TARGETS: environment → its redeploy target (core/redeploy/targets.ts); `{}` when
  * unset. Given to the functions that start runs, list environments, to the run workflow, and
  * to the notifier and the sweeper where there is a chat topic (its messages name the targets);
  * read apart from readConfig, once at init by those, for the reason readAlarmRules gives.

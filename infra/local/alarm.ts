@@ -82,12 +82,12 @@ Object.assign(process.env, {
   POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
 });
 const { createAutoRollback } = await import('../../functions/events/auto-rollback.js');
-const { app } = await import('../../functions/adapters/aws.js');
+const { autoRollbackApp } = await import('../../functions/adapters/aws.js');
 const { readAlarmRules } = await import('../../functions/lib/config.js');
 const { TrustingConfirmer } = await import('../../functions/adapters/cloudwatch-confirmer.js');
 // In AWS the function confirms each change with CloudWatch before acting; here there is no
 // CloudWatch to ask, so this command trusts the event it made itself, and says so below.
-const handler = createAutoRollback(app().ports, readAlarmRules(), new TrustingConfirmer());
+const handler = createAutoRollback(autoRollbackApp().ports, readAlarmRules(), new TrustingConfirmer());
 
 const before = info.notificationsFile ? (await readNotifications(info.notificationsFile)).length : 0;
 const event = alarmEvent(shape, {

@@ -6,7 +6,7 @@
  * for the whole process, which would move the local server's clock too.
  */
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
-import { runApp } from '../../functions/adapters/runs.js';
+import { runWorkflowApp } from '../../functions/adapters/runs.js';
 import type { Run } from '../../functions/core/run.js';
 import { createRunHandler } from '../../functions/events/rollback-run.js';
 import { json } from '../../functions/lib/http.js';
@@ -32,7 +32,7 @@ export async function startRunHost(): Promise<RunHost> {
       const { run } = JSON.parse(body.toString('utf8')) as { run: Run };
       // One execution per run id, as Lambda's durable execution name makes it.
       if (!running.has(run.id)) {
-        const runner = new LocalDurableTestRunner<Run>({ handlerFunction: createRunHandler(runApp().ports) });
+        const runner = new LocalDurableTestRunner<Run>({ handlerFunction: createRunHandler(runWorkflowApp().ports) });
         const done = runner.run({ payload: { run } }).catch((error: unknown) => {
           logger.error('local rollback run failed', { runId: run.id, error: error as Error });
         });

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { documentClient } from '../../functions/adapters/aws.js';
 import { DynamoOutboxLedger } from '../../functions/adapters/outbox-ledger.js';
-import { parseRedeployTargets } from '../../functions/core/redeploy-config.js';
+import { parseRedeployTargets } from '../../functions/core/redeploy/targets.js';
 import { createNotifier } from '../../functions/events/stream-notifier.js';
 import { ok } from '../../functions/lib/http.js';
 import { consoleRoutes, type LocalConsoleOptions } from './console-routes.js';

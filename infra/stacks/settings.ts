@@ -1,7 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { type AccessPolicy, parseAccessPolicy } from '../../functions/core/access-policy.js';
-import { parseRedeployTargets, type RedeployTargets } from '../../functions/core/redeploy-config.js';
+import { parseRedeployTargets, type RedeployTargets } from '../../functions/core/redeploy/targets.js';
 import { AlarmName, AlarmRule } from '../../functions/core/schemas.js';
 import * as z from '../../functions/core/zod.js';
 import { ORGANIZATION_ID_PATTERN } from '../constructs/organization-alarm-bus.js';
@@ -35,7 +35,7 @@ export interface Settings {
   autoRollback: WatchedAlarm[];
   /**
    * `redeployTargets`: environment → its redeploy target and verify alarms (the schema of
-   * functions/core/redeploy-config.ts, the same the functions read as REDEPLOY_TARGETS).
+   * functions/core/redeploy/targets.ts, the same the functions read as REDEPLOY_TARGETS).
    * Environments listed get rollback runs; `command` targets exist in local mode only.
    */
   redeployTargets: RedeployTargets;

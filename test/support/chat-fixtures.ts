@@ -4,25 +4,26 @@
  * them. The story: prod's v2.1.0-abc1234 breaks the 5xx alarm at 10:31, a rollback run puts
  * v2.0.0-def5678 back on the ECS service, and the environment is held until v2.2.0 ships.
  */
+
+import type { AlarmRef } from '../../functions/core/alarm.js';
 import type { ChatContext } from '../../functions/core/chat-notification.js';
 import type { Deployment } from '../../functions/core/deployment.js';
 import {
   environmentHeld,
   environmentReleased,
   guardBypassed,
-  type Hold,
   readinessLost,
   readinessRestored,
 } from '../../functions/core/environment-notifications.js';
+import type { Hold } from '../../functions/core/guards.js';
 import {
-  type AlarmRef,
   autoRollbackSkipped,
   deploymentRolledBack,
   type EventType,
   type RollbackMessage,
   rollbackRequested,
 } from '../../functions/core/notifications.js';
-import type { RedeployTargets } from '../../functions/core/redeploy-config.js';
+import type { RedeployTargets } from '../../functions/core/redeploy/targets.js';
 import { newRun, type Run } from '../../functions/core/run.js';
 import { rollbackEnded, rollbackStarted } from '../../functions/core/run-notifications.js';
 import { deploymentFixture } from './fixtures.js';

@@ -1,5 +1,5 @@
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { outboxKey } from '../../functions/adapters/dynamodb-store.js';
+import { outboxKey } from '../../functions/adapters/dynamodb/items.js';
 import { RecordDeploymentInput } from '../../functions/core/schemas.js';
 import { recordDeployment } from '../../functions/core/use-cases/record-deployment.js';
 import { rollbackDeployment } from '../../functions/core/use-cases/rollback-deployment.js';

@@ -10,9 +10,13 @@ import {
   plain,
   renderChat,
 } from '../../functions/core/chat-notification.js';
-import type { ReadinessLost } from '../../functions/core/environment-notifications.js';
-import { EVENT_TYPES, type RollbackMessage, type RunMessage } from '../../functions/core/notifications.js';
-import type { RedeployTargets } from '../../functions/core/redeploy-config.js';
+import {
+  EVENT_TYPES,
+  type ReadinessLost,
+  type RollbackMessage,
+  type RunMessage,
+} from '../../functions/core/notifications.js';
+import type { RedeployTargets } from '../../functions/core/redeploy/targets.js';
 import { ALARM, BAD, MESSAGES, TARGETS } from '../support/chat-fixtures.js';
 
 /** The custom notification format, written from AWS's documentation (see its $comment). */

@@ -4,10 +4,10 @@ import {
   environmentHeld,
   environmentReleased,
   guardBypassed,
-  type Hold,
   readinessLost,
   readinessRestored,
 } from '../../functions/core/environment-notifications.js';
+import type { Hold } from '../../functions/core/guards.js';
 import { EVENT_TYPES } from '../../functions/core/notifications.js';
 import { deploymentFixture } from '../support/fixtures.js';
 
