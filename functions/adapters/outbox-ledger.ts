@@ -9,7 +9,7 @@ import { DESTINATIONS, type Destination, type LedgerEntry, type OutboxLedger } f
 import { outboxKey } from './dynamodb/items.js';
 
 /** The attribute that records a publication to each destination. */
-export const PUBLISHED_AT: Record<Destination, string> = { topic: 'publishedAt', chat: 'chatPublishedAt' };
+const PUBLISHED_AT: Record<Destination, string> = { topic: 'publishedAt', chat: 'chatPublishedAt' };
 
 /** Needs only GetItem and UpdateItem on the table: the notifier's whole table access. */
 export class DynamoOutboxLedger implements OutboxLedger {

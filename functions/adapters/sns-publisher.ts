@@ -8,7 +8,7 @@ import type { RedeployTargets } from '../core/redeploy/targets.js';
 import type { Config } from '../lib/config.js';
 
 /** The SNS client, created once per cold start by the function that publishes. */
-export function snsClient(config: Pick<Config, 'region'>): SNSClient {
+function snsClient(config: Pick<Config, 'region'>): SNSClient {
   return new SNSClient({ region: config.region });
 }
 

@@ -1,4 +1,4 @@
-import { renderChat } from '../chat-notification.js';
+import { type ChatContext, renderChat } from '../chat-notification.js';
 import type { RollbackMessage } from '../notifications.js';
 import type { Destination, Notification, NotifierPorts, Publisher } from '../ports.js';
 
@@ -63,7 +63,7 @@ export async function publishNotification(
 }
 
 /** The notification as the chat topic carries it: the same identity and attributes, the message rendered for chat. */
-function chatNotification(notification: Notification, context: NonNullable<NotifierPorts['chat']>['context']) {
+function chatNotification(notification: Notification, context: ChatContext): Notification {
   const message = JSON.parse(notification.message) as RollbackMessage;
   return { ...notification, message: JSON.stringify(renderChat(message, context)) };
 }
