@@ -3,12 +3,31 @@
  * attributes subscribers filter on (`eventType`, `environment`).
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { Notification, Publisher } from '../core/ports.js';
+import type { Notification, NotifierPorts, Publisher } from '../core/ports.js';
+import type { RedeployTargets } from '../core/redeploy/targets.js';
 import type { Config } from '../lib/config.js';
 
 /** The SNS client, created once per cold start by the function that publishes. */
-export function snsClient(config: Pick<Config, 'region'>): SNSClient {
+function snsClient(config: Pick<Config, 'region'>): SNSClient {
   return new SNSClient({ region: config.region });
+}
+
+/**
+ * The notifier's and the sweeper's publishers, on one SNS client: the rollback topic's, and the
+ * chat topic's where the configuration names one (with the redeploy targets its renderings name,
+ * read only then).
+ */
+export function snsPublishers(
+  config: Pick<Config, 'region' | 'chatTopicArn'> & { topicArn: string },
+  targets: () => RedeployTargets,
+): Pick<NotifierPorts, 'publisher' | 'chat'> {
+  const client = snsClient(config);
+  const publisher = new SnsPublisher(client, config.topicArn);
+  if (!config.chatTopicArn) return { publisher };
+  return {
+    publisher,
+    chat: { publisher: new SnsPublisher(client, config.chatTopicArn), context: { targets: targets() } },
+  };
 }
 
 /** Publishes the stored JSON body as is, so what subscribers read is exactly what the transaction wrote. */

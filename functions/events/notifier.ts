@@ -1,12 +1,12 @@
 /**
  * The notifier function: the table's stream (outbox INSERTs only, by the event source's
- * filter) → the rollback topic. Its ports are built once per cold start; a missing
- * TOPIC_ARN fails the cold start.
+ * filter) → the rollback topic, and the chat topic where CHAT_TOPIC_ARN names one. Its ports
+ * are built once per cold start; a missing TOPIC_ARN fails the cold start.
  */
 import { documentClient } from '../adapters/aws.js';
 import { DynamoOutboxLedger } from '../adapters/outbox-ledger.js';
-import { SnsPublisher, snsClient } from '../adapters/sns-publisher.js';
-import { ConfigError, readConfig } from '../lib/config.js';
+import { snsPublishers } from '../adapters/sns-publisher.js';
+import { ConfigError, readConfig, readRedeployTargets } from '../lib/config.js';
 import { logger } from '../lib/logger.js';
 import { createNotifier } from './stream-notifier.js';
 
@@ -17,6 +17,6 @@ if (!config.topicArn) throw new ConfigError('TOPIC_ARN is required: the rollback
 
 export const handler = createNotifier({
   ledger: new DynamoOutboxLedger(documentClient(config), config.tableName),
-  publisher: new SnsPublisher(snsClient(config), config.topicArn),
+  ...snsPublishers({ ...config, topicArn: config.topicArn }, readRedeployTargets),
   now: () => new Date(),
 });

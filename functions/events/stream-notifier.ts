@@ -27,10 +27,14 @@ export function notificationOf(record: DynamoDBRecord): Notification | undefined
 
 /**
  * A stream batch handler (with ReportBatchItemFailures). Records go out in stream order; at
- * the first failure it stops and reports that record and every later one. Lambda resumes a
- * stream batch from the lowest failed sequence number anyway, so publishing past a failure
- * would only reorder messages and be redelivered; the ledger makes the redelivery of the
- * records before it publish nothing.
+ * the first failure to publish to the rollback topic it stops and reports that record and
+ * every later one. Lambda resumes a stream batch from the lowest failed sequence number
+ * anyway, so publishing past a failure would only reorder messages and be redelivered; the
+ * ledger makes the redelivery of the records before it publish nothing.
+ *
+ * A failure to publish to the chat topic does not fail the record: pipelines must not wait for
+ * a chat outage. It is logged, the item stays in the Unpublished index (its chat publication
+ * unrecorded), and the outbox sweeper publishes it there within minutes.
  */
 export function createNotifier(ports: NotifierPorts) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
@@ -39,17 +43,29 @@ export function createNotifier(ports: NotifierPorts) {
       try {
         const notification = notificationOf(record);
         if (!notification) continue;
-        const outcome = await publishNotification(ports, notification, (error) =>
+        const { eventId, eventType, environment } = notification;
+        const outcome = await publishNotification(ports, notification, (error, destination) =>
           logger.warn('published, but could not record it; a redelivery of this record would publish again', {
-            eventId: notification.eventId,
+            eventId,
+            destination,
             error: error as Error,
           }),
         );
-        logger.info(outcome.kind === 'published' ? 'notification published' : 'notification already published', {
-          eventId: notification.eventId,
-          eventType: notification.eventType,
-          environment: notification.environment,
+        if (outcome.topic.kind === 'failed') throw outcome.topic.error;
+        logger.info(outcome.topic.kind === 'published' ? 'notification published' : 'notification already published', {
+          eventId,
+          eventType,
+          environment,
+          ...(outcome.chat ? { chat: outcome.chat.kind } : {}),
         });
+        if (outcome.chat?.kind === 'failed') {
+          logger.error('chat notification not published; the outbox sweeper will publish it', {
+            eventId,
+            eventType,
+            environment,
+            error: withSourceStack(outcome.chat.error as Error),
+          });
+        }
       } catch (error) {
         logger.error('notification not published; the stream will deliver it again', {
           sequenceNumber: record.dynamodb?.SequenceNumber,

@@ -4,9 +4,9 @@
  */
 import { documentClient } from '../adapters/aws.js';
 import { DynamoOutboxLedger } from '../adapters/outbox-ledger.js';
-import { SnsPublisher, snsClient } from '../adapters/sns-publisher.js';
+import { snsPublishers } from '../adapters/sns-publisher.js';
 import { DynamoUnpublishedOutbox } from '../adapters/unpublished-outbox.js';
-import { ConfigError, readConfig } from '../lib/config.js';
+import { ConfigError, readConfig, readRedeployTargets } from '../lib/config.js';
 import { logger } from '../lib/logger.js';
 import { createSweeper } from './outbox-sweeper.js';
 
@@ -18,7 +18,7 @@ const documents = documentClient(config);
 
 export const handler = createSweeper({
   ledger: new DynamoOutboxLedger(documents, config.tableName),
-  publisher: new SnsPublisher(snsClient(config), config.topicArn),
+  ...snsPublishers({ ...config, topicArn: config.topicArn }, readRedeployTargets),
   unpublished: new DynamoUnpublishedOutbox(documents, config.tableName),
   now: () => new Date(),
 });

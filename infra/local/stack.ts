@@ -2,11 +2,14 @@
  * The whole service on one machine: DynamoDB Local with the deployments table, and the API
  * server in front of the real handlers. `npm start`, the e2e tests and the benchmark use it.
  * With `notifications`, it also runs the notification path: the table's stream → the
- * notifier code → a file (see stream-poller.ts, file-publisher.ts).
+ * notifier code → a file, and the chat renderings → a second file (see stream-poller.ts,
+ * file-publisher.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { documentClient } from '../../functions/adapters/aws.js';
 import { DynamoOutboxLedger } from '../../functions/adapters/outbox-ledger.js';
+import { parseRedeployTargets } from '../../functions/core/redeploy/targets.js';
 import { createNotifier } from '../../functions/events/stream-notifier.js';
 import { ok } from '../../functions/lib/http.js';
 import { consoleRoutes, type LocalConsoleOptions } from './console-routes.js';
@@ -18,13 +21,15 @@ import {
   localClient,
   startDynamoDbLocal,
 } from './dynamodb-local.js';
-import { FilePublisher, readNotifications } from './file-publisher.js';
+import { CHAT_NOTIFICATIONS_NAME, FilePublisher, readJsonLines, readNotifications } from './file-publisher.js';
 import { RUN_HOST_PATH, type RunHost, startRunHost } from './run-host.js';
 import { type LocalRoutes, type ResponseObserver, startApiServer } from './server.js';
 import type { LocalStackInfo } from './stack-info.js';
 import { type StreamPoller, startStreamPoller } from './stream-poller.js';
 
 export interface LocalStack extends LocalStackInfo {
+  /** Where the notification path writes the chat renderings (when it runs). */
+  chatNotificationsFile: string | undefined;
   /** The emulator this stack started (none when given a running one). */
   emulator: Pick<DynamoDbLocal, 'pid' | 'exited'> | undefined;
   stop(): Promise<void>;
@@ -36,8 +41,11 @@ export interface LocalStackOptions {
   tableName?: string;
   /** Use this running DynamoDB Local (e.g. the test run's) instead of starting one; stop() leaves it running. */
   dynamodbEndpoint?: string;
-  /** Run the notification path, publishing to this file (and logging each message). */
-  notifications?: { file: string; log?: (line: string) => void };
+  /**
+   * Run the notification path, publishing to `file` (and logging each message), and the chat
+   * renderings to `chatFile` (default: chat-notifications.jsonl beside `file`).
+   */
+  notifications?: { file: string; chatFile?: string; log?: (line: string) => void };
   /** Shown every API answer (the e2e suite checks each against the OpenAPI document). */
   observe?: ResponseObserver;
   /**
@@ -61,6 +69,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     : await startDynamoDbLocal({ dataDir: options.dataDir });
   let poller: StreamPoller | undefined;
   let runHost: RunHost | undefined;
+  const notifications = options.notifications;
+  const chatFile =
+    notifications && (notifications.chatFile ?? join(dirname(notifications.file), CHAT_NOTIFICATIONS_NAME));
   try {
     const client = localClient(db.endpoint);
     await createDeploymentsTable(client, tableName);
@@ -80,8 +91,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // The API's description, made from the same route table and schemas the handlers use.
       'GET /openapi.json': async () => ok((await import('../../functions/openapi/document.js')).buildOpenApi()),
     };
-    const notifications = options.notifications;
-    if (notifications) {
+    if (notifications && chatFile) {
       const documents = documentClient({ region: LOCAL_REGION, dynamodbEndpoint: db.endpoint });
       poller = await startStreamPoller({
         endpoint: db.endpoint,
@@ -89,6 +99,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         handler: createNotifier({
           ledger: new DynamoOutboxLedger(documents, tableName),
           publisher: new FilePublisher(notifications.file, notifications.log),
+          // Each line is the message itself: exactly what Amazon Q would be given.
+          chat: {
+            publisher: new FilePublisher(
+              chatFile,
+              () => {},
+              (n) => JSON.parse(n.message),
+            ),
+            context: { targets: parseRedeployTargets(options.redeployTargets ?? {}, 'redeployTargets') },
+          },
           now: () => new Date(),
         }),
         // One line per failed poll, not a stack trace: an emulator that went away would
@@ -96,6 +115,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         onError: (error) => console.error(`stream poller: ${error instanceof Error ? error.message : String(error)}`),
       });
       localRoutes['GET /_local/notifications'] = async () => ok(await readNotifications(notifications.file));
+      localRoutes['GET /_local/chat-notifications'] = async () => ok(await readJsonLines(chatFile));
     }
     if (options.redeployTargets) {
       process.env.REDEPLOY_TARGETS = JSON.stringify(options.redeployTargets);
@@ -114,6 +134,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamodbEndpoint: db.endpoint,
       tableName,
       notificationsFile: notifications?.file,
+      chatNotificationsFile: chatFile,
       redeployTargets: process.env.REDEPLOY_TARGETS,
       runLauncherUrl: process.env.RUN_LAUNCHER_URL,
       emulator: db.pid !== undefined && db.exited ? { pid: db.pid, exited: db.exited } : undefined,
