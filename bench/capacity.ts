@@ -1,5 +1,5 @@
 /**
- * DynamoDB cost per call: every use case run through the real DynamoDeploymentStore against
+ * DynamoDB cost per call: every use case run through the real DynamoDB store (deploymentStore) against
  * DynamoDB Local, with ReturnConsumedCapacity TOTAL, on a history of 1,000 records and on one
  * of 100,000. A call whose cost grows with the history would make the service dearer the
  * longer a team uses it; the ratio between the two sizes shows it.
@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
-import { DynamoDeploymentStore } from '../functions/adapters/dynamodb-store.js';
+import { deploymentStore } from '../functions/adapters/dynamodb/store.js';
 import type { HistoryPorts } from '../functions/core/ports.js';
 import { findRollbackTarget } from '../functions/core/use-cases/find-rollback-target.js';
 import { finishDeployment } from '../functions/core/use-cases/finish-deployment.js';
@@ -135,7 +135,9 @@ function portsOver(
   tableName: string,
   log: [string, ConsumedCapacity[]][],
 ): HistoryPorts {
-  const deployments = new DynamoDeploymentStore(client, tableName, {
+  const deployments = deploymentStore({
+    client,
+    tableName,
     onCapacity: (operation, consumed) => log.push([operation, consumed]),
   });
   return { deployments, now: () => new Date(), newId: monotonicFactory(), cursorKey: randomBytes(32).toString('hex') };

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { type DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { documentClient } from '../functions/adapters/aws.js';
-import { DynamoDeploymentStore } from '../functions/adapters/dynamodb-store.js';
+import { deploymentStore } from '../functions/adapters/dynamodb/store.js';
 import { TABLE_SCHEMA } from '../functions/adapters/table-schema.js';
 import { BASE_PATH, ROUTES } from '../functions/routes.js';
 import {
@@ -132,9 +132,9 @@ try {
   };
   await putRecords(client, tables.latency, [...fixtures.deployed, ...fixtures.inProgress], 4);
   // The seed writes items itself; check that the store reads them back (id pointer included).
-  const readBack = await new DynamoDeploymentStore(client, tables.small).get(small.current.id);
+  const readBack = await deploymentStore({ client, tableName: tables.small }).get(small.current.id);
   if (!isDeepStrictEqual(readBack, small.current)) {
-    throw new Error('the seeded items no longer match what DynamoDeploymentStore reads: update bench/seed.ts');
+    throw new Error('the seeded items no longer match what the store reads: update bench/seed.ts');
   }
 
   log('capacity per call');

@@ -4,7 +4,7 @@
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
-import { environmentUpdate, toItem } from '../functions/adapters/dynamodb-store.js';
+import { environmentUpdate, toItem } from '../functions/adapters/dynamodb/items.js';
 import { type Deployment, newestFirst, type Status } from '../functions/core/deployment.js';
 
 const MINUTE = 60_000;

@@ -2,7 +2,8 @@
  * `platform-rollback`: the command pipelines run to roll back safely, and thin commands over
  * the API's routes for pipelines that script the steps themselves. Parses arguments
  * (node:util parseArgs), builds the API client (SigV4 for the deployed API, plain HTTP for
- * local mode), runs the command and returns its exit code (see exit-codes.ts).
+ * local mode), runs the command and returns its exit code (see exit-codes.ts). COMMANDS is
+ * the one command table: each entry carries its usage, its options and its own `run`.
  */
 import { parseArgs } from 'node:util';
 // The AWS SDK clients, the credential chain and the rollback with its checks are imported
@@ -104,6 +105,19 @@ const ROLLBACK: OptionName[] = [
   'follow-timeout',
 ];
 
+/** What a command's `run` gets: its checked arguments, the CLI's dependencies and output. */
+interface CommandContext {
+  values: Values;
+  /** The image tag (`--image-tag`, or the positional argument of a command that takes one), checked. */
+  tag: string | undefined;
+  /** The positional arguments after the command's name. */
+  rest: string[];
+  deps: CliDeps;
+  out: Output;
+  /** The API client (built before `run`, so a missing API URL is the first thing said). */
+  api: () => Promise<ApiClient>;
+}
+
 interface Command {
   summary: string;
   usage: string;
@@ -112,6 +126,10 @@ interface Command {
   tagArgument?: boolean;
   /** A command that takes an id (a rollback run's) as its one positional argument. */
   idArgument?: boolean;
+  /** A command that talks to the API through a client of its own (the console): none is built for it. */
+  ownClient?: boolean;
+  /** Carries the command out; resolves with its exit code. */
+  run: (context: CommandContext) => Promise<ExitCode>;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -122,38 +140,45 @@ const COMMANDS: Record<string, Command> = {
                   [--ecr-repository NAME|URI] [--pipeline-run-url URL] [--dry-run] [--yes] [--force --reason TEXT]
        rollback --via-service --environment ENV --reason TEXT [--to TAG] [--follow-timeout DUR]`,
     options: ROLLBACK,
+    run: rollbackCommand,
   },
   runs: {
     summary: "an environment's rollback runs (the service's own rollbacks), newest first",
     usage: 'runs --environment ENV [--limit N] [--cursor C]',
     options: ['environment', 'limit', 'cursor'],
+    run: runsCommand,
   },
   run: {
     summary: 'one rollback run with its steps and the redeploy link',
     usage: 'run ID',
     options: [],
     idArgument: true,
+    run: runCommand,
   },
   plan: {
     summary: 'what rollback would do (current, target, every check, the steps); changes nothing',
     usage: 'plan --environment ENV [--to TAG] [same options as rollback]',
     options: ROLLBACK,
+    run: planCommand,
   },
   history: {
     summary: "an environment's deployments, newest first",
     usage: 'history --environment ENV [--limit N] [--status STATUS] [--cursor C] [--all]',
     options: ['environment', 'limit', 'status', 'cursor', 'all'],
+    run: historyCommand,
   },
   target: {
     summary: 'what a rollback would go back to (the rollback-target route)',
     usage: 'target --environment ENV [--image-tag TAG]',
     options: ['environment', 'image-tag'],
+    run: targetCommand,
   },
   exists: {
     summary: 'whether any record of an image tag exists',
     usage: 'exists TAG [--environment ENV]',
     options: ['environment', 'image-tag'],
     tagArgument: true,
+    run: existsCommand,
   },
   record: {
     summary: 'record a deployment',
@@ -174,17 +199,21 @@ const COMMANDS: Record<string, Command> = {
       'deployed-at',
       'idempotency-key',
     ],
+    run: recordCommand,
   },
   console: {
     summary: 'the web console on 127.0.0.1, forwarding its API calls SigV4-signed (docs/CONSOLE.md)',
     usage: `console [--port N] [--allow-rollback] [--no-browser]   (default port ${DEFAULT_CONSOLE_PORT})`,
     options: ['port', 'allow-rollback', 'browser'],
+    ownClient: true,
+    run: consoleCommand,
   },
   'mark-rolled-back': {
     summary: 'mark the most recent record of a tag ROLLED_BACK (no redeploy)',
     usage: 'mark-rolled-back TAG [--environment ENV] [--reason TEXT]',
     options: ['environment', 'image-tag', 'reason'],
     tagArgument: true,
+    run: markRolledBackCommand,
   },
 };
 
@@ -309,7 +338,7 @@ async function rollbackOptions(values: Values, deps: CliDeps, dryRun: boolean): 
   }
   const healthUrl = values['health-url'] ?? env.PLATFORM_ROLLBACK_HEALTH_URL;
   const repository = values['ecr-repository'] ?? env.PLATFORM_ROLLBACK_ECR_REPOSITORY;
-  const ref = repository ? (await import('./safety.js')).parseRepository(repository) : undefined;
+  const ref = repository ? (await import('../functions/core/safety.js')).parseRepository(repository) : undefined;
   const pipelineRunUrl = values['pipeline-run-url'] ?? pipelineRunUrlFrom(env);
   const region = values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   return {
@@ -329,7 +358,7 @@ async function rollbackOptions(values: Values, deps: CliDeps, dryRun: boolean): 
     force: values.force ?? false,
     ecr: ref
       ? {
-          repository: ref,
+          repository: repository as string,
           client: deps.ecrClient
             ? deps.ecrClient(ref.region ?? region)
             : new (await import('@aws-sdk/client-ecr')).ECRClient({ region: ref.region ?? region }),
@@ -352,106 +381,196 @@ const line = (d: Deployment) =>
     .filter(Boolean)
     .join('  ');
 
-/** The thin commands: one route each, the API's answer printed as it is (JSON) or as lines. */
-async function thin(name: string, values: Values, tag: string | undefined, api: ApiClient, out: Output) {
-  const environment = values.environment ? checked(Environment, values.environment, '--environment') : undefined;
-  switch (name) {
-    case 'runs': {
-      const env = need(environment, '--environment');
-      const page = await api.runs(env, {
-        ...(values.limit ? { limit: parseCount(values.limit, '--limit', 1, 100) } : {}),
-        ...(values.cursor ? { cursor: values.cursor } : {}),
-      });
-      out.result(page);
-      for (const r of page.items) {
-        out.line(
-          [r.startedAt, r.id, r.status.padEnd(9), `${r.current.imageTag} → ${r.target.imageTag}`, r.trigger, r.reason]
-            .filter(Boolean)
-            .join('  '),
-        );
-      }
-      if (!page.items.length) out.line(`no rollback runs in ${env}`);
-      if (page.nextCursor) out.line(`more: --cursor ${page.nextCursor}`);
-      return;
-    }
-    case 'history': {
-      const env = need(environment, '--environment');
-      const status = values.status;
-      if (status !== undefined && !STATUSES.includes(status as Status)) {
-        throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
-      }
-      const query = {
-        ...(values.limit ? { limit: parseCount(values.limit, '--limit', 1, 100) } : {}),
-        ...(status ? { status: status as Status } : {}),
-        ...(values.cursor ? { cursor: values.cursor } : {}),
-      };
-      let page = await api.history(env, query);
-      const items = [...page.items];
-      while (values.all && page.nextCursor) {
-        page = await api.history(env, { ...query, cursor: page.nextCursor });
-        items.push(...page.items);
-      }
-      out.result({ items, nextCursor: page.nextCursor });
-      for (const d of items) out.line(line(d));
-      if (!items.length) out.line(`no deployments in ${env}`);
-      if (page.nextCursor) out.line(`more: --cursor ${page.nextCursor} (or --all)`);
-      return;
-    }
-    case 'target': {
-      const result = await api.rollbackTarget(need(environment, '--environment'), tag);
-      out.result(result);
-      out.line(`current  ${line(result.current)}`);
-      out.line(`target   ${line(result.target)}`);
-      return;
-    }
-    case 'exists': {
-      const result = await api.exists(need(tag, 'an image tag'), environment);
-      out.result(result);
-      out.line(
-        result.exists
-          ? `${result.imageTag} exists in ${result.environments.join(', ')}`
-          : `${result.imageTag} has no record${environment ? ` in ${environment}` : ''}`,
-      );
-      return;
-    }
-    case 'mark-rolled-back': {
-      const reason = values.reason;
-      const record = await api.markRolledBack(need(tag, 'an image tag'), { environment, reason });
-      out.result(record);
-      out.line(`ROLLED_BACK  ${line(record)}`);
-      return;
-    }
-    case 'record': {
-      let migrations: unknown;
-      if (values.migrations) {
-        try {
-          migrations = JSON.parse(values.migrations);
-        } catch {
-          throw new UsageError('--migrations must be a JSON array, e.g. \'[{"id":"0042_x","reversible":true}]\'');
-        }
-      }
-      if (values['rollback-of']) checked(DeploymentId, values['rollback-of'], '--rollback-of');
-      const input = Object.fromEntries(
-        Object.entries({
-          environment: need(environment, '--environment'),
-          imageTag: need(tag, '--image-tag'),
-          status: values.status,
-          imageDigest: values['image-digest'],
-          version: values.version,
-          commitSha: values['commit-sha'],
-          notes: values.notes,
-          migrations,
-          pipelineRunUrl: values['pipeline-run-url'],
-          rollbackOf: values['rollback-of'],
-          deployedAt: values['deployed-at'],
-        }).filter(([, v]) => v !== undefined),
-      ) as RecordInput;
-      const record = await api.record(input, values['idempotency-key']);
-      out.result(record);
-      out.line(`recorded  ${line(record)}`);
-      return;
+/** The `--environment` given, checked; undefined when none was. */
+const environmentOf = (values: Values) =>
+  values.environment ? checked(Environment, values.environment, '--environment') : undefined;
+
+// The thin commands: one route each, the API's answer printed as it is (JSON) or as lines.
+
+async function runsCommand({ values, out, api }: CommandContext): Promise<ExitCode> {
+  const env = need(environmentOf(values), '--environment');
+  const page = await (await api()).runs(env, {
+    ...(values.limit ? { limit: parseCount(values.limit, '--limit', 1, 100) } : {}),
+    ...(values.cursor ? { cursor: values.cursor } : {}),
+  });
+  out.result(page);
+  for (const r of page.items) {
+    out.line(
+      [r.startedAt, r.id, r.status.padEnd(9), `${r.current.imageTag} → ${r.target.imageTag}`, r.trigger, r.reason]
+        .filter(Boolean)
+        .join('  '),
+    );
+  }
+  if (!page.items.length) out.line(`no rollback runs in ${env}`);
+  if (page.nextCursor) out.line(`more: --cursor ${page.nextCursor}`);
+  return EXIT.ok;
+}
+
+async function historyCommand({ values, out, api }: CommandContext): Promise<ExitCode> {
+  const env = need(environmentOf(values), '--environment');
+  const status = values.status;
+  if (status !== undefined && !STATUSES.includes(status as Status)) {
+    throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
+  }
+  const query = {
+    ...(values.limit ? { limit: parseCount(values.limit, '--limit', 1, 100) } : {}),
+    ...(status ? { status: status as Status } : {}),
+    ...(values.cursor ? { cursor: values.cursor } : {}),
+  };
+  const client = await api();
+  let page = await client.history(env, query);
+  const items = [...page.items];
+  while (values.all && page.nextCursor) {
+    page = await client.history(env, { ...query, cursor: page.nextCursor });
+    items.push(...page.items);
+  }
+  out.result({ items, nextCursor: page.nextCursor });
+  for (const d of items) out.line(line(d));
+  if (!items.length) out.line(`no deployments in ${env}`);
+  if (page.nextCursor) out.line(`more: --cursor ${page.nextCursor} (or --all)`);
+  return EXIT.ok;
+}
+
+async function targetCommand({ values, tag, out, api }: CommandContext): Promise<ExitCode> {
+  const result = await (await api()).rollbackTarget(need(environmentOf(values), '--environment'), tag);
+  out.result(result);
+  out.line(`current  ${line(result.current)}`);
+  out.line(`target   ${line(result.target)}`);
+  return EXIT.ok;
+}
+
+async function existsCommand({ values, tag, out, api }: CommandContext): Promise<ExitCode> {
+  const environment = environmentOf(values);
+  const result = await (await api()).exists(need(tag, 'an image tag'), environment);
+  out.result(result);
+  out.line(
+    result.exists
+      ? `${result.imageTag} exists in ${result.environments.join(', ')}`
+      : `${result.imageTag} has no record${environment ? ` in ${environment}` : ''}`,
+  );
+  return EXIT.ok;
+}
+
+async function markRolledBackCommand({ values, tag, out, api }: CommandContext): Promise<ExitCode> {
+  const record = await (await api()).markRolledBack(need(tag, 'an image tag'), {
+    environment: environmentOf(values),
+    reason: values.reason,
+  });
+  out.result(record);
+  out.line(`ROLLED_BACK  ${line(record)}`);
+  return EXIT.ok;
+}
+
+async function recordCommand({ values, tag, out, api }: CommandContext): Promise<ExitCode> {
+  let migrations: unknown;
+  if (values.migrations) {
+    try {
+      migrations = JSON.parse(values.migrations);
+    } catch {
+      throw new UsageError('--migrations must be a JSON array, e.g. \'[{"id":"0042_x","reversible":true}]\'');
     }
   }
+  if (values['rollback-of']) checked(DeploymentId, values['rollback-of'], '--rollback-of');
+  const input = Object.fromEntries(
+    Object.entries({
+      environment: need(environmentOf(values), '--environment'),
+      imageTag: need(tag, '--image-tag'),
+      status: values.status,
+      imageDigest: values['image-digest'],
+      version: values.version,
+      commitSha: values['commit-sha'],
+      notes: values.notes,
+      migrations,
+      pipelineRunUrl: values['pipeline-run-url'],
+      rollbackOf: values['rollback-of'],
+      deployedAt: values['deployed-at'],
+    }).filter(([, v]) => v !== undefined),
+  ) as RecordInput;
+  const record = await (await api()).record(input, values['idempotency-key']);
+  out.result(record);
+  out.line(`recorded  ${line(record)}`);
+  return EXIT.ok;
+}
+
+// The commands that roll back, follow runs, or serve the console.
+
+/** `rollback`: the five steps here, or (`--via-service`) a rollback run the service carries out, followed. */
+async function rollbackCommand(context: CommandContext): Promise<ExitCode> {
+  const { values, out } = context;
+  if (!values['via-service']) return rollbackHere(context, values['dry-run'] ?? false);
+  const environment = checked(Environment, need(values.environment, '--environment'), '--environment');
+  const reason = need(values.reason?.trim(), '--reason (a rollback run records why)');
+  const { rollbackViaService } = await import('./run-follow.js');
+  const report = await rollbackViaService(await context.api(), out, {
+    environment,
+    reason,
+    to: values.to === undefined ? undefined : checked(ImageTag, values.to, '--to'),
+    follow: {
+      intervalMs: 2000,
+      timeoutMs: values['follow-timeout'] ? parseDuration(values['follow-timeout'], '--follow-timeout') : 7_200_000,
+    },
+  });
+  out.result(report);
+  return report.exitCode;
+}
+
+/** `plan`: what `rollback` would do, changing nothing. */
+function planCommand(context: CommandContext): Promise<ExitCode> {
+  return rollbackHere(context, true);
+}
+
+async function rollbackHere({ values, deps, out, api }: CommandContext, dryRun: boolean): Promise<ExitCode> {
+  const options = await rollbackOptions(values, deps, dryRun);
+  const { runRollback } = await import('./rollback.js');
+  const report = await runRollback(options, {
+    api: await api(),
+    out,
+    confirm: deps.confirm,
+    env: deps.env,
+    fetch: deps.fetch,
+  });
+  out.result(report);
+  if (report.error) out.warn(`${report.error.title}${report.error.detail ? `: ${report.error.detail}` : ''}`);
+  return report.exitCode;
+}
+
+/** `run ID`: one rollback run with its steps; exits as the run ended (0 while it runs). */
+async function runCommand({ rest, out, api }: CommandContext): Promise<ExitCode> {
+  const id = need(rest[0], 'a run id (platform-rollback run ID)');
+  const { exitCodeOf, redeployLine, stepLine } = await import('./run-follow.js');
+  const run = await (await api()).run(id);
+  out.result(run);
+  out.line(`run ${run.id}  ${run.environment}  ${run.status}  ${run.current.imageTag} → ${run.target.imageTag}`);
+  out.line(`  ${run.trigger} by ${run.requestedBy}: ${run.reason}`);
+  for (const step of run.steps) out.line(`  ${stepLine(step)}`);
+  const link = redeployLine(run);
+  if (link) out.line(link);
+  if (run.failure) out.line(`  failed at ${run.failure.step}: ${run.failure.detail}`);
+  return run.status === 'RUNNING' ? EXIT.ok : exitCodeOf(run);
+}
+
+/** `console`: serves the web console for --api-url until Ctrl-C. */
+async function consoleCommand({ values, deps }: CommandContext): Promise<ExitCode> {
+  const apiUrl = values['api-url'] ?? deps.env.PLATFORM_ROLLBACK_API_URL;
+  if (!apiUrl) throw new UsageError('--api-url (or PLATFORM_ROLLBACK_API_URL) is required');
+  const { serveConsole } = await import('./console/command.js');
+  await serveConsole(
+    {
+      apiUrl: httpUrl(apiUrl, '--api-url'),
+      port: values.port === undefined ? DEFAULT_CONSOLE_PORT : parseCount(values.port, '--port', 0, 65535),
+      allowRollback: values['allow-rollback'] ?? false,
+      browser: values.browser ?? true,
+      sign: values.sign,
+      region: values.region,
+    },
+    {
+      print: (text) => deps.stdout.write(`${text}\n`),
+      env: deps.env,
+      credentials: deps.credentials,
+      fetch: deps.fetch,
+    },
+  );
+  return EXIT.ok;
 }
 
 /** A y/N question on the terminal; none (undefined) when stdin is not one, e.g. in a pipeline. */
@@ -518,75 +637,9 @@ export async function main(argv: string[], overrides: Partial<CliDeps> = {}): Pr
       throw new UsageError(`unexpected argument "${rest.at(-1)}"`);
     const tagValue = command.idArgument ? values['image-tag'] : (values['image-tag'] ?? rest[0]);
     const tag = tagValue === undefined ? undefined : checked(ImageTag, tagValue, 'the image tag');
-    if (name === 'console') {
-      const apiUrl = values['api-url'] ?? deps.env.PLATFORM_ROLLBACK_API_URL;
-      if (!apiUrl) throw new UsageError('--api-url (or PLATFORM_ROLLBACK_API_URL) is required');
-      const { serveConsole } = await import('./console/command.js');
-      await serveConsole(
-        {
-          apiUrl: httpUrl(apiUrl, '--api-url'),
-          port: values.port === undefined ? DEFAULT_CONSOLE_PORT : parseCount(values.port, '--port', 0, 65535),
-          allowRollback: values['allow-rollback'] ?? false,
-          browser: values.browser ?? true,
-          sign: values.sign,
-          region: values.region,
-        },
-        {
-          print: (text) => deps.stdout.write(`${text}\n`),
-          env: deps.env,
-          credentials: deps.credentials,
-          fetch: deps.fetch,
-        },
-      );
-      return EXIT.ok;
-    }
-    const api = await apiClient(values, deps);
-
-    if (name === 'rollback' && values['via-service']) {
-      const environment = checked(Environment, need(values.environment, '--environment'), '--environment');
-      const reason = need(values.reason?.trim(), '--reason (a rollback run records why)');
-      const { rollbackViaService } = await import('./run-follow.js');
-      const report = await rollbackViaService(api, out, {
-        environment,
-        reason,
-        to: values.to === undefined ? undefined : checked(ImageTag, values.to, '--to'),
-        follow: {
-          intervalMs: 2000,
-          timeoutMs: values['follow-timeout'] ? parseDuration(values['follow-timeout'], '--follow-timeout') : 7_200_000,
-        },
-      });
-      out.result(report);
-      return report.exitCode;
-    }
-    if (name === 'run') {
-      const id = need(rest[0], 'a run id (platform-rollback run ID)');
-      const { exitCodeOf, redeployLine, stepLine } = await import('./run-follow.js');
-      const run = await api.run(id);
-      out.result(run);
-      out.line(`run ${run.id}  ${run.environment}  ${run.status}  ${run.current.imageTag} → ${run.target.imageTag}`);
-      out.line(`  ${run.trigger} by ${run.requestedBy}: ${run.reason}`);
-      for (const step of run.steps) out.line(`  ${stepLine(run, step)}`);
-      const link = redeployLine(run);
-      if (link) out.line(link);
-      if (run.failure) out.line(`  failed at ${run.failure.step}: ${run.failure.detail}`);
-      return run.status === 'RUNNING' ? EXIT.ok : exitCodeOf(run);
-    }
-    if (name === 'rollback' || name === 'plan') {
-      const options = await rollbackOptions(values, deps, name === 'plan' || (values['dry-run'] ?? false));
-      const { runRollback } = await import('./rollback.js');
-      const report = await runRollback(options, {
-        api,
-        out,
-        confirm: deps.confirm,
-        env: deps.env,
-        fetch: deps.fetch,
-      });
-      out.result(report);
-      if (report.error) out.warn(`${report.error.title}${report.error.detail ? `: ${report.error.detail}` : ''}`);
-      return report.exitCode;
-    }
-    await thin(name, values, tag, api, out);
-    return EXIT.ok;
+    const client = command.ownClient ? undefined : await apiClient(values, deps);
+    const api = async () => client ?? apiClient(values, deps);
+    return await command.run({ values, tag, rest, deps, out, api });
   } catch (error) {
     if (error instanceof ApiError) {
       return fail(EXIT.usageOrApi, error.title, error.detail, { status: error.status, problem: error.problem });

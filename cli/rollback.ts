@@ -2,9 +2,11 @@
  * The five-step rollback as the platform process numbers it, as the `rollback` and `plan`
  * commands run it:
  *
- * 1. identify the target (the rollback-target route, or `--to`);
- *    then the safety checks run, and a failed one stops the run unless forced with a reason
- *    (checks, not a numbered step: they change nothing);
+ * 1. identify the target: the service's own rule (functions/core/rollback-target.ts) over
+ *    the history read through the API, for the default target or `--to`;
+ *    then the safety checks run (functions/core/safety.ts, as a rollback run's), and a
+ *    failed one stops the run unless forced with a reason (checks, not a numbered step:
+ *    they change nothing);
  * 2. mark the current deployment ROLLED_BACK;
  * 3. deploy the target (the deploy command);
  * 4. record the new deployment, with `rollbackOf` the undone one;
@@ -15,23 +17,20 @@
  * recording twice.
  */
 import type { ECRClient } from '@aws-sdk/client-ecr';
+import { deployEnvironment, runDeployCommand } from '../functions/adapters/deploy-command.js';
+import { EcrImages } from '../functions/adapters/ecr-images.js';
 import type { Deployment } from '../functions/core/deployment.js';
+import {
+  chooseRollbackTarget,
+  isTargetRefusal,
+  type RecordedHistory,
+  refusalError,
+} from '../functions/core/rollback-target.js';
+import { type CheckResult, type ImageRegistry, safetyChecks, safetyVerdict } from '../functions/core/safety.js';
 import { type ApiClient, ApiError, type RecordInput } from './api-client.js';
-import { deployEnvironment, runDeployCommand } from './deploy-command.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { type HealthResult, pollHealth } from './health.js';
 import { formatDuration, MARK, type Output } from './output.js';
-import {
-  type CheckResult,
-  deploymentsBetween,
-  imageCheckResult,
-  lookUpImage,
-  migrationsCheck,
-  notesCheck,
-  type RepositoryRef,
-  safetyVerdict,
-  targetRecordCheck,
-} from './safety.js';
 
 export interface RollbackOptions {
   environment: string;
@@ -45,7 +44,8 @@ export interface RollbackOptions {
   dryRun: boolean;
   yes: boolean;
   force: boolean;
-  ecr?: { client: ECRClient; repository: RepositoryRef } | undefined;
+  /** The image check's registry: the repository (a name or URI) and the ECR client of its region. */
+  ecr?: { client: ECRClient; repository: string } | undefined;
   pipelineRunUrl?: string | undefined;
 }
 
@@ -144,6 +144,23 @@ async function recordWithRetry(api: ApiClient, input: RecordInput, key: string):
 
 const describe = (d: Deployment) => `${d.imageTag} (${d.id})`;
 
+/** The environment's history as the rule reads it, through the API: pages of 100, and the exists route. */
+function historyThroughApi(api: ApiClient, environment: string): RecordedHistory {
+  return {
+    async *newestFirst() {
+      for await (const page of api.iterateHistory(environment)) yield* page.items;
+    },
+    hasTag: async (imageTag) => (await api.exists(imageTag, environment)).environments.includes(environment),
+  };
+}
+
+/** The image check's registry: ECR through the client the options carry, or none (the check is skipped). */
+function imagesOf(options: RollbackOptions): ImageRegistry {
+  const ecr = options.ecr;
+  if (!ecr) return { lookUp: () => Promise.reject(new Error('no ECR repository configured')) };
+  return new EcrImages(() => ecr.client);
+}
+
 /** Runs `rollback` (or `plan`, with dryRun) and returns its report; prints as it goes. */
 export async function runRollback(options: RollbackOptions, deps: RollbackDeps): Promise<RollbackReport> {
   const { api, out } = deps;
@@ -199,78 +216,51 @@ export async function runRollback(options: RollbackOptions, deps: RollbackDeps):
 
   out.line(`${options.dryRun ? 'Plan' : 'Rollback'} for ${options.environment}`);
 
-  // 1. Identify the target.
+  // 1. Identify the target: the service's rule, over the history as the API pages it.
   let t = Date.now();
-  let current: Deployment;
-  let target: Deployment | undefined;
+  let answer: Awaited<ReturnType<typeof chooseRollbackTarget>>;
   try {
-    if (options.to) {
-      const latest = (await api.history(options.environment, { limit: 1 })).items[0];
-      if (!latest) {
-        step(1, 'failed', t, `no deployments in ${options.environment}`);
-        return finish(EXIT.usageOrApi, `Nothing to roll back in ${options.environment}`);
-      }
-      current = latest;
-      if (current.imageTag === options.to) {
-        step(1, 'failed', t, `${options.to} is the current deployment's tag`);
-        return finish(EXIT.usageOrApi, `--to ${options.to} is what ${options.environment} runs now`);
-      }
-      target = await api.byTag(options.to, options.environment).catch((error: unknown) => {
-        if (error instanceof ApiError && error.status === 404) return undefined;
-        throw error;
-      });
-    } else {
-      ({ current, target } = await api.rollbackTarget(options.environment));
-    }
+    answer = await chooseRollbackTarget(historyThroughApi(api, options.environment), {
+      environment: options.environment,
+      purpose: 'resume',
+      targetTag: options.to,
+    });
   } catch (error) {
     return apiFailure(1, t, error, 'Could not identify the rollback target');
   }
-  report.current = current;
-  report.target = target ?? null;
-  if (current.status !== 'DEPLOYED' && current.status !== 'ROLLED_BACK') {
-    step(1, 'failed', t, `current deployment ${describe(current)} is ${current.status}`);
-    return finish(
-      EXIT.usageOrApi,
-      `Only a DEPLOYED deployment is rolled back; ${describe(current)} is ${current.status}`,
-    );
+  report.current = answer.current;
+  let current: Deployment;
+  if (!answer.ok) {
+    const { refusal } = answer;
+    if (refusal.kind === 'is-current') {
+      step(1, 'failed', t, refusal.reason);
+      return finish(EXIT.usageOrApi, `--to ${options.to} is what ${options.environment} runs now`);
+    }
+    // The default rule's "nothing to roll back to", and a current deployment the rule refuses,
+    // are the service's own answers (the rollback-target route's 404, a run's 409).
+    if (!options.to || !isTargetRefusal(refusal) || !answer.current) {
+      const error = refusalError(refusal);
+      report.error = { status: error.status, title: error.title, detail: error.message };
+      step(1, 'failed', t, refusal.reason);
+      return finish(EXIT.usageOrApi, `Could not identify the rollback target: ${error.title} (${error.message})`);
+    }
+    // A `--to` the rule refuses (no record there, never DEPLOYED, known bad, ...): the target check fails.
+    current = answer.current;
+    step(1, 'ok', t, `${describe(current)} → ${options.to} (refused: see the target check)`);
+  } else {
+    current = answer.current;
+    report.target = answer.target;
+    report.between = answer.between;
+    step(1, 'ok', t, `${describe(answer.current)} → ${describe(answer.target)}, deployed ${answer.target.deployedAt}`);
   }
-  step(
-    1,
-    'ok',
-    t,
-    `${describe(current)} → ${target ? `${describe(target)}, deployed ${target.deployedAt}` : `${options.to} (no record)`}`,
-  );
 
   // Safety checks, before anything changes: shown as checks, not as a numbered step.
   t = Date.now();
-  const targetTag = target?.imageTag ?? options.to ?? '';
   try {
-    const exists = await api.exists(targetTag, options.environment);
-    if (target) {
-      report.checks.push(targetRecordCheck(exists, target, options.environment));
-      const lookup = options.ecr ? await lookUpImage(options.ecr.client, options.ecr.repository, targetTag) : undefined;
-      report.checks.push(imageCheckResult(target, options.ecr?.repository, lookup));
-      const seen: Deployment[] = [];
-      let found = deploymentsBetween(seen, current, target);
-      for await (const page of api.iterateHistory(options.environment)) {
-        seen.push(...page.items);
-        found = deploymentsBetween(seen, current, target);
-        if (found.reachedTarget) break;
-      }
-      report.between = found.between;
-      report.checks.push(notesCheck(found.between, found.reachedTarget, target));
-      report.checks.push(migrationsCheck(found.between));
-    } else {
-      report.checks.push({
-        id: 'target-record',
-        name: 'target record exists',
-        status: 'failed',
-        detail: exists.exists
-          ? `${targetTag} has records only in ${exists.environments.join(', ')}, none in ${options.environment}`
-          : `no record of ${targetTag} in ${options.environment}`,
-        items: [],
-      });
-    }
+    report.checks = await safetyChecks({ images: imagesOf(options) }, answer.ok ? answer : answer.refusal, {
+      environment: options.environment,
+      repository: options.ecr?.repository,
+    });
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     report.error = { status: error.status, title: error.title, detail: error.detail };
@@ -280,6 +270,7 @@ export async function runRollback(options: RollbackOptions, deps: RollbackDeps):
       `Could not run the safety checks: ${error.title}${error.detail ? ` (${error.detail})` : ''}`,
     );
   }
+  const target = answer.ok ? answer.target : undefined;
   const verdict = safetyVerdict(report.checks, {
     force: options.force,
     ...(options.reason ? { reason: options.reason } : {}),

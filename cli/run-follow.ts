@@ -4,7 +4,7 @@
  * step once as it changes, and the redeploy's link (ECS deployment, pipeline execution,
  * workflow run) as soon as the run knows it.
  */
-import type { Run, RunStep } from '../functions/core/run.js';
+import { PROCESS_STEPS, processStepNumber, type Run, type RunStep } from '../functions/core/run.js';
 import type { ApiClient } from './api-client.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { formatDuration, MARK, type Output } from './output.js';
@@ -33,10 +33,15 @@ export function exitCodeOf(run: Run): ExitCode {
   }
 }
 
-/** One line per step of `run`, as `platform-rollback run <id>` prints it. */
-export function stepLine(run: Run, step: RunStep): string {
-  const index = run.steps.indexOf(step) + 1;
-  return `${STEP_MARK[step.status]} ${index}/${run.steps.length} ${step.name}${step.detail ? `: ${step.detail}` : ''}`;
+/**
+ * One line per step of a run, as `platform-rollback run <id>` prints it: the process's five
+ * steps numbered `1/5` to `5/5`, the safety checks unnumbered before step 2 (as `rollback`
+ * prints its own).
+ */
+export function stepLine(step: RunStep): string {
+  const n = processStepNumber(step.name);
+  const label = n === null ? step.name : `${n}/${PROCESS_STEPS.length} ${step.name}`;
+  return `${STEP_MARK[step.status]} ${label}${step.detail ? `: ${step.detail}` : ''}`;
 }
 
 /** The redeploy's line: what carries it out, its id there, and its link. */
@@ -68,7 +73,7 @@ export async function followRun(api: ApiClient, out: Output, first: Run, options
   for (;;) {
     for (const step of run.steps) {
       if (step.status === 'PENDING') continue;
-      const line = stepLine(run, step);
+      const line = stepLine(step);
       if (shown.get(step.name) === line) continue;
       shown.set(step.name, line);
       out.line(line);

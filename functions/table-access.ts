@@ -39,7 +39,7 @@ const HISTORY: TableGrant = { actions: ['Query'], keys: ['environment'] };
 const CURRENT: TableGrant = { actions: ['GetItem', 'UpdateItem'], keys: ['environments'] };
 
 /**
- * Starting a rollback run (start-run.ts, DynamoRunStarter.start): the target's lookups, the
+ * Starting a rollback run (start-run.ts, dynamodb/run-start.ts's start): the target's lookups, the
  * replay and active-run reads, and the start transaction (the environment's `activeRun`, the
  * deployment's claim, the run and its pointer, the idempotency item, ROLLBACK_STARTED).
  */

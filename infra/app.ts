@@ -45,6 +45,7 @@ export function createService(props: AppProps = {}): Service {
     tags,
     table: stateful.table,
     topic: stateful.topic,
+    chatTopic: stateful.chat?.topic,
     cursorKey: stateful.cursorKey,
     description: `platform-rollback (${settings.stage}): HTTP API and functions`,
   });

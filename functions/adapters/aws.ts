@@ -5,8 +5,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DependencyUnavailableError } from '../core/errors.js';
 import type { DeploymentReader, Ports, ReadPorts } from '../core/ports.js';
+import type { App } from '../lib/app.js';
 import { type Config, readConfig } from '../lib/config.js';
-import { DynamoDeploymentReader, DynamoDeploymentStore } from './dynamodb-store.js';
+import { deploymentReader } from './dynamodb/reads.js';
+import { deploymentStore } from './dynamodb/store.js';
+import type { Table } from './dynamodb/table.js';
 import { newUlid } from './ulid.js';
 
 /**
@@ -81,12 +84,6 @@ export function documentClient(config: Pick<Config, 'region' | 'dynamodbEndpoint
   });
 }
 
-/** An app: this process's configuration and the ports its handler is given. */
-export interface App<P> {
-  config: Config;
-  ports: P;
-}
-
 let config: Config | undefined;
 let documents: DynamoDBDocumentClient | undefined;
 let shared: App<Ports> | undefined;
@@ -108,14 +105,17 @@ export function sharedDocuments(): DynamoDBDocumentClient {
   return documents;
 }
 
-/** This process's configuration and ports, built on first use (i.e. at handler init). */
-export function app(): App<Ports> {
+/**
+ * The auto-rollback function's configuration and ports: every read and every write of the
+ * records (the run workflow's ports, runs.ts, build on the same), built at handler init.
+ */
+export function autoRollbackApp(): App<Ports> {
   if (!shared) {
     const config = sharedConfig();
     shared = {
       config,
       ports: {
-        deployments: new DynamoDeploymentStore(sharedDocuments(), config.tableName),
+        deployments: deploymentStore({ client: sharedDocuments(), tableName: config.tableName }),
         now: () => new Date(),
         newId: newUlid,
       },
@@ -125,16 +125,17 @@ export function app(): App<Ports> {
 }
 
 /**
- * The same for a function that only reads records: its ports hold the reads alone, so its
- * bundle holds none of the store's writes (nor the id generator).
+ * The routes that only read records (history, target, tags, environments, metrics, by id):
+ * their ports hold the reads alone, so their bundles hold none of the store's writes (nor the
+ * id generator).
  */
-export function readApp(): App<ReadPorts> {
+export function readRouteApp(): App<ReadPorts> {
   if (!sharedReads) {
     const config = sharedConfig();
     sharedReads = {
       config,
       ports: {
-        deployments: new DynamoDeploymentReader(sharedDocuments(), config.tableName),
+        deployments: deploymentReader({ client: sharedDocuments(), tableName: config.tableName }),
         now: () => new Date(),
       },
     };
@@ -145,20 +146,20 @@ export function readApp(): App<ReadPorts> {
 const writeApps = new Map<unknown, App<unknown>>();
 
 /**
- * The app of a route that makes some writes: its store is `Store`, one of the write classes of
- * dynamodb-store.ts (`DynamoRecordCreator`, ...), so the route's bundle holds its own writes
- * and not the others'. Built once per process and class.
+ * The routes that make one kind of write (record, finish, roll back by tag): its store is what `store` builds, the reads and
+ * one write module's writes (`readsAndCreate` of dynamodb/create.ts, ...), so the route's bundle
+ * holds its own writes and not the others'. Built once per process and store.
  */
-export function writeApp<S extends DeploymentReader>(
-  Store: new (client: DynamoDBDocumentClient, tableName: string) => S,
+export function writeRouteApp<S extends DeploymentReader>(
+  store: (table: Table) => S,
 ): () => App<Omit<Ports, 'deployments'> & { deployments: S }> {
   return () => {
-    let built = writeApps.get(Store) as App<Omit<Ports, 'deployments'> & { deployments: S }> | undefined;
+    let built = writeApps.get(store) as App<Omit<Ports, 'deployments'> & { deployments: S }> | undefined;
     if (!built) {
       const config = sharedConfig();
-      const deployments = new Store(sharedDocuments(), config.tableName);
+      const deployments = store({ client: sharedDocuments(), tableName: config.tableName });
       built = { config, ports: { deployments, now: () => new Date(), newId: newUlid } };
-      writeApps.set(Store, built);
+      writeApps.set(store, built);
     }
     return built;
   };

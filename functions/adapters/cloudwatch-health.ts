@@ -4,7 +4,7 @@
  * not OK; an alarm that does not exist is a configuration fault, reported as unhealthy).
  */
 import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import type { VerifyConfig } from '../core/redeploy-config.js';
+import type { VerifyConfig } from '../core/redeploy/targets.js';
 import type { HealthSignal } from '../core/run-ports.js';
 
 /** DescribeAlarms takes at most 100 names a call (the config allows no more). */

@@ -9,8 +9,7 @@ import {
   ImageNotFoundException,
   RepositoryNotFoundException,
 } from '@aws-sdk/client-ecr';
-import type { ImageRegistry } from '../core/run-ports.js';
-import { type ImageLookup, parseRepository, type RepositoryRef } from '../core/safety.js';
+import { type ImageLookup, type ImageRegistry, parseRepository, type RepositoryRef } from '../core/safety.js';
 
 /** DescribeImages for the target's tag, its answer reduced to what the check needs. */
 export async function lookUpImage(ecr: ECRClient, repository: RepositoryRef, imageTag: string): Promise<ImageLookup> {

@@ -2,7 +2,7 @@
  * The verify step's signal in local mode: the environment's health URL. A 2xx answer within
  * five seconds is healthy; anything else (another status, a refused connection) is not.
  */
-import type { VerifyConfig } from '../core/redeploy-config.js';
+import type { VerifyConfig } from '../core/redeploy/targets.js';
 import type { HealthSignal } from '../core/run-ports.js';
 
 export class HttpHealth implements HealthSignal {

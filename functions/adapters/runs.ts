@@ -5,13 +5,16 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import type { Redeployer } from '../core/redeploy.js';
-import type { RedeployTarget } from '../core/redeploy-config.js';
+import type { Redeployer } from '../core/redeploy/port.js';
+import type { RedeployTarget } from '../core/redeploy/targets.js';
 import type { RunPorts, RunReads, StartRunPorts } from '../core/run-ports.js';
+import type { App } from '../lib/app.js';
 import { readRedeployTargets } from '../lib/config.js';
-import { type App, app, readApp, sharedConfig, sharedDocuments } from './aws.js';
+import { autoRollbackApp, readRouteApp, sharedConfig, sharedDocuments } from './aws.js';
 import { CloudWatchHealth } from './cloudwatch-health.js';
-import { DynamoRunReader, DynamoRunStarter, DynamoRunStore } from './dynamodb-run-store.js';
+import { runStore } from './dynamodb/run-progress.js';
+import { runReader } from './dynamodb/run-reads.js';
+import { runStarter } from './dynamodb/run-start.js';
 import { EcrImages } from './ecr-images.js';
 import { HttpHealth } from './http-health.js';
 import { CallbackRedeployer } from './redeploy/callback.js';
@@ -29,16 +32,16 @@ let runShared: RunPorts | undefined;
  * read runs bundle neither the writes of runs, nor the deployment records' store, nor the
  * launcher's client.
  */
-export function runsApp(): App<{ runs: RunReads }> {
+export function runReadRouteApp(): App<{ runs: RunReads }> {
   readShared ??= {
     config: sharedConfig(),
-    ports: { runs: new DynamoRunReader(sharedDocuments(), sharedConfig().tableName) },
+    ports: { runs: runReader({ client: sharedDocuments(), tableName: sharedConfig().tableName }) },
   };
   return readShared;
 }
 
 /** What starting a run needs: the records' reads, the runs' reads and start, the targets, and the launcher. */
-export function startRunApp(): App<StartRunPorts> {
+export function runStarterApp(): App<StartRunPorts> {
   const config = sharedConfig();
   if (!startShared) {
     const launcher = config.runFunction
@@ -47,8 +50,8 @@ export function startRunApp(): App<StartRunPorts> {
         ? new HttpRunLauncher(config.runLauncherUrl, config.runLauncherSecret)
         : NO_LAUNCHER;
     startShared = {
-      ...readApp().ports,
-      runs: new DynamoRunStarter(sharedDocuments(), config.tableName),
+      ...readRouteApp().ports,
+      runs: runStarter({ client: sharedDocuments(), tableName: config.tableName }),
       newId: newUlid,
       targets: readRedeployTargets(),
       launcher,
@@ -61,8 +64,8 @@ export function startRunApp(): App<StartRunPorts> {
  * What the workflow's steps need. In local mode (`command` targets or health URLs), the
  * command runs on this machine and health is read from the URL; in AWS from CloudWatch.
  */
-export function runApp(): App<RunPorts> {
-  const { config, ports } = app();
+export function runWorkflowApp(): App<RunPorts> {
+  const { config, ports } = autoRollbackApp();
   if (!runShared) {
     const redeployers = new Map<string, Redeployer>();
     const cloudwatch = new CloudWatchHealth(new CloudWatchClient({ region: config.region }));
@@ -70,7 +73,7 @@ export function runApp(): App<RunPorts> {
     const ecr = new Map<string, ECRClient>();
     const shared: RunPorts = {
       ...ports,
-      runs: new DynamoRunStore(sharedDocuments(), config.tableName),
+      runs: runStore({ client: sharedDocuments(), tableName: config.tableName }),
       targets: readRedeployTargets(),
       redeployerFor(environment: string, target: RedeployTarget) {
         let redeployer = redeployers.get(environment);

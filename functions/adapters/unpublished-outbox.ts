@@ -4,7 +4,7 @@
  */
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Notification, UnpublishedOutbox } from '../core/ports.js';
-import { UNPUBLISHED } from './dynamodb-store.js';
+import { UNPUBLISHED } from './dynamodb/items.js';
 import { notificationOfItem } from './outbox-item.js';
 import { TABLE_SCHEMA } from './table-schema.js';
 

@@ -69,6 +69,32 @@ export class ConflictError extends DomainError {
   readonly title: string = 'Conflict';
 }
 
+/** A refusal of the rollback target rule (core/rollback-target.ts): its kind and its reason as a clause. */
+export interface RefusalOf {
+  kind: string;
+  reason: string;
+}
+
+/** Nothing (acceptable) to roll back to: no record, no earlier good version, a known-bad tag. */
+export class NothingToRollBackError extends NotFoundError {
+  constructor(
+    readonly refusal: RefusalOf,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** The current deployment must not be rolled back (not DEPLOYED, itself a rollback), or changed meanwhile. */
+export class RollbackRefusedError extends ConflictError {
+  constructor(
+    readonly refusal: RefusalOf,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
 /** The record is not in a status the requested transition starts from. */
 export class TransitionConflictError extends ConflictError {
   override readonly title = 'Status transition not allowed';

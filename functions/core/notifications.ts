@@ -3,7 +3,9 @@
  * store writes them to the outbox in the same transaction as the change they report, and
  * the notifier publishes them. Bodies are versioned so subscribers can evolve safely.
  */
+import type { AlarmRef } from './alarm.js';
 import type { Deployment } from './deployment.js';
+import type { Guard, Hold, Override, ReadinessCheck, ReadinessSummary } from './guards.js';
 import type { Run } from './run.js';
 
 export const EVENT_TYPES = [
@@ -13,17 +15,17 @@ export const EVENT_TYPES = [
   'ROLLBACK_STARTED',
   'ROLLBACK_SUCCEEDED',
   'ROLLBACK_FAILED',
+  // The third round's (environment-notifications.ts).
+  'ENVIRONMENT_HELD',
+  'ENVIRONMENT_RELEASED',
+  'GUARD_BYPASSED',
+  'ROLLBACK_READINESS_LOST',
+  'ROLLBACK_READINESS_RESTORED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export interface AlarmRef {
-  name: string;
-  arn: string;
-  reason: string;
-  stateChangedAt: string;
-}
-
-interface MessageBase {
+/** What every message carries. */
+export interface MessageBase {
   version: 1;
   eventId: string;
   eventType: EventType;
@@ -61,7 +63,58 @@ export interface RunMessage extends MessageBase {
   failure?: { step: string; detail: string };
 }
 
-export type RollbackMessage = DeploymentRolledBack | RollbackRequested | AutoRollbackSkipped | RunMessage;
+/** The third round's messages (environment-notifications.ts builds them; nothing publishes them yet). */
+export interface EnvironmentHeld extends MessageBase {
+  eventType: 'ENVIRONMENT_HELD';
+  hold: Hold;
+}
+
+export interface EnvironmentReleased extends MessageBase {
+  eventType: 'ENVIRONMENT_RELEASED';
+  /** The hold as it stood until the release. */
+  hold: Hold;
+  /** The release's reason. */
+  reason: string;
+  /** Who released it. */
+  by: string;
+}
+
+export interface GuardBypassed extends MessageBase {
+  eventType: 'GUARD_BYPASSED';
+  guard: Guard;
+  /** The record that went through the guard. */
+  deployment: Deployment;
+  /** The override it carried; null for an after-the-fact DEPLOYED or FAILED record, which needs none. */
+  override: Override | null;
+  /** The hold that was bypassed (guard `hold`); null for `known-bad`. For the people reading it. */
+  hold: Hold | null;
+}
+
+export interface ReadinessLost extends MessageBase {
+  eventType: 'ROLLBACK_READINESS_LOST';
+  readiness: ReadinessSummary;
+  /** The FAILED checks, with why: what would make a rollback fail now. */
+  checks: ReadinessCheck[];
+}
+
+export interface ReadinessRestored extends MessageBase {
+  eventType: 'ROLLBACK_READINESS_RESTORED';
+  readiness: ReadinessSummary;
+}
+
+export type EnvironmentMessage =
+  | EnvironmentHeld
+  | EnvironmentReleased
+  | GuardBypassed
+  | ReadinessLost
+  | ReadinessRestored;
+
+export type RollbackMessage =
+  | DeploymentRolledBack
+  | RollbackRequested
+  | AutoRollbackSkipped
+  | RunMessage
+  | EnvironmentMessage;
 
 /** A message waiting in the outbox: what to publish, and the subject line people see. */
 export interface OutboxEvent {
@@ -69,7 +122,8 @@ export interface OutboxEvent {
   message: RollbackMessage;
 }
 
-type Stamp = { eventId: string; occurredAt: string };
+/** A message's identity and time, given by the use case that writes it. */
+export type Stamp = { eventId: string; occurredAt: string };
 
 /** SNS subjects are at most 100 printable ASCII characters. */
 export function subject(text: string): string {

@@ -3,6 +3,7 @@
  * real; the unit tests use an in-memory one. Nothing here knows about AWS.
  */
 import type { AccessContext } from './access-policy.js';
+import type { ChatContext } from './chat-notification.js';
 import type { Deployment, FINISHED_STATUSES, Status } from './deployment.js';
 import type { EventType, OutboxEvent } from './notifications.js';
 
@@ -181,20 +182,47 @@ export interface Publisher {
 }
 
 /**
- * Which outbox items are already published. Stream records are delivered at least once,
- * and a failed batch is redelivered from its first failure; the ledger keeps those
- * redeliveries from publishing a message again.
+ * Where an outbox item is published: `topic`, the rollback topic (the message as written, the
+ * JSON pipelines filter on); `chat`, the chat topic where there is one (the message rendered
+ * for Amazon Q Developer, core/chat-notification.ts). Each exactly once, each on its own.
+ */
+export const DESTINATIONS = ['topic', 'chat'] as const;
+export type Destination = (typeof DESTINATIONS)[number];
+
+/** What the ledger knows of one outbox item. */
+export interface LedgerEntry {
+  /** The destinations its publication to is recorded. */
+  published: Destination[];
+  /** Still in the Unpublished index (the sweeper's to look at). */
+  pending: boolean;
+}
+
+/**
+ * Which outbox items are already published, and where. Stream records are delivered at least
+ * once, a failed batch is redelivered from its first failure, and the sweeper may take an item
+ * the stream is still retrying; the ledger keeps each of those from publishing a message to a
+ * destination again.
  */
 export interface OutboxLedger {
-  isPublished(eventId: string): Promise<boolean>;
-  /** Records the publication; false when it was already recorded (another delivery got there first). */
-  markPublished(eventId: string, at: string): Promise<boolean>;
+  /** A consistent read: a mark written by the previous delivery must be seen. */
+  lookUp(eventId: string): Promise<LedgerEntry>;
+  /**
+   * Records the publication to `destination`; false when it was already recorded (another
+   * delivery got there first). Once every destination of `owed` is recorded, whoever recorded
+   * the last takes the item out of the Unpublished index.
+   */
+  markPublished(eventId: string, destination: Destination, at: string, owed: readonly Destination[]): Promise<boolean>;
+  /** Takes the item out of the Unpublished index if every destination of `owed` is recorded. */
+  settle(eventId: string, owed: readonly Destination[]): Promise<void>;
 }
 
 /** What the notifier needs. */
 export interface NotifierPorts {
   ledger: OutboxLedger;
+  /** The rollback topic. */
   publisher: Publisher;
+  /** The chat topic, where there is one, and what its renderings name (the redeploy targets). */
+  chat?: { publisher: Publisher; context: ChatContext };
   now: () => Date;
 }
 

@@ -2,10 +2,8 @@
  * The rollback run's notifications: ROLLBACK_STARTED, ROLLBACK_SUCCEEDED, ROLLBACK_FAILED.
  * Written to the outbox in the same transaction as the run change they report.
  */
-import { type OutboxEvent, subject } from './notifications.js';
+import { type OutboxEvent, type Stamp, subject } from './notifications.js';
 import type { Run } from './run.js';
-
-type Stamp = { eventId: string; occurredAt: string };
 
 /** A run began (written with the run itself). */
 export function rollbackStarted(stamp: Stamp, run: Run): OutboxEvent {

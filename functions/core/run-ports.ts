@@ -5,10 +5,10 @@
 
 import type { OutboxEvent } from './notifications.js';
 import type { Ports, Position, ReadPorts } from './ports.js';
-import type { Redeployer } from './redeploy.js';
-import type { RedeployTarget, VerifyConfig } from './redeploy-config.js';
+import type { Redeployer } from './redeploy/port.js';
+import type { RedeployTarget, VerifyConfig } from './redeploy/targets.js';
 import type { Run } from './run.js';
-import type { ImageLookup } from './safety.js';
+import type { ImageRegistry } from './safety.js';
 
 export interface RunPage {
   items: Run[];
@@ -65,11 +65,6 @@ export interface RunStore extends RunStarts {
 /** Starts a run's workflow (Lambda async invoke of the durable function; the local runner locally). */
 export interface RunLauncher {
   launch(run: Run): Promise<void>;
-}
-
-/** The ECR lookup of the checks, or undefined when the environment names no repository. */
-export interface ImageRegistry {
-  lookUp(repository: string, imageTag: string): Promise<ImageLookup>;
 }
 
 /** One look at an environment's health: its verify alarms (AWS) or its health URL (local mode). */

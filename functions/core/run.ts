@@ -4,13 +4,32 @@
  * helpers; the workflow (functions/events/rollback-run.ts) moves a run through its steps and
  * the runs store keeps it.
  */
+import type { AlarmRef } from './alarm.js';
 import type { Deployment } from './deployment.js';
-import type { AlarmRef } from './notifications.js';
-import type { RedeployVia } from './redeploy.js';
+import type { RedeployVia } from './redeploy/port.js';
 
-/** The steps, in the platform process's order; every run lists all six from the start. */
+/** The run's step entries, in the platform process's order; every run lists all six from the start. */
 export const STEP_NAMES = ['identify', 'checks', 'mark', 'redeploy', 'record', 'verify'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
+
+/**
+ * The platform process's five steps, numbered the same everywhere (the CLI's lines, the docs,
+ * the console). A run's `checks` entry is the safety checks, shown before step 2 and not
+ * numbered, as the CLI's own rollback shows them; the run's JSON keeps all six entries.
+ */
+export const PROCESS_STEPS = [
+  'identify',
+  'mark',
+  'redeploy',
+  'record',
+  'verify',
+] as const satisfies readonly StepName[];
+
+/** A run step's number in the process (1 to 5), or null for `checks`. */
+export function processStepNumber(name: string): number | null {
+  const index = (PROCESS_STEPS as readonly string[]).indexOf(name);
+  return index < 0 ? null : index + 1;
+}
 
 export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];

@@ -1,17 +1,13 @@
 /**
- * The rollback safety checks (the seed's "Rollback Safety"): the checks that run before a
- * rollback changes anything. One implementation for the CLI's rollback (cli/rollback.ts) and
- * the service's rollback run (the `checks` step). The decisions are plain functions; the
- * registry lookup is an adapter (functions/adapters/ecr-images.ts).
+ * The rollback safety checks: what runs before a rollback changes anything, shown before
+ * step 2 (mark). ONE module for every surface: the CLI's rollback and plan (cli/rollback.ts),
+ * the service's rollback run (its `checks` step), and whatever else asks whether a rollback
+ * would be safe. safetyChecks runs them over the rollback target rule's answer
+ * (rollback-target.ts); the decisions are plain functions, and the registry lookup is a port
+ * (ImageRegistry; the ECR adapter is functions/adapters/ecr-images.ts).
  */
 import type { Deployment } from './deployment.js';
-
-/** Whether a tag has records, and where (the `exists` route's answer, or the store's). */
-export interface TagPresence {
-  imageTag?: string;
-  exists: boolean;
-  environments: string[];
-}
+import type { Refusal, RollbackPlan } from './rollback-target.js';
 
 export type CheckStatus = 'passed' | 'failed' | 'skipped';
 
@@ -32,26 +28,6 @@ const check = (
   items: string[] = [],
 ): CheckResult => ({ id, name, status, detail, items });
 
-/**
- * The deployments a rollback undoes: from `current` (included) down to `target` (excluded),
- * in the newest-first order of the history. `reachedTarget` is false when the history given
- * ends before the target, so the caller knows to read another page (or that it is missing).
- */
-export function deploymentsBetween(
-  history: readonly Deployment[],
-  current: Deployment,
-  target: Deployment,
-): { between: Deployment[]; reachedTarget: boolean } {
-  const between: Deployment[] = [];
-  let started = false;
-  for (const record of history) {
-    if (record.id === target.id) return { between, reachedTarget: true };
-    if (record.id === current.id) started = true;
-    if (started) between.push(record);
-  }
-  return { between, reachedTarget: false };
-}
-
 export interface BlockingMigration {
   deploymentId: string;
   imageTag: string;
@@ -71,34 +47,28 @@ export function blockingMigrations(between: readonly Deployment[]): BlockingMigr
   );
 }
 
-/** The target's record exists in the environment (the `exists` route) and was a good deployment. */
-export function targetRecordCheck(answer: TagPresence, target: Deployment, environment: string): CheckResult {
+/**
+ * The target record: the rollback target rule found a DEPLOYED record to go back to (passed),
+ * or refused the target, saying why (failed: no record, known bad, never DEPLOYED, ...).
+ */
+export function targetRecordCheck(plan: RollbackPlan | Refusal, environment: string): CheckResult {
   const name = 'target record exists';
-  if (!answer.exists || !answer.environments.includes(environment)) {
-    return check('target-record', name, 'failed', `no record of ${target.imageTag} in ${environment}`);
-  }
-  if (target.status !== 'DEPLOYED') {
-    return check(
-      'target-record',
-      name,
-      'failed',
-      `${target.imageTag} (${target.id}) is ${target.status}, not DEPLOYED: it is not a known good version`,
-    );
-  }
+  if ('kind' in plan) return check('target-record', name, 'failed', plan.reason);
+  const { target } = plan;
   return check('target-record', name, 'passed', `${target.imageTag} (${target.id}) is DEPLOYED in ${environment}`);
 }
 
-/** Notes of every deployment the rollback undoes, for the person or log reading the plan. */
-export function notesCheck(between: readonly Deployment[], reachedTarget: boolean, target: Deployment): CheckResult {
-  const name = 'deployment notes';
+/**
+ * The notes of every deployment the rollback undoes, for the person or log reading the plan.
+ * It informs and never blocks: the rule only answers with a target its walk reached, so the
+ * list is always whole.
+ */
+export function notesCheck(between: readonly Deployment[]): CheckResult {
   const items = between.map(
     (d) => `${d.imageTag} ${d.status} ${d.deployedAt} (${d.id}): ${d.notes === null ? '(no notes)' : d.notes}`,
   );
-  if (!reachedTarget) {
-    return check('deployment-notes', name, 'failed', `the history does not reach ${target.imageTag} (${target.id})`);
-  }
   const count = between.length === 1 ? '1 deployment' : `${between.length} deployments`;
-  return check('deployment-notes', name, 'passed', `${count} to undo`, items);
+  return check('deployment-notes', 'deployment notes', 'passed', `${count} to undo`, items);
 }
 
 /** Irreversible migrations block the rollback; each is listed by id and description. */
@@ -138,6 +108,12 @@ export function parseRepository(value: string): RepositoryRef {
   const uri = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/(.+)$/.exec(value);
   if (uri) return { registryId: uri[1] as string, region: uri[2] as string, name: uri[3] as string };
   return { name: value };
+}
+
+/** The image check's registry lookup (the port; ECR in the service and the CLI). */
+export interface ImageRegistry {
+  /** DescribeImages of `imageTag` in `repository` (a name or URI), reduced to what the check needs. */
+  lookUp(repository: string, imageTag: string): Promise<ImageLookup>;
 }
 
 /** What the registry said about the target's tag. */
@@ -182,6 +158,35 @@ export function imageCheckResult(target: Deployment, repository: RepositoryRef |
       }
       return check('container-image', name, 'passed', `${where} is present with the recorded digest`);
   }
+}
+
+/**
+ * Runs the safety checks over the rollback target rule's answer, in the order they are
+ * shown: the target record, the container image (in `repository` with the recorded digest;
+ * skipped without a repository), the notes of the deployments undone, their irreversible
+ * migrations. A refused target fails the first and skips the rest: there is nothing to check.
+ */
+export async function safetyChecks(
+  ports: { images: ImageRegistry },
+  plan: RollbackPlan | Refusal,
+  options: { environment: string; repository?: string | undefined },
+): Promise<CheckResult[]> {
+  const first = targetRecordCheck(plan, options.environment);
+  if ('kind' in plan) {
+    const none = 'no target to check';
+    return [
+      first,
+      check('container-image', 'container image', 'skipped', none),
+      check('deployment-notes', 'deployment notes', 'skipped', none),
+      check('migrations', 'migrations', 'skipped', none),
+    ];
+  }
+  const { target, between } = plan;
+  const { repository } = options;
+  const image = repository
+    ? imageCheckResult(target, parseRepository(repository), await ports.images.lookUp(repository, target.imageTag))
+    : imageCheckResult(target, undefined);
+  return [first, image, notesCheck(between), migrationsCheck(between)];
 }
 
 export interface Verdict {

@@ -11,7 +11,7 @@
  * which neither ISO 8601's extended form nor every parser accepts; they are normalised to
  * ISO UTC here, so the three shapes of one change produce the same identity.
  */
-import type { AlarmStateChange } from '../core/use-cases/auto-rollback.js';
+import type { AlarmStateChange } from '../core/alarm.js';
 import * as z from '../core/zod.js';
 
 export type AlarmShape = 'lambda' | 'eventbridge' | 'sns';

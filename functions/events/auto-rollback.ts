@@ -12,9 +12,9 @@
  * failure queue): acting unconfirmed would reopen the forgery, and dropping would lose a
  * real alarm.
  */
-import { app } from '../adapters/aws.js';
+import { autoRollbackApp } from '../adapters/aws.js';
 import { CloudWatchAlarmConfirmer, cloudWatchClient } from '../adapters/cloudwatch-confirmer.js';
-import { startRunApp } from '../adapters/runs.js';
+import { runStarterApp } from '../adapters/runs.js';
 import type { AlarmConfirmer, Ports } from '../core/ports.js';
 import type { StartRunPorts } from '../core/run-ports.js';
 import type { AlarmRule } from '../core/schemas.js';
@@ -113,7 +113,7 @@ export interface AutoRollbackParts {
  * Lambda entry (auto-rollback-handler.ts) and `npm run alarm` both call it; only `parts` differ.
  */
 export function composeAutoRollback(parts: AutoRollbackParts = {}) {
-  const { config, ports } = app();
+  const { config, ports } = autoRollbackApp();
   const confirmer = parts.confirmer ?? new CloudWatchAlarmConfirmer(cloudWatchClient(config.region));
-  return createAutoRollback(ports, readAlarmRules(), confirmer, startRunApp().ports);
+  return createAutoRollback(ports, readAlarmRules(), confirmer, runStarterApp().ports);
 }

@@ -10,9 +10,10 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { sharedConfig, sharedDocuments } from '../adapters/aws.js';
 import { notificationOfItem } from '../adapters/outbox-item.js';
 import { DynamoOutboxLedger } from '../adapters/outbox-ledger.js';
-import { topicPublisher } from '../adapters/sns-publisher.js';
-import type { Notification, NotifierPorts, Publisher } from '../core/ports.js';
+import { snsPublishers } from '../adapters/sns-publisher.js';
+import type { Notification, NotifierPorts } from '../core/ports.js';
 import { publishNotification } from '../core/use-cases/publish-notification.js';
+import { readRedeployTargets } from '../lib/config.js';
 import { logger } from '../lib/logger.js';
 import { withSourceStack } from '../lib/source-map.js';
 
@@ -31,10 +32,14 @@ export function notificationOf(record: DynamoDBRecord): Notification | undefined
 
 /**
  * A stream batch handler (with ReportBatchItemFailures). Records go out in stream order; at
- * the first failure it stops and reports that record and every later one. Lambda resumes a
- * stream batch from the lowest failed sequence number anyway, so publishing past a failure
- * would only reorder messages and be redelivered; the ledger makes the redelivery of the
- * records before it publish nothing.
+ * the first failure to publish to the rollback topic it stops and reports that record and
+ * every later one. Lambda resumes a stream batch from the lowest failed sequence number
+ * anyway, so publishing past a failure would only reorder messages and be redelivered; the
+ * ledger makes the redelivery of the records before it publish nothing.
+ *
+ * A failure to publish to the chat topic does not fail the record: pipelines must not wait for
+ * a chat outage. It is logged, the item stays in the Unpublished index (its chat publication
+ * unrecorded), and the outbox sweeper publishes it there within minutes.
  */
 export function createNotifier(ports: NotifierPorts) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
@@ -43,17 +48,29 @@ export function createNotifier(ports: NotifierPorts) {
       try {
         const notification = notificationOf(record);
         if (!notification) continue;
-        const outcome = await publishNotification(ports, notification, (error) =>
+        const { eventId, eventType, environment } = notification;
+        const outcome = await publishNotification(ports, notification, (error, destination) =>
           logger.warn('published, but could not record it; a redelivery of this record would publish again', {
-            eventId: notification.eventId,
+            eventId,
+            destination,
             error: error as Error,
           }),
         );
-        logger.info(outcome.kind === 'published' ? 'notification published' : 'notification already published', {
-          eventId: notification.eventId,
-          eventType: notification.eventType,
-          environment: notification.environment,
+        if (outcome.topic.kind === 'failed') throw outcome.topic.error;
+        logger.info(outcome.topic.kind === 'published' ? 'notification published' : 'notification already published', {
+          eventId,
+          eventType,
+          environment,
+          ...(outcome.chat ? { chat: outcome.chat.kind } : {}),
         });
+        if (outcome.chat?.kind === 'failed') {
+          logger.error('chat notification not published; the outbox sweeper will publish it', {
+            eventId,
+            eventType,
+            environment,
+            error: withSourceStack(outcome.chat.error as Error),
+          });
+        }
       } catch (error) {
         logger.error('notification not published; the stream will deliver it again', {
           sequenceNumber: record.dynamodb?.SequenceNumber,
@@ -69,14 +86,15 @@ export function createNotifier(ports: NotifierPorts) {
 }
 
 /**
- * THE notifier function: this process's table as the ledger, and the rollback topic
- * (TOPIC_ARN, required) unless local mode gives its file publisher.
+ * THE notifier function: this process's table as the ledger, the rollback topic (TOPIC_ARN,
+ * required) and the chat topic where CHAT_TOPIC_ARN names one; local mode gives its file
+ * publishers instead of the topics, the rest is the same.
  */
-export function composeNotifier(parts: { publisher?: Publisher } = {}) {
+export function composeNotifier(publishers?: Pick<NotifierPorts, 'publisher' | 'chat'>) {
   const config = sharedConfig();
   return createNotifier({
     ledger: new DynamoOutboxLedger(sharedDocuments(), config.tableName),
-    publisher: parts.publisher ?? topicPublisher(config, 'notifier'),
+    ...(publishers ?? snsPublishers(config, readRedeployTargets, 'notifier')),
     now: () => new Date(),
   });
 }

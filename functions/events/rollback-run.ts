@@ -9,7 +9,7 @@
  * the run id (one execution per run), or by the durable SDK's local runner in local mode.
  */
 import { type DurableContext, type StepConfig, withDurableExecution } from '@aws/durable-execution-sdk-js';
-import { runApp } from '../adapters/runs.js';
+import { runWorkflowApp } from '../adapters/runs.js';
 import type { Run, StepName } from '../core/run.js';
 import type { RunPorts } from '../core/run-ports.js';
 import {
@@ -112,5 +112,5 @@ export function createRunHandler(ports: RunPorts) {
  * call it, so a local run is the deployed workflow.
  */
 export function composeRunWorkflow() {
-  return createRunHandler(runApp().ports);
+  return createRunHandler(runWorkflowApp().ports);
 }

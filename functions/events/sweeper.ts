@@ -8,10 +8,11 @@
  */
 import { sharedConfig, sharedDocuments } from '../adapters/aws.js';
 import { DynamoOutboxLedger } from '../adapters/outbox-ledger.js';
-import { topicPublisher } from '../adapters/sns-publisher.js';
+import { snsPublishers } from '../adapters/sns-publisher.js';
 import { DynamoUnpublishedOutbox } from '../adapters/unpublished-outbox.js';
 import type { SweeperPorts } from '../core/ports.js';
 import { type SweepOptions, type SweepResult, sweepOutbox } from '../core/use-cases/sweep-outbox.js';
+import { readRedeployTargets } from '../lib/config.js';
 import { logger } from '../lib/logger.js';
 
 /** The log message the sweeper's metric filter matches. */
@@ -41,7 +42,7 @@ export function createSweeper(ports: SweeperPorts, options: SweepOptions = SWEEP
 
 /**
  * THE sweeper function: this process's table (the ledger, and the Unpublished index to sweep)
- * and the rollback topic (TOPIC_ARN, required). Local mode runs no sweeper (its stream poller
+ * and the rollback topic (TOPIC_ARN, required), with the chat topic where CHAT_TOPIC_ARN names one. Local mode runs no sweeper (its stream poller
  * never gives up a record: infra/local/stack.ts), so nothing differs to swap in.
  */
 export function composeSweeper() {
@@ -49,7 +50,7 @@ export function composeSweeper() {
   const documents = sharedDocuments();
   return createSweeper({
     ledger: new DynamoOutboxLedger(documents, config.tableName),
-    publisher: topicPublisher(config, 'sweeper'),
+    ...snsPublishers(config, readRedeployTargets, 'sweeper'),
     unpublished: new DynamoUnpublishedOutbox(documents, config.tableName),
     now: () => new Date(),
   });

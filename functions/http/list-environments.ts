@@ -1,4 +1,4 @@
-import { readApp } from '../adapters/aws.js';
+import { readRouteApp } from '../adapters/aws.js';
 import { NoQuery } from '../core/schemas.js';
 import { listEnvironments } from '../core/use-cases/list-environments.js';
 import { readRedeployVia } from '../lib/config.js';
@@ -11,7 +11,7 @@ const redeployVia = (environment: string): string | null =>
   Object.hasOwn(via, environment) ? (via[environment] ?? null) : null;
 
 /** GET /api/v1/platform/deployments/environments: what runs where, one row per environment. */
-export const handler = httpHandler(readApp, async (event, ports) => {
+export const handler = httpHandler(readRouteApp, async (event, ports) => {
   parseQuery(event, NoQuery);
   return ok(await listEnvironments({ ...ports, redeployVia }));
 });

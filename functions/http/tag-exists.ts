@@ -1,11 +1,11 @@
-import { readApp } from '../adapters/aws.js';
+import { readRouteApp } from '../adapters/aws.js';
 import { OptionalEnvironmentQuery, TagPath } from '../core/schemas.js';
 import { tagExists } from '../core/use-cases/resolve-tag.js';
 import { ok, parsePath, parseQuery } from '../lib/http.js';
 import { httpHandler } from '../lib/http-handler.js';
 
 /** GET /api/v1/platform/deployments/tag/{imageTag}/exists: always 200 for a well-formed tag. */
-export const handler = httpHandler(readApp, async (event, ports) => {
+export const handler = httpHandler(readRouteApp, async (event, ports) => {
   const { imageTag } = parsePath(event, TagPath);
   const { environment } = parseQuery(event, OptionalEnvironmentQuery);
   return ok(await tagExists(ports, imageTag, environment));

@@ -5,7 +5,7 @@
 
 import { type AccessPolicy, parseAccessPolicy } from '../core/access-policy.js';
 import { lazySchema } from '../core/lazy-schema.js';
-import { parseRedeployTargets, type RedeployTargets } from '../core/redeploy-config.js';
+import { parseRedeployTargets, type RedeployTargets } from '../core/redeploy/targets.js';
 import { AlarmName, AlarmRule } from '../core/schemas.js';
 import * as z from '../core/zod.js';
 
@@ -16,8 +16,10 @@ export interface Config {
   /** DynamoDB endpoint override: set in local mode and tests (DynamoDB Local), unset in AWS. */
   dynamodbEndpoint: string | undefined;
   region: string;
-  /** The rollback topic; only the notifier needs it. */
+  /** The rollback topic; only the notifier and the sweeper need it. */
   topicArn: string | undefined;
+  /** CHAT_TOPIC_ARN: the chat topic, where the deployment has one (the notifier and the sweeper). */
+  chatTopicArn: string | undefined;
   /**
    * CURSOR_KEY: the HMAC key that signs history cursors. Only the ListHistory function is
    * given it (adapters/cursor-key.ts loads it at init); the other functions run without it.
@@ -65,6 +67,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dynamodbEndpoint: optionalUrl('DYNAMODB_ENDPOINT', env.DYNAMODB_ENDPOINT),
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     topicArn: env.TOPIC_ARN || undefined,
+    chatTopicArn: env.CHAT_TOPIC_ARN || undefined,
     cursorKey: cursorKey(env.CURSOR_KEY),
     cursorKeySecretArn: env.CURSOR_KEY_SECRET_ARN || undefined,
     runFunction: env.RUN_FUNCTION || undefined,
@@ -108,8 +111,9 @@ export function readAlarmRules(env: NodeJS.ProcessEnv = process.env): Readonly<R
 }
 
 /**
- * REDEPLOY_TARGETS: environment → its redeploy target (core/redeploy-config.ts); `{}` when
- * unset. Given to the functions that start runs, list environments, and to the run workflow;
+ * REDEPLOY_TARGETS: environment → its redeploy target (core/redeploy/targets.ts); `{}` when
+ * unset. Given to the functions that start runs, list environments, to the run workflow, and
+ * to the notifier and the sweeper where there is a chat topic (its messages name the targets);
  * read apart from readConfig, once at init by those, for the reason readAlarmRules gives.
  */
 export function readRedeployTargets(env: NodeJS.ProcessEnv = process.env): RedeployTargets {

@@ -3,15 +3,15 @@
  * code needing only parsing and problems (the fallback route) does not pull in the AWS
  * clients and config that this module builds at init.
  */
-import type { App } from '../adapters/aws.js';
 import type { AccessContext } from '../core/access-policy.js';
+import type { App } from './app.js';
 import { type HttpEvent, type HttpHandler, type HttpResult, routeMiss, toProblem } from './http.js';
 import { logger } from './logger.js';
 
 /**
  * Wraps a route's function into a Lambda handler: builds its app at init (so bad config fails
  * the cold start), tags logs with the request id, and maps every error. The app is the
- * route's to choose (`app`, `readApp`, `runsApp`, ...: adapters/aws.ts, adapters/runs.ts), so
+ * route's to choose (`readRouteApp`, `writeRouteApp`, `runReadRouteApp`, ...: adapters/aws.ts, adapters/runs.ts), so
  * that a function bundles the adapters it uses and no others.
  */
 export function httpHandler<P extends object>(

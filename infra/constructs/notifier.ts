@@ -53,6 +53,8 @@ export interface NotifierProps {
   table: ITable;
   /** The rollback topic. */
   topic: ITopic;
+  /** The chat topic, where there is one: each outbox item goes out rendered for chat there too. */
+  chatTopic?: ITopic;
   logRetention: RetentionDays;
   /** @default 10 */
   retryAttempts?: number;
@@ -66,7 +68,8 @@ export interface NotifierProps {
  * alarm fires. The outbox item itself stays in the table, unpublished (no `publishedAt`).
  *
  * Permissions: read the stream, GetItem and UpdateItem on the table's `OUTBOX#` items only (the
- * `publishedAt` ledger), sns:Publish on the topic and its key. No Query, Scan, PutItem or DeleteItem.
+ * publication ledger), sns:Publish on the topic (and the chat topic) and its key. No Query,
+ * Scan, PutItem or DeleteItem.
  */
 export class Notifier extends Construct {
   readonly function: ServiceFunction;
@@ -84,6 +87,7 @@ export class Notifier extends Construct {
     })
       .bindTopic(props.topic)
       .bindTable(props.table, TABLE_ACCESS.notifier);
+    if (props.chatTopic) this.function.bindTopic(props.chatTopic, 'CHAT_TOPIC_ARN');
     const fn = this.function.fn;
 
     this.failures = new FailureQueue(this, 'Failed', { what: 'Publishing rollback notifications' });

@@ -1,13 +1,8 @@
 import { Validations } from 'aws-cdk-lib';
 import { Effect, type IRole, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import {
-  type AwsRedeployTarget,
-  type EcsTarget,
-  ecsServiceArn,
-  partitionOf,
-  pipelineArn,
-} from '../../functions/core/redeploy-targets-aws.js';
+import { type EcsTarget, ecsServiceArn, partitionOf, pipelineArn } from '../../functions/core/redeploy/aws.js';
+import type { ExternalRedeployTarget } from '../../functions/core/redeploy/targets.js';
 
 /** A policy document, as IAM takes it (what the docs print, ready to paste). */
 export interface PolicyDocumentJson {
@@ -28,7 +23,7 @@ export interface PolicyDocumentJson {
  * - codepipeline: StartPipelineExecution and GetPipelineExecution on the pipeline.
  * - github-actions: GetSecretValue on the token's secret.
  */
-export function targetStatements(target: AwsRedeployTarget): PolicyStatement[] {
+export function targetStatements(target: ExternalRedeployTarget): PolicyStatement[] {
   switch (target.via) {
     case 'ecs':
       return ecsStatements(target);
@@ -109,7 +104,7 @@ export class RedeployGrants extends Construct {
   /** The policy, or undefined when the targets need nothing of the role. */
   readonly policy: Policy | undefined;
 
-  constructor(scope: Construct, id: string, props: { role: IRole; targets: readonly AwsRedeployTarget[] }) {
+  constructor(scope: Construct, id: string, props: { role: IRole; targets: readonly ExternalRedeployTarget[] }) {
     super(scope, id);
     const statements: PolicyStatement[] = [];
     const roles = [...new Set(props.targets.flatMap((t) => ('roleArn' in t && t.roleArn ? [t.roleArn] : [])))];
@@ -147,7 +142,7 @@ export class RedeployGrants extends Construct {
  * docs/REDEPLOY-TARGETS.md; `serviceRoleArn` is the stack's output.
  */
 export function workloadRolePolicies(
-  target: AwsRedeployTarget,
+  target: ExternalRedeployTarget,
   serviceRoleArn: string,
 ): { trust: PolicyDocumentJson; permissions: PolicyDocumentJson } {
   return {

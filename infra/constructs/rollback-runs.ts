@@ -4,7 +4,7 @@ import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { RedeployTarget, RedeployTargets } from '../../functions/core/redeploy-config.js';
+import type { RedeployTarget, RedeployTargets } from '../../functions/core/redeploy/targets.js';
 import { parseRepository } from '../../functions/core/safety.js';
 import { TABLE_ACCESS } from '../../functions/table-access.js';
 import { RedeployGrants } from './redeploy-grants.js';

@@ -27,7 +27,7 @@ export interface ServiceFunctionProps {
   description?: string;
   /** CloudWatch Logs retention of the function's own log group. */
   logRetention: RetentionDays;
-  /** Extra environment; TABLE_NAME is added by bindTable, TOPIC_ARN by bindTopic, CURSOR_KEY_SECRET_ARN by bindCursorKey. */
+  /** Extra environment; TABLE_NAME is added by bindTable, TOPIC_ARN and CHAT_TOPIC_ARN by bindTopic, CURSOR_KEY_SECRET_ARN by bindCursorKey. */
   environment?: Record<string, string>;
   /** @default 10 seconds: under API Gateway's 30 s integration limit, with room for SDK retries. */
   timeout?: Duration;
@@ -184,14 +184,14 @@ export class ServiceFunction extends Construct {
 
   /**
    * Lets the function publish to the topic (and use the topic's KMS key, which SNS needs to
-   * encrypt what it publishes) and tells it the topic's ARN. For the notifier and the automated rollback.
+   * encrypt what it publishes) and tells it the topic's ARN in `variable`. For the notifier and the sweeper.
    */
-  bindTopic(topic: ITopic): this {
+  bindTopic(topic: ITopic, variable: 'TOPIC_ARN' | 'CHAT_TOPIC_ARN' = 'TOPIC_ARN'): this {
     this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }));
     // SNS encrypts with a data key made under the topic's key on the publisher's behalf; the
     // exact actions rather than GenerateDataKey*, so the policy holds no wildcard.
     topic.masterKey?.grant(this.role, 'kms:GenerateDataKey', 'kms:Decrypt');
-    this.fn.addEnvironment('TOPIC_ARN', topic.topicArn);
+    this.fn.addEnvironment(variable, topic.topicArn);
     return this;
   }
 }

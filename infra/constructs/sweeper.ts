@@ -15,6 +15,8 @@ import { ServiceFunction } from './service-function.js';
 export interface SweeperProps {
   table: ITable;
   topic: ITopic;
+  /** The chat topic, where there is one. */
+  chatTopic?: ITopic;
   logRetention: RetentionDays;
   /** @default 5 minutes */
   every?: Duration;
@@ -27,7 +29,7 @@ export interface SweeperProps {
  * sweep finds work: the stream path failed someone, even if the sweeper then delivered.
  *
  * Permissions: Query of the Unpublished index and GetItem/UpdateItem of `OUTBOX#` items (the
- * ledger), sns:Publish on the topic and its key. Nothing else.
+ * ledger), sns:Publish on the topic (and the chat topic) and its key. Nothing else.
  */
 export class Sweeper extends Construct {
   readonly function: ServiceFunction;
@@ -44,6 +46,7 @@ export class Sweeper extends Construct {
     })
       .bindTopic(props.topic)
       .bindTable(props.table, TABLE_ACCESS.sweeper);
+    if (props.chatTopic) this.function.bindTopic(props.chatTopic, 'CHAT_TOPIC_ARN');
     // Two sweeps at once could both publish one item before either marks it.
     (this.function.fn.node.defaultChild as CfnFunction).reservedConcurrentExecutions = 1;
 

@@ -9,30 +9,57 @@ import {
 } from 'aws-cdk-lib/aws-iam';
 import { type ITopic, TopicPolicy } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { alarmsOf } from '../stacks/stateful-stack.js';
+import { alarmsOf } from './topic-key.js';
 
-export interface RollbackTopicPolicyProps {
+export interface NotificationTopicPolicyProps {
   topic: ITopic;
   /** The roles that publish the service's notifications (the notifier's, the sweeper's). */
   publishers: IRole[];
+  /**
+   * Who else, as an AWS service: `alarms`, CloudWatch publishing for alarms of this account
+   * and region (the rollback topic: the service's health alarms notify it); `chat`, Amazon Q
+   * Developer subscribing its channels, for configurations of this account (the chat topic).
+   */
+  services: 'alarms' | 'chat';
 }
 
 /**
- * Who may publish to the rollback topic: the given roles, and CloudWatch for alarms of this
- * account and region (the service's health alarms). Everyone else in the account is denied
- * explicitly, whatever their own policies allow, so nobody can forge a `ROLLBACK_REQUESTED`
- * that a pipeline would act on. Publishing without TLS is denied to all.
+ * Who may publish to one of the service's notification topics: the given roles, and no other
+ * IAM principal, whatever its own policies allow, so nobody can forge a `ROLLBACK_REQUESTED`
+ * that a pipeline would act on or a message that people in a channel would. Publishing without
+ * TLS is denied to all. Beside that, the one AWS service the topic serves (`services`).
  *
- * The topic lives in the stateful stack, the publishers here; the policy names their roles, so
+ * The topics live in the stateful stack, the publishers here; the policy names their roles, so
  * it lives here too (in the stateful stack it would make the stacks depend on each other).
  * A topic has one policy: this replaces SNS's default one.
  */
-export class RollbackTopicPolicy extends Construct {
+export class NotificationTopicPolicy extends Construct {
   readonly policy: TopicPolicy;
 
-  constructor(scope: Construct, id: string, props: RollbackTopicPolicyProps) {
+  constructor(scope: Construct, id: string, props: NotificationTopicPolicyProps) {
     super(scope, id);
     const { topic } = props;
+    const account = Stack.of(this).account;
+    const service =
+      props.services === 'alarms'
+        ? // Without this statement CloudWatch could not publish: SNS's default policy, which let
+          // the account's alarms do so, is replaced by this one.
+          new PolicyStatement({
+            sid: 'AllowCloudWatchAlarmsToPublish',
+            principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+            actions: ['sns:Publish'],
+            resources: [topic.topicArn],
+            conditions: alarmsOf(Stack.of(this)),
+          })
+        : // A channel configuration that names the topic makes Amazon Q subscribe the channel to
+          // it; only configurations of this account may (another account's must not read it).
+          new PolicyStatement({
+            sid: 'AllowAmazonQToSubscribeChannels',
+            principals: [new ServicePrincipal('chatbot.amazonaws.com')],
+            actions: ['sns:Subscribe', 'sns:GetTopicAttributes'],
+            resources: [topic.topicArn],
+            conditions: { StringEquals: { 'aws:SourceAccount': account } },
+          });
     const document = new PolicyDocument({
       statements: [
         new PolicyStatement({
@@ -43,18 +70,10 @@ export class RollbackTopicPolicy extends Construct {
           resources: [topic.topicArn],
           conditions: { Bool: { 'aws:SecureTransport': 'false' } },
         }),
-        // Without this statement CloudWatch could not publish: SNS's default policy, which let
-        // the account's alarms do so, is replaced by this one.
-        new PolicyStatement({
-          sid: 'AllowCloudWatchAlarmsToPublish',
-          principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-          actions: ['sns:Publish'],
-          resources: [topic.topicArn],
-          conditions: alarmsOf(Stack.of(this)),
-        }),
+        service,
         // An IAM principal (user, role, session) other than the publishers: denied, even with
         // sns:Publish on "*" in its own policy. AWS services are not IAM principals; the only
-        // one allowed at all is CloudWatch, above.
+        // one allowed to publish at all is CloudWatch, on the rollback topic.
         new PolicyStatement({
           sid: 'DenyPublishExceptByTheNotifier',
           effect: Effect.DENY,

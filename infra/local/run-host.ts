@@ -14,7 +14,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
-import { runApp } from '../../functions/adapters/runs.js';
+import { runWorkflowApp } from '../../functions/adapters/runs.js';
 import { ConflictError, DomainError, NotFoundError } from '../../functions/core/errors.js';
 import type { Run } from '../../functions/core/run.js';
 import { DeploymentId } from '../../functions/core/schemas.js';
@@ -70,7 +70,7 @@ export async function startRunHost(): Promise<RunHost> {
 
   /** The run of a launch, checked: RUNNING and its environment's active run. */
   async function runToLaunch(runId: string): Promise<Run> {
-    const { runs } = runApp().ports;
+    const { runs } = runWorkflowApp().ports;
     const run = await runs.get(runId);
     if (!run) throw new NotFoundError(`No rollback run with id ${runId}.`);
     if (run.status !== 'RUNNING')

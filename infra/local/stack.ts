@@ -10,7 +10,9 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import type { LocalStackInfo } from '../../cli/local-stack.js';
+import { parseRedeployTargets } from '../../functions/core/redeploy/targets.js';
 import { composeNotifier } from '../../functions/events/notifier.js';
 import { ok } from '../../functions/lib/http.js';
 import { consoleRoutes, type LocalConsoleOptions } from './console-routes.js';
@@ -22,12 +24,14 @@ import {
   localClient,
   startDynamoDbLocal,
 } from './dynamodb-local.js';
-import { FilePublisher, readNotifications } from './file-publisher.js';
+import { CHAT_NOTIFICATIONS_NAME, FilePublisher, readJsonLines, readNotifications } from './file-publisher.js';
 import { RUN_HOST_PATH, type RunHost, startRunHost } from './run-host.js';
 import { type LocalRoutes, type ResponseObserver, startApiServer } from './server.js';
 import { type StreamPoller, startStreamPoller } from './stream-poller.js';
 
 export interface LocalStack extends LocalStackInfo {
+  /** Where the notification path writes the chat renderings (when it runs). */
+  chatNotificationsFile: string | undefined;
   /** The emulator this stack started (none when given a running one). */
   emulator: Pick<DynamoDbLocal, 'pid' | 'exited' | 'guarded'> | undefined;
   stop(): Promise<void>;
@@ -39,8 +43,11 @@ export interface LocalStackOptions {
   tableName?: string;
   /** Use this running DynamoDB Local (e.g. the test run's) instead of starting one; stop() leaves it running. */
   dynamodbEndpoint?: string;
-  /** Run the notification path, publishing to this file (and logging each message). */
-  notifications?: { file: string; log?: (line: string) => void };
+  /**
+   * Run the notification path, publishing to `file` (and logging each message), and the chat
+   * renderings to `chatFile` (default: chat-notifications.jsonl beside `file`).
+   */
+  notifications?: { file: string; chatFile?: string; log?: (line: string) => void };
   /** Shown every API answer (the e2e suite checks each against the OpenAPI document). */
   observe?: ResponseObserver;
   /**
@@ -64,6 +71,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     : await startDynamoDbLocal({ dataDir: options.dataDir });
   let poller: StreamPoller | undefined;
   let runHost: RunHost | undefined;
+  const chatFile =
+    options.notifications &&
+    (options.notifications.chatFile ?? join(dirname(options.notifications.file), CHAT_NOTIFICATIONS_NAME));
   try {
     const client = localClient(db.endpoint);
     await createDeploymentsTable(client, tableName);
@@ -101,24 +111,37 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     // The configuration is complete: from here on the functions read it (once per process).
     const notifications = options.notifications;
-    if (notifications) {
-      const publisher = new FilePublisher(notifications.file, notifications.log);
+    if (notifications && chatFile) {
       poller = await startStreamPoller({
         endpoint: db.endpoint,
         tableName,
-        // The deployed notifier, composed as its Lambda entry composes it, with a file for SNS.
-        handler: composeNotifier({ publisher }),
+        // The deployed notifier, composed as its Lambda entry composes it, with files for the
+        // topics: the rollback topic's JSON, and each chat line the message itself (exactly
+        // what Amazon Q would be given).
+        handler: composeNotifier({
+          publisher: new FilePublisher(notifications.file, notifications.log),
+          chat: {
+            publisher: new FilePublisher(
+              chatFile,
+              () => {},
+              (n) => JSON.parse(n.message),
+            ),
+            context: { targets: parseRedeployTargets(options.redeployTargets ?? {}, 'redeployTargets') },
+          },
+        }),
         // One line per failed poll, not a stack trace: an emulator that went away would
         // otherwise flood the terminal until start.ts notices and stops.
         onError: (error) => console.error(`stream poller: ${error instanceof Error ? error.message : String(error)}`),
       });
       localRoutes['GET /_local/notifications'] = async () => ok(await readNotifications(notifications.file));
+      localRoutes['GET /_local/chat-notifications'] = async () => ok(await readJsonLines(chatFile));
     }
     return {
       url,
       dynamodbEndpoint: db.endpoint,
       tableName,
       notificationsFile: notifications?.file,
+      chatNotificationsFile: chatFile,
       redeployTargets: process.env.REDEPLOY_TARGETS,
       runLauncherUrl: runHost ? process.env.RUN_LAUNCHER_URL : undefined,
       runLauncherSecret: runHost?.secret,

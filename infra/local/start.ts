@@ -2,7 +2,9 @@
  * `npm start`: the service on this machine. DynamoDB Local in memory (or in DATA_DIR /
  * `--data DIR`, to keep records between runs), the table, every route on PORT (default
  * 3000), and the notification path: the table's stream → the notifier → NOTIFICATIONS_FILE
- * (default .local/notifications.jsonl, also served at GET /_local/notifications).
+ * (default .local/notifications.jsonl, also served at GET /_local/notifications) and, rendered
+ * for chat, CHAT_NOTIFICATIONS_FILE (default .local/chat-notifications.jsonl, also served at
+ * GET /_local/chat-notifications).
  * `npm run alarm` finds this stack through .local/local-stack.json. Ctrl-C stops all of it,
  * the emulator included.
  *
@@ -13,12 +15,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOCAL_STACK_FILE, type LocalStackInfo, runningLocalStack } from '../../cli/local-stack.js';
 import { ROUTES } from '../../functions/routes.js';
 import { DataDirLockedError, lockDataDir } from './data-lock.js';
-import { DEFAULT_NOTIFICATIONS_FILE } from './file-publisher.js';
+import { CHAT_NOTIFICATIONS_NAME, DEFAULT_NOTIFICATIONS_FILE } from './file-publisher.js';
 import { startLocalStack } from './stack.js';
 
 const { values } = parseArgs({
@@ -34,6 +36,8 @@ const { values } = parseArgs({
 const port = Number(values.port ?? process.env.PORT ?? 3000);
 const dataDir = values.data ?? process.env.DATA_DIR;
 const notificationsFile = process.env.NOTIFICATIONS_FILE ?? DEFAULT_NOTIFICATIONS_FILE;
+const chatNotificationsFile =
+  process.env.CHAT_NOTIFICATIONS_FILE ?? join(dirname(notificationsFile), CHAT_NOTIFICATIONS_NAME);
 // One `npm start` owns LOCAL_DIR's files: a second one would wipe the first's notifications and
 // point `npm run alarm` and the CLI at itself, so it refuses and says how to run beside it.
 const running = runningLocalStack();
@@ -45,8 +49,8 @@ if (running) {
   );
   process.exit(1);
 }
-// An in-memory table starts empty, so its notifications file does too.
-if (!dataDir) rmSync(notificationsFile, { force: true });
+// An in-memory table starts empty, so its notifications files do too.
+if (!dataDir) for (const file of [notificationsFile, chatNotificationsFile]) rmSync(file, { force: true });
 
 let releaseLock = () => {};
 if (dataDir) {
@@ -90,7 +94,7 @@ const redeployTargets = localTargets();
 const stack = await startLocalStack({
   port,
   dataDir,
-  notifications: { file: notificationsFile },
+  notifications: { file: notificationsFile, chatFile: chatNotificationsFile },
   ...(redeployTargets ? { redeployTargets } : {}),
 });
 const info: LocalStackInfo = {
@@ -117,6 +121,7 @@ console.log('Routes:');
 for (const route of ROUTES) console.log(`  ${route.method.padEnd(6)} ${route.path}  (${route.summary})`);
 console.log(`The API's description (OpenAPI 3.1): GET ${stack.url}/openapi.json`);
 console.log(`Notifications: ${notificationsFile} and GET ${stack.url}/_local/notifications`);
+console.log(`  as chat shows them: ${chatNotificationsFile} and GET ${stack.url}/_local/chat-notifications`);
 if (redeployTargets) {
   console.log(`Rollback runs (the service redeploys by itself) for: ${Object.keys(redeployTargets).join(', ')}`);
 } else {

@@ -1,7 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { type AccessPolicy, parseAccessPolicy } from '../../functions/core/access-policy.js';
-import { parseRedeployTargets, type RedeployTargets } from '../../functions/core/redeploy-config.js';
+import { parseRedeployTargets, type RedeployTargets } from '../../functions/core/redeploy/targets.js';
 import { AlarmName, AlarmRule } from '../../functions/core/schemas.js';
 import * as z from '../../functions/core/zod.js';
 import { ORGANIZATION_ID_PATTERN } from '../constructs/organization-alarm-bus.js';
@@ -35,7 +35,7 @@ export interface Settings {
   autoRollback: WatchedAlarm[];
   /**
    * `redeployTargets`: environment → its redeploy target and verify alarms (the schema of
-   * functions/core/redeploy-config.ts, the same the functions read as REDEPLOY_TARGETS).
+   * functions/core/redeploy/targets.ts, the same the functions read as REDEPLOY_TARGETS).
    * Environments listed get rollback runs; `command` targets exist in local mode only.
    */
   redeployTargets: RedeployTargets;
@@ -49,6 +49,17 @@ export interface Settings {
    * and roll back where. Undefined: every caller allowed execute-api:Invoke may do everything.
    */
   accessPolicy: AccessPolicy | undefined;
+  /**
+   * `chat`: the chat topic (notifications rendered for Amazon Q Developer in chat applications),
+   * and the Slack and Microsoft Teams channels subscribed to it. Undefined: no chat topic.
+   */
+  chat: ChatSettings | undefined;
+}
+
+/** The `chat` setting: `{}` for the chat topic alone, or with the channels to connect to it. */
+export interface ChatSettings {
+  slack?: { workspaceId: string; channelId: string };
+  teams?: { teamId: string; channelId: string; tenantId: string };
 }
 
 /** Requests per second, steady, and the burst allowed above it. */
@@ -145,6 +156,7 @@ export function readSettings(node: Node): Settings {
     redeployTargets,
     organizationId: optionalOrganizationId(context('organizationId')),
     accessPolicy: accessPolicyOf(context('accessPolicy')),
+    chat: chatOf(context('chat')),
   };
 }
 
@@ -158,6 +170,16 @@ function optionalOrganizationId(raw: unknown): string | undefined {
   return value;
 }
 
+/** A JSON setting: a string (from `-c`) is parsed, a value from cdk.json is taken as it is. */
+function contextJson(name: string, raw: unknown, expected: string): unknown {
+  if (typeof raw !== 'string') return raw;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new Error(`context ${name} must be ${expected}, got "${raw}"`);
+  }
+}
+
 /**
  * `autoRollback`: a JSON array, `[{"alarmName":"prod-api-5xx","environment":"prod","windowMinutes":60}]`;
  * a string from `-c`, an array from cdk.json. An alarm name may appear once: one alarm guards one environment.
@@ -165,14 +187,7 @@ function optionalOrganizationId(raw: unknown): string | undefined {
 function watchedAlarms(raw: unknown): WatchedAlarm[] {
   if (raw === undefined || raw === '') return [];
   const example = '[{"alarmName":"prod-api-5xx","environment":"prod","windowMinutes":60}]';
-  let value = raw;
-  if (typeof raw === 'string') {
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      throw new Error(`context autoRollback must be a JSON array like ${example}, got "${raw}"`);
-    }
-  }
+  const value = contextJson('autoRollback', raw, `a JSON array like ${example}`);
   const result = WatchedAlarms.safeParse(value);
   if (!result.success) {
     // Name the alarm beside the entry's index: in a list of dozens, "3.windowMinutes" alone is hard to find.
@@ -218,16 +233,11 @@ export const MAX_ACCESS_POLICY_BYTES = 3_072;
  */
 function accessPolicyOf(raw: unknown): AccessPolicy | undefined {
   if (raw === undefined || raw === '') return undefined;
-  let value = raw;
-  if (typeof raw === 'string') {
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      throw new Error(
-        `context accessPolicy must be a JSON object like {"prod":{"rollback":["arn:aws:iam::123456789012:role/oncall"]}}, got "${raw}"`,
-      );
-    }
-  }
+  const value = contextJson(
+    'accessPolicy',
+    raw,
+    'a JSON object like {"prod":{"rollback":["arn:aws:iam::123456789012:role/oncall"]}}',
+  );
   const policy = parseAccessPolicy(value, 'context accessPolicy');
   const size = Buffer.byteLength(JSON.stringify(policy));
   if (size > MAX_ACCESS_POLICY_BYTES) {
@@ -236,4 +246,56 @@ function accessPolicyOf(raw: unknown): AccessPolicy | undefined {
     );
   }
   return policy;
+}
+
+const uuid = () =>
+  z.string().check(z.regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID'));
+
+/** The IDs Amazon Q Developer accepts (its API's patterns), checked at synth rather than at deploy. */
+const Chat = z.strictObject({
+  slack: z.optional(
+    z.strictObject({
+      workspaceId: z
+        .string()
+        .check(z.regex(/^[0-9A-Z]{1,255}$/, 'must be a Slack workspace (team) ID like T0123ABCDEF')),
+      channelId: z.string().check(z.regex(/^[A-Za-z0-9]{1,255}$/, 'must be a Slack channel ID like C0123ABCDEF')),
+    }),
+  ),
+  teams: z.optional(
+    z.strictObject({
+      teamId: uuid(),
+      tenantId: uuid(),
+      channelId: z
+        .string()
+        .check(
+          z.regex(
+            /^[\w=+/.,-]*%3[aA][\w=+/.,-]*%40[\w=+/.,-]*$/,
+            'must be a Microsoft Teams channel ID like 19%3ab6ef35dc342d56ba5654e6fc6d25a071%40thread.tacv2 (or 19:...@thread.tacv2)',
+          ),
+        ),
+    }),
+  ),
+});
+
+/**
+ * `chat`: a JSON object (a string from `-c`, an object from cdk.json). A Teams channel ID is
+ * taken as Teams' "Copy link" gives it (`19%3a...%40thread.tacv2`) or decoded (`19:...@thread.tacv2`).
+ */
+function chatOf(raw: unknown): ChatSettings | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const example = '{"slack":{"workspaceId":"T0123ABCDEF","channelId":"C0123ABCDEF"}}';
+  let value = contextJson('chat', raw, `a JSON object like {} or ${example}`);
+  const teams = (value as { teams?: { channelId?: unknown } } | null)?.teams;
+  if (typeof teams?.channelId === 'string' && teams.channelId.includes(':')) {
+    value = {
+      ...(value as object),
+      teams: { ...teams, channelId: teams.channelId.replace(':', '%3a').replace('@', '%40') },
+    };
+  }
+  const result = Chat.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`context chat is invalid (${problems}); expected {} or e.g. ${example}`);
+  }
+  return result.data;
 }

@@ -26,7 +26,7 @@ import { OrganizationAlarmBus } from '../constructs/organization-alarm-bus.js';
 import { RollbackRuns } from '../constructs/rollback-runs.js';
 import { ServiceFunction } from '../constructs/service-function.js';
 import { Sweeper } from '../constructs/sweeper.js';
-import { RollbackTopicPolicy } from '../constructs/topic-policy.js';
+import { NotificationTopicPolicy } from '../constructs/topic-policy.js';
 import type { Settings } from './settings.js';
 
 export interface StatelessStackProps extends StackProps {
@@ -35,6 +35,8 @@ export interface StatelessStackProps extends StackProps {
   table: ITable;
   /** The rollback topic (its key is `topic.masterKey`), from the stateful stack. */
   topic: ITopic;
+  /** The chat topic, from the stateful stack, where the `chat` setting made one. */
+  chatTopic?: ITopic;
   /** The key that signs history cursors, from the stateful stack; only routes flagged `cursorKey` get it. */
   cursorKey: ISecret;
 }
@@ -185,16 +187,20 @@ export class StatelessStack extends Stack {
       authorizer: iam,
     });
 
-    this.notifier = new Notifier(this, 'Notifier', {
-      table,
-      topic: props.topic,
-      logRetention: settings.logRetention,
-    });
-    this.sweeper = new Sweeper(this, 'Sweeper', { table, topic: props.topic, logRetention: settings.logRetention });
-    new RollbackTopicPolicy(this, 'RollbackTopicPolicy', {
-      topic: props.topic,
-      publishers: [this.notifier.function.role, this.sweeper.function.role],
-    });
+    const topics = { topic: props.topic, chatTopic: props.chatTopic };
+    this.notifier = new Notifier(this, 'Notifier', { table, ...topics, logRetention: settings.logRetention });
+    this.sweeper = new Sweeper(this, 'Sweeper', { table, ...topics, logRetention: settings.logRetention });
+    const publishers = [this.notifier.function.role, this.sweeper.function.role];
+    // The chat renderings name the resources a rollback run acts on (the ECS service, the pipeline).
+    if (props.chatTopic) {
+      for (const fn of [this.notifier.function, this.sweeper.function]) {
+        fn.fn.addEnvironment('REDEPLOY_TARGETS', this.rollbackRuns.targets);
+      }
+    }
+    new NotificationTopicPolicy(this, 'RollbackTopicPolicy', { topic: props.topic, publishers, services: 'alarms' });
+    if (props.chatTopic) {
+      new NotificationTopicPolicy(this, 'ChatTopicPolicy', { topic: props.chatTopic, publishers, services: 'chat' });
+    }
     this.autoRollback = new AutoRollback(this, 'AutoRollback', { table, logRetention: settings.logRetention });
     this.rollbackRuns.grantStart(this.autoRollback.function);
     for (const { alarmName, environment, windowMinutes } of settings.autoRollback) {

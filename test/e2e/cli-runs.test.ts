@@ -52,9 +52,12 @@ describe('platform-rollback and rollback runs', () => {
       '5xx after v2',
     ]);
     expect(code).toBe(0);
-    for (const line of ['1/6 identify', '2/6 checks', '3/6 mark', '4/6 redeploy', '5/6 record', '6/6 verify']) {
+    // The process's five steps numbered as the local rollback numbers them; the checks before step 2, unnumbered.
+    for (const line of ['✓ 1/5 identify', '✓ checks: ', '✓ 2/5 mark', '✓ 3/5 redeploy', '✓ 4/5 record', '5/5 verify']) {
       expect(stdout).toContain(line);
     }
+    expect(stdout.indexOf('✓ checks: ')).toBeLessThan(stdout.indexOf('✓ 2/5 mark'));
+    expect(stdout).not.toMatch(/\d\/6 /);
     expect(stdout).toMatch(/redeploy: via command/);
     expect(readFileSync(deployed, 'utf8').trim().split('\n')).toEqual(['v1.0.0']);
     const history = (await api.call('GET', `${BASE}/history?environment=prod`)).body.items;
@@ -77,7 +80,7 @@ describe('platform-rollback and rollback runs', () => {
     const shown = await cli(['run', run.id]);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(`run ${run.id}  prod  SUCCEEDED`);
-    expect(shown.stdout).toContain('6/6 verify');
+    expect(shown.stdout).toContain('5/5 verify');
     const unknown = await cli(['run', '01JDQ5T2M8W3K9Z4X7V6B1N0CE']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/No rollback run/);

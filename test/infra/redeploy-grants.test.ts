@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { AwsRedeployTarget } from '../../functions/core/redeploy-targets-aws.js';
+import { ExternalRedeployTarget } from '../../functions/core/redeploy/targets.js';
 import { RedeployGrants, workloadRolePolicies } from '../../infra/constructs/redeploy-grants.js';
 
 /**
@@ -14,7 +14,7 @@ import { RedeployGrants, workloadRolePolicies } from '../../infra/constructs/red
 
 const ACCOUNT = '111122223333';
 const WORKLOAD = '444455556666';
-const ecsLocal = AwsRedeployTarget.parse({
+const ecsLocal = ExternalRedeployTarget.parse({
   via: 'ecs',
   accountId: ACCOUNT,
   region: 'eu-west-1',
@@ -24,7 +24,7 @@ const ecsLocal = AwsRedeployTarget.parse({
   passRoleArns: [`arn:aws:iam::${ACCOUNT}:role/shop-api-task`, `arn:aws:iam::${ACCOUNT}:role/shop-api-execution`],
   imageRepositoryArn: `arn:aws:ecr:eu-west-1:${ACCOUNT}:repository/shop-api`,
 });
-const ecsRemote = AwsRedeployTarget.parse({
+const ecsRemote = ExternalRedeployTarget.parse({
   via: 'ecs',
   accountId: WORKLOAD,
   region: 'eu-west-1',
@@ -33,20 +33,20 @@ const ecsRemote = AwsRedeployTarget.parse({
   containerName: 'app',
   roleArn: `arn:aws:iam::${WORKLOAD}:role/platform-rollback-redeploy`,
 });
-const pipelineLocal = AwsRedeployTarget.parse({
+const pipelineLocal = ExternalRedeployTarget.parse({
   via: 'codepipeline',
   accountId: ACCOUNT,
   region: 'us-east-1',
   pipeline: 'shop-web-deploy',
 });
-const pipelineRemote = AwsRedeployTarget.parse({
+const pipelineRemote = ExternalRedeployTarget.parse({
   via: 'codepipeline',
   accountId: WORKLOAD,
   region: 'us-east-1',
   pipeline: 'billing-deploy',
   roleArn: `arn:aws:iam::${WORKLOAD}:role/platform-rollback-pipeline`,
 });
-const github = AwsRedeployTarget.parse({
+const github = ExternalRedeployTarget.parse({
   via: 'github-actions',
   owner: 'acme',
   repo: 'shop',
@@ -55,7 +55,7 @@ const github = AwsRedeployTarget.parse({
   tokenSecretArn: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:platform-rollback/github-AbCdEf`,
 });
 
-function synth(targets: AwsRedeployTarget[]) {
+function synth(targets: ExternalRedeployTarget[]) {
   const app = new App();
   const stack = new Stack(app, 'Grants');
   const role = new Role(stack, 'RunRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });

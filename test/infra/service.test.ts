@@ -259,7 +259,14 @@ describe('every function', () => {
     }
   });
 
-  it("bundles each route's own entry, and keeps Powertools out of its cold start: in a chunk loaded on the first log line", () => {
+  const RECORD_WRITES = ['create', 'finish', 'mark-rolled-back'].map((m) => `functions/adapters/dynamodb/${m}.ts`);
+  const OWN_WRITE: Record<string, string> = {
+    RecordDeployment: 'create',
+    FinishDeployment: 'finish',
+    RollbackDeployment: 'mark-rolled-back',
+  };
+
+  it("bundles each route's own entry and only its own write, and keeps Powertools out of its cold start: in a chunk loaded on the first log line", () => {
     for (const route of [...ROUTES, FALLBACK]) {
       const dir = assetDir(apiResources[logicalId(service.stateless.functions.get(route.id)?.fn)]);
       const sources = (file: string) =>
@@ -275,6 +282,12 @@ describe('every function', () => {
       expect([...atInit].filter(powertools), route.id).toEqual([]);
       const shipped = readdirSync(dir).filter((f) => f.endsWith('.mjs'));
       expect(shipped.filter(powertools), route.id).toHaveLength(1);
+      // Each write route bundles its own write module of the record store, and no other; the
+      // rest bundle none (the reads are dynamodb/reads.ts).
+      const bundled = shipped.flatMap(sources);
+      const writes = RECORD_WRITES.filter((module) => bundled.some((s) => s.endsWith(module)));
+      const own = OWN_WRITE[route.id];
+      expect(writes, route.id).toEqual(own ? [`functions/adapters/dynamodb/${own}.ts`] : []);
     }
   });
 

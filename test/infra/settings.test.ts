@@ -19,6 +19,7 @@ describe('settings from CDK context', () => {
       organizationId: undefined,
       redeployTargets: {},
       accessPolicy: undefined,
+      chat: undefined,
     });
   });
 
@@ -48,6 +49,7 @@ describe('settings from CDK context', () => {
       organizationId: undefined,
       redeployTargets: {},
       accessPolicy: undefined,
+      chat: undefined,
     });
   });
 
@@ -81,6 +83,23 @@ describe('settings from CDK context', () => {
       { alarmName: 'b', environment: 'eu-staging', windowMinutes: 15 },
     ];
     expect(readSettings(new App({ context: { autoRollback: alarms } }).node).autoRollback).toEqual(alarms);
+  });
+
+  it('takes chat: {} for the chat topic alone, a Slack or Teams channel, or both; absent or empty is none', () => {
+    expect(settingsOf({}).chat).toBeUndefined();
+    expect(settingsOf({ chat: '' }).chat).toBeUndefined();
+    expect(settingsOf({ chat: '{}' }).chat).toEqual({});
+    const slack = { workspaceId: 'T0123ABCDEF', channelId: 'C0123ABCDEF' };
+    const teams = {
+      teamId: '5d8a1b2c-3e4f-4a5b-8c6d-7e8f9a0b1c2d',
+      tenantId: '0f1e2d3c-4b5a-4968-8776-655443322110',
+      channelId: '19%3ab6ef35dc342d56ba5654e6fc6d25a071%40thread.tacv2',
+    };
+    expect(settingsOf({ chat: JSON.stringify({ slack }) }).chat).toEqual({ slack });
+    expect(settingsOf({ chat: JSON.stringify({ slack, teams }) }).chat).toEqual({ slack, teams });
+    // From cdk.json, an object; a Teams channel ID pasted decoded is encoded as Amazon Q wants it.
+    const decoded = { ...teams, channelId: '19:b6ef35dc342d56ba5654e6fc6d25a071@thread.tacv2' };
+    expect(readSettings(new App({ context: { chat: { teams: decoded } } }).node).chat).toEqual({ teams });
   });
 
   it('treats an empty opsEmail as none', () => {
@@ -126,6 +145,27 @@ describe('settings from CDK context', () => {
           '[{"alarmName":"a","environment":"prod","windowMinutes":60},{"alarmName":"a","environment":"dev","windowMinutes":5}]',
       },
       /names the alarm "a" twice/,
+    ],
+    [{ chat: 'slack' }, /context chat must be a JSON object/],
+    [{ chat: '[]' }, /context chat is invalid \(\(root\)/],
+    [
+      { chat: '{"slack":{"workspaceId":"T0123","channelId":"#ops"}}' },
+      /chat is invalid \(slack.channelId: must be a Slack channel ID/,
+    ],
+    [{ chat: '{"slack":{"workspaceId":"t0123","channelId":"C01"}}' }, /slack.workspaceId: must be a Slack workspace/],
+    [{ chat: '{"slack":{"channelId":"C01"}}' }, /slack.workspaceId/],
+    [{ chat: '{"discord":{}}' }, /chat is invalid/],
+    [
+      {
+        chat: '{"teams":{"teamId":"team-1","tenantId":"0f1e2d3c-4b5a-4968-8776-655443322110","channelId":"19%3ax%40thread.tacv2"}}',
+      },
+      /teams.teamId: must be a UUID/,
+    ],
+    [
+      {
+        chat: '{"teams":{"teamId":"5d8a1b2c-3e4f-4a5b-8c6d-7e8f9a0b1c2d","tenantId":"0f1e2d3c-4b5a-4968-8776-655443322110","channelId":"general"}}',
+      },
+      /teams.channelId: must be a Microsoft Teams channel ID/,
     ],
   ])('refuses %o at synth', (context, message) => {
     expect(() => settingsOf(context)).toThrow(message);

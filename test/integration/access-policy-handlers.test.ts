@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DynamoRunStarter } from '../../functions/adapters/dynamodb-run-store.js';
+import { runStarter } from '../../functions/adapters/dynamodb/run-start.js';
 import { newRun } from '../../functions/core/run.js';
 import type { HttpEvent, HttpHandler } from '../../functions/lib/http.js';
 import { BASE_PATH, ROUTES } from '../../functions/routes.js';
@@ -169,7 +169,7 @@ describe("an id outside the caller's policy", () => {
       target,
       startedAt: new Date().toISOString(),
     });
-    await new DynamoRunStarter(table.client, table.tableName).start(run, { deploymentId: current.id }, []);
+    await runStarter({ client: table.client, tableName: table.tableName }).start(run, { deploymentId: current.id }, []);
     const unknown = '01JDQ5T2M8W3K9Z4X7V6B1N0CE';
     const requests: [string, (id: string) => HttpEvent][] = [
       ['GetDeployment', (id) => event('GET', `/${id}`, devCi, { params: { id } })],

@@ -2,7 +2,7 @@ import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } 
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromItem } from '../../functions/adapters/dynamodb-store.js';
+import { fromItem } from '../../functions/adapters/dynamodb/items.js';
 import { RecordDeploymentInput } from '../../functions/core/schemas.js';
 import { recordDeployment } from '../../functions/core/use-cases/record-deployment.js';
 import { rollbackDeployment } from '../../functions/core/use-cases/rollback-deployment.js';

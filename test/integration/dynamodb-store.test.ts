@@ -1,6 +1,6 @@
 import { DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { toItem } from '../../functions/adapters/dynamodb-store.js';
+import { toItem } from '../../functions/adapters/dynamodb/items.js';
 import type { Deployment } from '../../functions/core/deployment.js';
 import {
   DuplicateEventError,
@@ -49,7 +49,7 @@ async function record(table: Table, body: Record<string, unknown>, key?: string)
     .record;
 }
 
-describe('DynamoDeploymentStore on DynamoDB Local', () => {
+describe('the DynamoDB store (deploymentStore) on DynamoDB Local', () => {
   let table: Table;
   let commands: string[];
   beforeAll(async () => {

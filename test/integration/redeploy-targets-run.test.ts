@@ -16,9 +16,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { redeployerFor } from '../../functions/adapters/redeploy/index.js';
-import type { Redeployer } from '../../functions/core/redeploy.js';
-import type { RedeployTarget } from '../../functions/core/redeploy-config.js';
-import type { AwsRedeployTarget } from '../../functions/core/redeploy-targets-aws.js';
+import type { Redeployer } from '../../functions/core/redeploy/port.js';
+import type { ExternalRedeployTarget, RedeployTarget } from '../../functions/core/redeploy/targets.js';
 import type { Run } from '../../functions/core/run.js';
 import { startRun } from '../../functions/core/use-cases/start-run.js';
 import { createRunHandler } from '../../functions/events/rollback-run.js';
@@ -68,7 +67,7 @@ function portsWith(environment: string, target: Record<string, unknown>, crashOn
   let built: Redeployer | undefined;
   ports.redeployerFor = (_env: string, config: RedeployTarget) => {
     if (!built) {
-      const real = redeployerFor(config as AwsRedeployTarget);
+      const real = redeployerFor(config as ExternalRedeployTarget);
       let crashed = !crashOnce;
       built = {
         via: real.via,

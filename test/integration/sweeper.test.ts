@@ -1,17 +1,13 @@
 import { PublishCommand, SNSClient, SNSServiceException } from '@aws-sdk/client-sns';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { outboxKey } from '../../functions/adapters/dynamodb-store.js';
 import { DynamoOutboxLedger } from '../../functions/adapters/outbox-ledger.js';
 import { SnsPublisher } from '../../functions/adapters/sns-publisher.js';
 import { DynamoUnpublishedOutbox } from '../../functions/adapters/unpublished-outbox.js';
 import type { SweeperPorts } from '../../functions/core/ports.js';
-import { RecordDeploymentInput } from '../../functions/core/schemas.js';
-import { recordDeployment } from '../../functions/core/use-cases/record-deployment.js';
-import { rollbackDeployment } from '../../functions/core/use-cases/rollback-deployment.js';
 import { createSweeper, SWEEP } from '../../functions/events/sweeper.js';
 import { freshTable } from '../support/dynamodb.js';
+import { outboxOf } from '../support/outbox.js';
 
 /**
  * The sweeper on DynamoDB Local: outbox items the stream never delivered (here: no notifier
@@ -24,9 +20,11 @@ type Table = Awaited<ReturnType<typeof freshTable>>;
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:rollbacks';
 const sns = mockClient(SNSClient);
 let table: Table;
+let outbox: ReturnType<typeof outboxOf>;
 
 beforeAll(async () => {
   table = await freshTable();
+  outbox = outboxOf(table);
 });
 afterEach(() => sns.reset());
 
@@ -40,53 +38,15 @@ function sweeperAt(minutesFromNow: number) {
   return createSweeper(ports);
 }
 
-/** A deploy of v1 and v2, and a manual rollback of v2: its outbox items, by event id. */
-async function rollbackIn(environment: string): Promise<string[]> {
-  for (const [imageTag, minutesAgo] of [
-    ['v1.0.0', 30],
-    ['v2.0.0', 20],
-  ] as const) {
-    const input = RecordDeploymentInput.parse({
-      environment,
-      imageTag,
-      deployedAt: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
-    });
-    await recordDeployment(table.ports, input, { by: 'arn:aws:iam::123456789012:role/ci' });
-  }
-  const before = await outboxIds();
-  await rollbackDeployment(table.ports, { imageTag: 'v2.0.0', environment, by: 'ops', reason: 'bad release' });
-  return (await outboxIds()).filter((id) => !before.includes(id));
-}
-
-/** Every outbox item's event id, straight from the table. */
-async function outboxIds(): Promise<string[]> {
-  const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
-  const result = await table.client.send(
-    new ScanCommand({
-      TableName: table.tableName,
-      FilterExpression: 'entity = :o',
-      ExpressionAttributeValues: { ':o': 'outbox' },
-    }),
-  );
-  return (result.Items ?? []).map((i) => String(i.PK).slice('OUTBOX#'.length)).sort();
-}
-
-async function outboxItem(eventId: string) {
-  const { Item } = await table.client.send(
-    new GetCommand({ TableName: table.tableName, Key: outboxKey(eventId), ConsistentRead: true }),
-  );
-  return Item;
-}
-
 const published = () =>
   sns.commandCalls(PublishCommand).map((c) => JSON.parse(String(c.args[0].input.Message)).eventId);
 
 describe('the outbox sweeper', () => {
   it('publishes, once, an item the stream gave up on, after five minutes; then the index is empty', async () => {
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-    const ids = await rollbackIn('sweep-a');
+    const ids = await outbox.rollbackIn('sweep-a');
     expect(ids.length).toBeGreaterThanOrEqual(1);
-    for (const id of ids) expect((await outboxItem(id))?.GSI2PK).toBe('OUTBOX#UNPUBLISHED');
+    for (const id of ids) expect((await outbox.item(id))?.GSI2PK).toBe('OUTBOX#UNPUBLISHED');
 
     // Young items are still the stream's: nothing to sweep yet.
     expect((await sweeperAt(0)()).found).toBe(0);
@@ -97,7 +57,7 @@ describe('the outbox sweeper', () => {
     expect([...sweep.published].sort()).toEqual(ids);
     expect(published().sort()).toEqual(ids);
     const first = sns.commandCalls(PublishCommand)[0]?.args[0].input;
-    const stored = await outboxItem(String(published()[0]));
+    const stored = await outbox.item(String(published()[0]));
     expect(first).toEqual({
       TopicArn: TOPIC_ARN,
       Subject: stored?.subject,
@@ -108,7 +68,7 @@ describe('the outbox sweeper', () => {
       },
     });
     for (const id of ids) {
-      const item = await outboxItem(id);
+      const item = await outbox.item(id);
       expect(typeof item?.publishedAt).toBe('string');
       expect(item?.GSI2PK).toBeUndefined();
       expect(item?.GSI2SK).toBeUndefined();
@@ -122,17 +82,17 @@ describe('the outbox sweeper', () => {
 
   it('skips an item the notifier published (its ledger mark took it out of the index)', async () => {
     sns.on(PublishCommand).resolves({ MessageId: 'm-2' });
-    const ids = await rollbackIn('sweep-b');
+    const ids = await outbox.rollbackIn('sweep-b');
     const ledger = new DynamoOutboxLedger(table.client, table.tableName);
     const [notified, ...rest] = ids;
-    expect(await ledger.markPublished(String(notified), new Date().toISOString())).toBe(true);
+    expect(await ledger.markPublished(String(notified), 'topic', new Date().toISOString(), ['topic'])).toBe(true);
     const sweep = await sweeperAt(SWEEP.minAgeMs / 60_000 + 1)();
     expect(sweep.published.sort()).toEqual(rest.sort());
     expect(published()).not.toContain(notified);
   });
 
   it('a publish that fails is counted, the item stays, and the next sweep delivers it', async () => {
-    const ids = await rollbackIn('sweep-c');
+    const ids = await outbox.rollbackIn('sweep-c');
     sns
       .on(PublishCommand)
       .rejects(
@@ -141,7 +101,7 @@ describe('the outbox sweeper', () => {
     const failing = await sweeperAt(SWEEP.minAgeMs / 60_000 + 1)();
     expect(failing.found).toBe(ids.length);
     expect(failing.failed.map((f) => f.eventId).sort()).toEqual(ids);
-    for (const id of ids) expect((await outboxItem(id))?.GSI2PK).toBe('OUTBOX#UNPUBLISHED');
+    for (const id of ids) expect((await outbox.item(id))?.GSI2PK).toBe('OUTBOX#UNPUBLISHED');
 
     sns.reset();
     sns.on(PublishCommand).resolves({ MessageId: 'm-3' });

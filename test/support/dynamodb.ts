@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { documentClient } from '../../functions/adapters/aws.js';
-import { DynamoDeploymentStore } from '../../functions/adapters/dynamodb-store.js';
+import { deploymentStore } from '../../functions/adapters/dynamodb/store.js';
 import type { HistoryPorts } from '../../functions/core/ports.js';
 import { createDeploymentsTable, LOCAL_REGION, localClient } from '../../infra/local/dynamodb-local.js';
 import { TEST_CURSOR_KEY } from './memory-store.js';
@@ -19,7 +19,9 @@ export async function freshTable() {
   await createDeploymentsTable(raw, tableName);
   const client = documentClient({ region: LOCAL_REGION, dynamodbEndpoint: endpoint });
   const capacity: { operation: string; consumed: ConsumedCapacity[] }[] = [];
-  const store = new DynamoDeploymentStore(client, tableName, {
+  const store = deploymentStore({
+    client,
+    tableName,
     onCapacity: (operation, consumed) => capacity.push({ operation, consumed }),
   });
   const ports: HistoryPorts = {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { startLocalStack } from '../../infra/local/stack.js';
+import { type LocalStackOptions, startLocalStack } from '../../infra/local/stack.js';
 import { assertDocumented, violations } from './openapi.js';
 
 export const BASE = '/api/v1/platform/deployments';
@@ -11,7 +11,7 @@ export const BASE = '/api/v1/platform/deployments';
  * checked against docs/openapi.json: `call` throws on a mismatch, and `stop` throws naming
  * every mismatch any other client got.
  */
-export async function localApi(options: { redeployTargets?: Record<string, unknown> } = {}) {
+export async function localApi(options: Pick<LocalStackOptions, 'redeployTargets' | 'notifications'> = {}) {
   const mismatches: string[] = [];
   const stack = await startLocalStack({
     dynamodbEndpoint: inject('dynamodbEndpoint'),

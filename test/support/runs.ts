@@ -4,14 +4,15 @@ import { join } from 'node:path';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { CloudWatchHealth } from '../../functions/adapters/cloudwatch-health.js';
-import { DynamoRunStore } from '../../functions/adapters/dynamodb-run-store.js';
-import { fromItem } from '../../functions/adapters/dynamodb-store.js';
+import { fromItem } from '../../functions/adapters/dynamodb/items.js';
+import { runStore } from '../../functions/adapters/dynamodb/run-progress.js';
 import { CallbackRedeployer } from '../../functions/adapters/redeploy/callback.js';
 import { CommandRedeployer } from '../../functions/adapters/redeploy/command.js';
-import type { Redeployer } from '../../functions/core/redeploy.js';
-import { parseRedeployTargets, type RedeployTarget } from '../../functions/core/redeploy-config.js';
+import type { Redeployer } from '../../functions/core/redeploy/port.js';
+import { parseRedeployTargets, type RedeployTarget } from '../../functions/core/redeploy/targets.js';
 import type { Run } from '../../functions/core/run.js';
-import type { ImageRegistry, RunLauncher, RunPorts } from '../../functions/core/run-ports.js';
+import type { RunLauncher, RunPorts } from '../../functions/core/run-ports.js';
+import type { ImageRegistry } from '../../functions/core/safety.js';
 import { RecordDeploymentInput } from '../../functions/core/schemas.js';
 import { recordDeployment } from '../../functions/core/use-cases/record-deployment.js';
 import type { freshTable } from './dynamodb.js';
@@ -46,7 +47,7 @@ export function runPortsFor(
   options: { cloudwatch?: CloudWatchClient; images?: ImageRegistry } = {},
 ): RunPorts & { launcher: RunLauncher; launched: Run[] } {
   const parsed = parseRedeployTargets(targets, 'targets');
-  const runs = new DynamoRunStore(table.client, table.tableName);
+  const runs = runStore({ client: table.client, tableName: table.tableName });
   const redeployers = new Map<string, Redeployer>();
   const launched: Run[] = [];
   const ports: RunPorts & { launcher: RunLauncher; launched: Run[] } = {

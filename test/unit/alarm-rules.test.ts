@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { AlarmStateChange } from '../../functions/core/alarm.js';
 import type { Deployment } from '../../functions/core/deployment.js';
-import { type AlarmStateChange, autoRollback, skipReason } from '../../functions/core/use-cases/auto-rollback.js';
+import { autoRollback, skipReason } from '../../functions/core/use-cases/auto-rollback.js';
 import { deploymentFixture } from '../support/fixtures.js';
 import { MemoryStore } from '../support/memory-store.js';
 

@@ -7,18 +7,20 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { idempotencyKeyFor, redeployRecord } from '../../cli/rollback.js';
+import { lookUpImage } from '../../functions/adapters/ecr-images.js';
+import type { Deployment, Migration } from '../../functions/core/deployment.js';
+import { chooseRollbackTarget, type Refusal } from '../../functions/core/rollback-target.js';
 import {
   blockingMigrations,
-  deploymentsBetween,
+  type ImageLookup,
   imageCheckResult,
-  lookUpImage,
   migrationsCheck,
   notesCheck,
   parseRepository,
+  safetyChecks,
   safetyVerdict,
   targetRecordCheck,
-} from '../../cli/safety.js';
-import type { Deployment, Migration } from '../../functions/core/deployment.js';
+} from '../../functions/core/safety.js';
 import { deploymentFixture } from '../support/fixtures.js';
 
 const DIGEST_A = `sha256:${'a'.repeat(64)}`;
@@ -31,37 +33,6 @@ const migration = (id: string, reversible: boolean, description: string | null =
   id,
   reversible,
   description,
-});
-
-describe('deploymentsBetween', () => {
-  const target = deployment('v1.0.0');
-  const failed = deployment('v1.1.0', { status: 'FAILED', notes: 'broke the build' });
-  const middle = deployment('v1.2.0', { notes: 'adds invoices' });
-  const current = deployment('v1.3.0');
-  const history = [current, middle, failed, target, deployment('v0.9.0')];
-
-  it('holds the current deployment and everything down to the target, newest first, target excluded', () => {
-    expect(deploymentsBetween(history, current, target)).toEqual({
-      between: [current, middle, failed],
-      reachedTarget: true,
-    });
-  });
-
-  it('leaves out records newer than the current one', () => {
-    const newer = deployment('v1.4.0');
-    expect(deploymentsBetween([newer, ...history], current, target).between.map((d) => d.imageTag)).toEqual([
-      'v1.3.0',
-      'v1.2.0',
-      'v1.1.0',
-    ]);
-  });
-
-  it('says so when the history given ends before the target (read another page)', () => {
-    expect(deploymentsBetween([current, middle], current, target)).toEqual({
-      between: [current, middle],
-      reachedTarget: false,
-    });
-  });
 });
 
 describe('migrations', () => {
@@ -92,32 +63,93 @@ describe('migrations', () => {
 
 describe('targetRecordCheck and notesCheck', () => {
   const target = deployment('v1.0.0');
+  const current = deployment('v1.1.0');
 
-  it('passes for a DEPLOYED record the exists route knows in the environment', () => {
-    const answer = { imageTag: 'v1.0.0', exists: true, environments: ['prod'] };
-    expect(targetRecordCheck(answer, target, 'prod').status).toBe('passed');
+  it("passes for the rule's target, naming it", () => {
+    const result = targetRecordCheck({ current, target, between: [current] }, 'prod');
+    expect(result).toMatchObject({ status: 'passed', detail: `v1.0.0 (${target.id}) is DEPLOYED in prod` });
   });
 
-  it('fails when the exists route has no record there, or the record is not a good deployment', () => {
-    expect(targetRecordCheck({ imageTag: 'v1.0.0', exists: false, environments: [] }, target, 'prod').status).toBe(
-      'failed',
-    );
-    expect(
-      targetRecordCheck({ imageTag: 'v1.0.0', exists: true, environments: ['staging'] }, target, 'prod').status,
-    ).toBe('failed');
-    const bad = deployment('v1.0.0', { status: 'ROLLED_BACK' });
-    const answer = { imageTag: 'v1.0.0', exists: true, environments: ['prod'] };
-    expect(targetRecordCheck(answer, bad, 'prod')).toMatchObject({ status: 'failed' });
-    expect(targetRecordCheck(answer, bad, 'prod').detail).toContain('ROLLED_BACK');
+  it("fails with the rule's reason when it refused the target", () => {
+    const refusal: Refusal = { kind: 'known-bad', reason: 'v1.0.0 is known bad in prod', message: '.', status: 404 };
+    expect(targetRecordCheck(refusal, 'prod')).toMatchObject({
+      id: 'target-record',
+      status: 'failed',
+      detail: 'v1.0.0 is known bad in prod',
+    });
   });
 
-  it('shows the notes of each deployment undone, and fails when the target was never reached', () => {
+  it('shows the notes of each deployment undone', () => {
     const d = deployment('v2', { notes: 'Adds the invoices view' });
-    const shown = notesCheck([d, deployment('v1.9')], true, target);
+    const shown = notesCheck([d, deployment('v1.9')]);
     expect(shown.status).toBe('passed');
+    expect(shown.detail).toBe('2 deployments to undo');
     expect(shown.items[0]).toContain('Adds the invoices view');
     expect(shown.items[1]).toContain('(no notes)');
-    expect(notesCheck([d], false, target).status).toBe('failed');
+  });
+});
+
+describe('safetyChecks: the one module every surface runs', () => {
+  const lookups: [string, string][] = [];
+  const images = (answer: ImageLookup) => ({
+    lookUp: async (repository: string, imageTag: string) => {
+      lookups.push([repository, imageTag]);
+      return answer;
+    },
+  });
+  const history = (...newestFirst: Deployment[]) => ({
+    newestFirst: async function* () {
+      yield* newestFirst;
+    },
+    hasTag: async (tag: string) => newestFirst.some((d) => d.imageTag === tag),
+  });
+
+  it("runs the four checks over the rule's plan, in order, asking the registry for the target's tag", async () => {
+    const good = deployment('v1.0.0', { imageDigest: DIGEST_A });
+    const risky = deployment('v1.1.0', { status: 'FAILED', migrations: [migration('0042_drop', false)] });
+    const current = deployment('v1.2.0');
+    const plan = await chooseRollbackTarget(history(current, risky, good), { environment: 'prod', purpose: 'act' });
+    if (!plan.ok) throw new Error(plan.refusal.reason);
+    const checks = await safetyChecks({ images: images({ kind: 'found', digest: DIGEST_A }) }, plan, {
+      environment: 'prod',
+      repository: 'team/app',
+    });
+    expect(checks.map((c) => [c.id, c.status])).toEqual([
+      ['target-record', 'passed'],
+      ['container-image', 'passed'],
+      ['deployment-notes', 'passed'],
+      ['migrations', 'failed'],
+    ]);
+    expect(lookups.at(-1)).toEqual(['team/app', 'v1.0.0']);
+    expect(checks[2]?.items).toHaveLength(2);
+  });
+
+  it('skips the image check without a repository, and asks no registry', async () => {
+    const before = lookups.length;
+    const plan = { current: deployment('v2'), target: deployment('v1'), between: [] };
+    const checks = await safetyChecks({ images: images({ kind: 'gone', reason: 'x' }) }, plan, { environment: 'prod' });
+    expect(checks[1]).toMatchObject({ id: 'container-image', status: 'skipped' });
+    expect(lookups.length).toBe(before);
+  });
+
+  it('fails the target check and skips the rest for a refused target', async () => {
+    const answer = await chooseRollbackTarget(history(deployment('v2'), deployment('v1')), {
+      environment: 'prod',
+      purpose: 'act',
+      targetTag: 'v0.9',
+    });
+    if (answer.ok) throw new Error('expected a refusal');
+    const checks = await safetyChecks({ images: images({ kind: 'found', digest: DIGEST_A }) }, answer.refusal, {
+      environment: 'prod',
+      repository: 'team/app',
+    });
+    expect(checks.map((c) => [c.id, c.status])).toEqual([
+      ['target-record', 'failed'],
+      ['container-image', 'skipped'],
+      ['deployment-notes', 'skipped'],
+      ['migrations', 'skipped'],
+    ]);
+    expect(checks[0]?.detail).toBe('no record of v0.9 in prod');
   });
 });
 

@@ -1,8 +1,10 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type { Notification, NotifierPorts } from '../../functions/core/ports.js';
+import { renderChat } from '../../functions/core/chat-notification.js';
+import { DESTINATIONS, type Destination, type Notification, type NotifierPorts } from '../../functions/core/ports.js';
 import { createNotifier, notificationOf } from '../../functions/events/notifier.js';
+import { CONTEXT, MESSAGES } from '../support/chat-fixtures.js';
 
 let sequence = 100;
 function record(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', image: Record<string, unknown>): DynamoDBRecord {
@@ -31,20 +33,27 @@ const outbox = (eventId: string, over: Record<string, unknown> = {}) =>
     ...over,
   });
 
-/** A ledger and a publisher in memory; `failOn` makes the publisher reject those event ids once each. */
-function fakes(failOn: string[] = [], markFails = false) {
+/**
+ * A ledger and publishers in memory; `failOn` makes the rollback topic's publisher reject those
+ * event ids once each, `chatFailOn` the chat topic's (`chat: true` gives the notifier one).
+ */
+function fakes(failOn: string[] = [], markFails = false, chat?: { failOn: string[] }) {
   const published: Notification[] = [];
+  const chatPublished: Notification[] = [];
   const marks = new Map<string, string>();
+  const key = (id: string, destination: Destination) => `${id} ${destination}`;
   const failing = new Set(failOn);
+  const chatFailing = new Set(chat?.failOn ?? []);
   const ports: NotifierPorts = {
     ledger: {
-      isPublished: async (id) => marks.has(id),
-      markPublished: async (id, at) => {
+      lookUp: async (id) => ({ published: DESTINATIONS.filter((d) => marks.has(key(id, d))), pending: true }),
+      markPublished: async (id, destination, at) => {
         if (markFails) throw new Error('DynamoDB unavailable');
-        if (marks.has(id)) return false;
-        marks.set(id, at);
+        if (marks.has(key(id, destination))) return false;
+        marks.set(key(id, destination), at);
         return true;
       },
+      settle: async () => {},
     },
     publisher: {
       publish: async (n) => {
@@ -52,9 +61,22 @@ function fakes(failOn: string[] = [], markFails = false) {
         published.push(n);
       },
     },
+    ...(chat
+      ? {
+          chat: {
+            publisher: {
+              publish: async (n) => {
+                if (chatFailing.delete(n.eventId)) throw new Error('chat topic unavailable');
+                chatPublished.push(n);
+              },
+            },
+            context: CONTEXT,
+          },
+        }
+      : {}),
     now: () => new Date('2026-11-27T10:00:01.000Z'),
   };
-  return { ports, published, marks };
+  return { ports, published, chatPublished, marks };
 }
 const ids = (records: DynamoDBRecord[]) => records.map((r) => ({ itemIdentifier: r.dynamodb?.SequenceNumber }));
 
@@ -85,7 +107,7 @@ describe('createNotifier', () => {
     const records = [outbox('e1'), record('INSERT', { PK: 'ENV#prod', entity: 'deployment' }), outbox('e2')];
     expect(await createNotifier(ports)({ Records: records })).toEqual({ batchItemFailures: [] });
     expect(published.map((n) => n.eventId)).toEqual(['e1', 'e2']);
-    expect([...marks.keys()]).toEqual(['e1', 'e2']);
+    expect([...marks.keys()]).toEqual(['e1 topic', 'e2 topic']);
   });
 
   it('stops at the first failure and reports it and every later record; the redelivery publishes only what is left', async () => {
@@ -114,5 +136,63 @@ describe('createNotifier', () => {
 
   it('an empty batch is fine', async () => {
     expect(await createNotifier(fakes().ports)({ Records: [] })).toEqual({ batchItemFailures: [] });
+  });
+});
+
+describe('createNotifier with a chat topic', () => {
+  /** An outbox record of a real message (the chat rendering needs one). */
+  const real = (type: keyof typeof MESSAGES) => {
+    const message = MESSAGES[type];
+    return outbox(message.eventId, { eventType: type, message: JSON.stringify(message) });
+  };
+  const records = () => [real('ROLLBACK_STARTED'), real('DEPLOYMENT_ROLLED_BACK'), real('ROLLBACK_SUCCEEDED')];
+
+  it('publishes each item to both topics: the stored JSON to the rollback topic, its chat rendering to the chat topic', async () => {
+    const { ports, published, chatPublished, marks } = fakes([], false, { failOn: [] });
+    const batch = records();
+    expect(await createNotifier(ports)({ Records: batch })).toEqual({ batchItemFailures: [] });
+    expect(published.map((n) => n.message)).toEqual(batch.map((r) => r.dynamodb?.NewImage?.message?.S));
+    const types = ['ROLLBACK_STARTED', 'DEPLOYMENT_ROLLED_BACK', 'ROLLBACK_SUCCEEDED'] as const;
+    expect(chatPublished.map((n) => JSON.parse(n.message))).toEqual(types.map((t) => renderChat(MESSAGES[t], CONTEXT)));
+    // Same identity and attributes on the chat topic, so a chat subscription can filter too.
+    expect(chatPublished.map(({ message: _, ...rest }) => rest)).toEqual(
+      published.map(({ message: _, ...rest }) => rest),
+    );
+    expect(marks.size).toBe(6);
+    // A redelivery publishes nothing to either.
+    expect(await createNotifier(ports)({ Records: batch })).toEqual({ batchItemFailures: [] });
+    expect([published.length, chatPublished.length]).toEqual([3, 3]);
+  });
+
+  it('the chat topic failing holds back nothing: the record succeeds, its chat publication stays unrecorded (the sweeper takes it)', async () => {
+    const batch = records();
+    const failed = MESSAGES.DEPLOYMENT_ROLLED_BACK.eventId;
+    const { ports, published, chatPublished, marks } = fakes([], false, { failOn: [failed] });
+    expect(await createNotifier(ports)({ Records: batch })).toEqual({ batchItemFailures: [] });
+    expect(published).toHaveLength(3);
+    expect(chatPublished.map((n) => n.eventId)).toEqual([
+      MESSAGES.ROLLBACK_STARTED.eventId,
+      MESSAGES.ROLLBACK_SUCCEEDED.eventId,
+    ]);
+    expect(marks.has(`${failed} topic`)).toBe(true);
+    expect(marks.has(`${failed} chat`)).toBe(false);
+    // A later delivery of the same records (a bisected retry, a sweep) publishes only that one chat message.
+    expect(await createNotifier(ports)({ Records: batch })).toEqual({ batchItemFailures: [] });
+    expect(published).toHaveLength(3);
+    expect(chatPublished.map((n) => n.eventId)).toContain(failed);
+    expect(chatPublished).toHaveLength(3);
+  });
+
+  it('the rollback topic failing fails the record and the later ones; the redelivery does not publish their chat messages twice', async () => {
+    const batch = records();
+    const failed = MESSAGES.DEPLOYMENT_ROLLED_BACK.eventId;
+    const { ports, published, chatPublished } = fakes([failed], false, { failOn: [] });
+    const first = await createNotifier(ports)({ Records: batch });
+    expect(first).toEqual({ batchItemFailures: ids(batch.slice(1)) });
+    // The failed item's chat message went out: people hear of it while the topic retries.
+    expect(chatPublished.map((n) => n.eventId)).toEqual([MESSAGES.ROLLBACK_STARTED.eventId, failed]);
+    expect(await createNotifier(ports)({ Records: batch.slice(1) })).toEqual({ batchItemFailures: [] });
+    expect(published.map((n) => n.eventId)).toEqual(batch.map((r) => r.dynamodb?.NewImage?.PK?.S?.slice(7)));
+    expect(chatPublished.map((n) => n.eventId).sort()).toEqual(published.map((n) => n.eventId).sort());
   });
 });

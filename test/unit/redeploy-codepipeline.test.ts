@@ -12,8 +12,8 @@ import { ulid } from 'ulid';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { assumedRoleCredentials, REFRESH_MARGIN_MS } from '../../functions/adapters/redeploy/assume-role.js';
 import { CodePipelineRedeployer } from '../../functions/adapters/redeploy/codepipeline.js';
-import type { RedeployRequest } from '../../functions/core/redeploy.js';
-import { CodePipelineTarget } from '../../functions/core/redeploy-targets-aws.js';
+import { CodePipelineTarget } from '../../functions/core/redeploy/aws.js';
+import type { RedeployRequest } from '../../functions/core/redeploy/port.js';
 import { deploymentFixture } from '../support/fixtures.js';
 
 /**

@@ -13,8 +13,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ulid } from 'ulid';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EcsRedeployer, imageFor, RUN_ID_TAG, runsImage } from '../../functions/adapters/redeploy/ecs.js';
-import { RedeployRefusedError, type RedeployRequest } from '../../functions/core/redeploy.js';
-import { EcsTarget } from '../../functions/core/redeploy-targets-aws.js';
+import { EcsTarget } from '../../functions/core/redeploy/aws.js';
+import { RedeployRefusedError, type RedeployRequest } from '../../functions/core/redeploy/port.js';
 import { deploymentFixture } from '../support/fixtures.js';
 
 /**

@@ -3,8 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ulid } from 'ulid';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitHubActionsRedeployer } from '../../functions/adapters/redeploy/github-actions.js';
-import { RedeployRefusedError, type RedeployRequest } from '../../functions/core/redeploy.js';
-import { GitHubActionsTarget } from '../../functions/core/redeploy-targets-aws.js';
+import { GitHubActionsTarget } from '../../functions/core/redeploy/github-actions.js';
+import { RedeployRefusedError, type RedeployRequest } from '../../functions/core/redeploy/port.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github.js';
 import { deploymentFixture } from '../support/fixtures.js';
 

@@ -8,7 +8,7 @@
 import { DuplicateEventError } from '../../core/errors.js';
 import { rollbackRequested } from '../../core/notifications.js';
 import type { Ports } from '../../core/ports.js';
-import type { Redeployer, RedeployHandle, RedeployProgress, RedeployRequest } from '../../core/redeploy.js';
+import type { Redeployer, RedeployHandle, RedeployProgress, RedeployRequest } from '../../core/redeploy/port.js';
 import { findRedeployRecord } from '../../core/use-cases/run-steps.js';
 
 export class CallbackRedeployer implements Redeployer {

@@ -14,8 +14,8 @@ import {
   StartPipelineExecutionCommand,
 } from '@aws-sdk/client-codepipeline';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import type { Redeployer, RedeployHandle, RedeployProgress, RedeployRequest } from '../../core/redeploy.js';
-import type { CodePipelineTarget } from '../../core/redeploy-targets-aws.js';
+import type { CodePipelineTarget } from '../../core/redeploy/aws.js';
+import type { Redeployer, RedeployHandle, RedeployProgress, RedeployRequest } from '../../core/redeploy/port.js';
 import { targetCredentials } from './assume-role.js';
 import { type BackoffOptions, isAwsThrottle, SDK_CLIENT_DEFAULTS, withBackoff } from './retry.js';
 

@@ -4,7 +4,7 @@
  * deploy-command.ts). The command runs in this process's background; `start` for a run that
  * already has one returns it (a replayed step starts nothing twice).
  */
-import type { Redeployer, RedeployHandle, RedeployProgress, RedeployRequest } from '../../core/redeploy.js';
+import type { Redeployer, RedeployHandle, RedeployProgress, RedeployRequest } from '../../core/redeploy/port.js';
 import { type DeployResult, deployEnvironment, runDeployCommand } from '../deploy-command.js';
 
 interface Running {

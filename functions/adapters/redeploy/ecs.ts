@@ -39,14 +39,14 @@ import {
 } from '@aws-sdk/client-ecs';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { Deployment } from '../../core/deployment.js';
+import type { EcsTarget } from '../../core/redeploy/aws.js';
 import {
   type Redeployer,
   type RedeployHandle,
   type RedeployProgress,
   RedeployRefusedError,
   type RedeployRequest,
-} from '../../core/redeploy.js';
-import type { EcsTarget } from '../../core/redeploy-targets-aws.js';
+} from '../../core/redeploy/port.js';
 import { ulidTime } from '../ulid.js';
 import { targetCredentials } from './assume-role.js';
 import { type BackoffOptions, isAwsThrottle, SDK_CLIENT_DEFAULTS, withBackoff } from './retry.js';

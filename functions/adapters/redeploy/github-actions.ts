@@ -23,9 +23,9 @@
  * asks for, bounded; other 4xx refuse the redeploy with GitHub's message.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Redeployer, RedeployHandle, RedeployProgress, RedeployRequest } from '../../core/redeploy.js';
-import { RedeployRefusedError } from '../../core/redeploy.js';
-import type { GitHubActionsTarget } from '../../core/redeploy-targets-aws.js';
+import type { GitHubActionsTarget } from '../../core/redeploy/github-actions.js';
+import type { Redeployer, RedeployHandle, RedeployProgress, RedeployRequest } from '../../core/redeploy/port.js';
+import { RedeployRefusedError } from '../../core/redeploy/port.js';
 import { runStartedAt } from './ecs.js';
 import {
   type BackoffOptions,

@@ -1,32 +1,22 @@
+import type { AlarmRef, AlarmStateChange } from '../alarm.js';
 import type { Deployment } from '../deployment.js';
 import {
   ConflictError,
   DeploymentClaimedError,
   DuplicateEventError,
-  NotFoundError,
+  NothingToRollBackError,
+  type RefusalOf,
+  RollbackRefusedError,
   RunActiveError,
   TransitionConflictError,
 } from '../errors.js';
-import { type AlarmRef, autoRollbackSkipped, rollbackRequested } from '../notifications.js';
+import { autoRollbackSkipped, rollbackRequested } from '../notifications.js';
 import type { Ports } from '../ports.js';
+import { chooseRollbackTarget, currentRefusal, storedHistory } from '../rollback-target.js';
 import type { StartRunPorts } from '../run-ports.js';
 import type { AlarmRule } from '../schemas.js';
-import { findRollbackTarget } from './find-rollback-target.js';
 import { markRolledBack } from './rollback-deployment.js';
 import { startRun } from './start-run.js';
-
-/** One alarm state change, whichever way it arrived (see functions/events/alarm-event.ts). */
-export interface AlarmStateChange {
-  name: string;
-  arn: string;
-  /** `ALARM`, `OK` or `INSUFFICIENT_DATA`. */
-  state: string;
-  /** The state it left, where the event says (the SNS shape does, as OldStateValue). */
-  previousState: string | null;
-  reason: string;
-  /** When the state changed, ISO 8601 UTC: with the ARN, the change's identity. */
-  stateChangedAt: string;
-}
 
 export type AutoRollbackOutcome =
   | { kind: 'ignored'; alarm: string; reason: string }
@@ -47,18 +37,17 @@ export function dedupKeyOf(change: AlarmStateChange): string {
 
 /**
  * Why the current deployment must not be rolled back for this alarm, or null when it may.
- * The rules in order: nothing deployed; not DEPLOYED (already rolled back, failed, in
- * progress); itself a rollback (no chains of rollbacks from one misattributed alarm);
- * deployed after the alarm fired (a late or redelivered alarm must not undo a fix); deployed
- * longer than the window before the alarm fired (too old to be the likely cause).
+ * The rules in order: nothing deployed; the rollback target rule's refusals of a deployment
+ * that is acted on (currentRefusal: not DEPLOYED, itself a rollback: no chains of rollbacks
+ * from one misattributed alarm); deployed after the alarm fired (a late or redelivered alarm
+ * must not undo a fix); deployed longer than the window before the alarm fired (too old to
+ * be the likely cause).
  */
 export function skipReason(current: Deployment | undefined, change: AlarmStateChange, rule: AlarmRule): string | null {
   if (!current) return `no deployments in ${rule.environment}`;
+  const refused = currentRefusal(current, 'act');
+  if (refused) return refused.reason;
   const what = `${current.imageTag} (${current.id})`;
-  if (current.status === 'ROLLED_BACK') return `${what} is already rolled back`;
-  if (current.status !== 'DEPLOYED') return `${what} is ${current.status}, not DEPLOYED`;
-  if (current.rollbackOf)
-    return `${what} is itself a rollback (of ${current.rollbackOf}); rollbacks are not rolled back`;
   const deployed = Date.parse(current.deployedAt);
   const fired = Date.parse(change.stateChangedAt);
   if (deployed > fired) return `${what} was deployed at ${current.deployedAt}, after the alarm fired`;
@@ -74,7 +63,8 @@ export function skipReason(current: Deployment | undefined, change: AlarmStateCh
  * 1. Ignores anything but a transition into ALARM (state ALARM, previous state not ALARM
  *    where known), and alarms the rules do not map to an environment.
  * 2. Reads the environment's current (most recent) deployment and applies skipReason; then
- *    finds the target (findRollbackTarget); none is a skip too.
+ *    the rollback target rule (rollback-target.ts) for that deployment: a refusal is a skip
+ *    too, but a deployment recorded meanwhile is read again (up to MAX_READS times).
  * 3. Rolls back with markRolledBack: the conditional write (status = DEPLOYED), its
  *    DEPLOYMENT_ROLLED_BACK and a ROLLBACK_REQUESTED naming the target, and the claim of the
  *    change's identity (alarm ARN + state-change time), all in one transaction.
@@ -121,51 +111,8 @@ export async function autoRollback(
     return { kind: 'skipped', ...outcome, reason, current };
   };
 
-  for (let read = 1; ; read++) {
-    const current = (await ports.deployments.page(environment, { limit: 1 })).items[0];
-    const reason = skipReason(current, change, rule);
-    if (reason || !current) return skip(reason ?? `no deployments in ${environment}`, current ?? null);
-
-    if (runPorts && Object.hasOwn(runPorts.targets, environment)) {
-      try {
-        const { run } = await startRun(
-          { ...ports, ...runPorts },
-          {
-            environment,
-            reason: change.reason.slice(0, MAX_REASON) || `alarm ${alarm}`,
-            trigger: 'alarm',
-            alarm: ref,
-            by: `auto-rollback:${alarm}`,
-            dedupKey,
-          },
-        );
-        return { kind: 'run-started', ...outcome, runId: run.id };
-      } catch (error) {
-        if (error instanceof DuplicateEventError) return { kind: 'duplicate', ...outcome, dedupKey };
-        if (error instanceof NotFoundError) {
-          return skip(`no earlier DEPLOYED version in ${environment} to roll back ${current.imageTag} to`, current);
-        }
-        if (error instanceof RunActiveError || error instanceof DeploymentClaimedError) {
-          return skip(`${error.message} (alarm ${alarm} starts no second run)`, current);
-        }
-        if (error instanceof ConflictError) return skip(error.message, current);
-        throw error;
-      }
-    }
-
-    let target: Deployment;
-    try {
-      const found = await findRollbackTarget(ports, environment, undefined);
-      if (found.current.id !== current.id) {
-        if (read < MAX_READS) continue;
-        throw new Error(`the current deployment of ${environment} kept changing while alarm ${alarm} was handled`);
-      }
-      target = found.target;
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-      return skip(`no earlier DEPLOYED version in ${environment} to roll back ${current.imageTag} to`, current);
-    }
-
+  /** The rollback itself: the conditional write, its notifications and ROLLBACK_REQUESTED, and the change's claim. */
+  const rollBack = async (current: Deployment, target: Deployment): Promise<AutoRollbackOutcome> => {
     try {
       const rolledBack = await markRolledBack(ports, current, {
         by: `auto-rollback:${alarm}`,
@@ -194,6 +141,63 @@ export async function autoRollback(
         );
       }
       throw error;
+    }
+  };
+
+  /** A run in its place, where the environment has a redeploy target: the run marks, redeploys, records and verifies. */
+  const startItsRun = async (
+    current: Deployment,
+    targets: Omit<StartRunPorts, keyof Ports>,
+  ): Promise<{ outcome: AutoRollbackOutcome } | { refusal: RefusalOf }> => {
+    try {
+      const { run } = await startRun(
+        { ...ports, ...targets },
+        {
+          environment,
+          reason: change.reason.slice(0, MAX_REASON) || `alarm ${alarm}`,
+          trigger: 'alarm',
+          alarm: ref,
+          by: `auto-rollback:${alarm}`,
+          currentId: current.id,
+          dedupKey,
+        },
+      );
+      return { outcome: { kind: 'run-started', ...outcome, runId: run.id } };
+    } catch (error) {
+      if (error instanceof DuplicateEventError) return { outcome: { kind: 'duplicate', ...outcome, dedupKey } };
+      if (error instanceof NothingToRollBackError || error instanceof RollbackRefusedError) {
+        return { refusal: error.refusal };
+      }
+      if (error instanceof RunActiveError || error instanceof DeploymentClaimedError) {
+        return { outcome: await skip(`${error.message} (alarm ${alarm} starts no second run)`, current) };
+      }
+      if (error instanceof ConflictError) return { outcome: await skip(error.message, current) };
+      throw error;
+    }
+  };
+
+  for (let read = 1; ; read++) {
+    const current = (await ports.deployments.page(environment, { limit: 1 })).items[0];
+    const reason = skipReason(current, change, rule);
+    if (reason || !current) return skip(reason ?? `no deployments in ${environment}`, current ?? null);
+
+    let refusal: RefusalOf;
+    if (runPorts && Object.hasOwn(runPorts.targets, environment)) {
+      const started = await startItsRun(current, runPorts);
+      if ('outcome' in started) return started.outcome;
+      refusal = started.refusal;
+    } else {
+      const answer = await chooseRollbackTarget(storedHistory(ports.deployments, environment), {
+        environment,
+        purpose: 'act',
+        currentId: current.id,
+      });
+      if (answer.ok) return rollBack(current, answer.target);
+      refusal = answer.refusal;
+    }
+    if (refusal.kind !== 'current-changed') return skip(refusal.reason, current);
+    if (read >= MAX_READS) {
+      throw new Error(`the current deployment of ${environment} kept changing while alarm ${alarm} was handled`);
     }
   }
 }

@@ -1,6 +1,6 @@
+import type { AlarmStateChange } from '../alarm.js';
 import type { AlarmConfirmer, AlarmVerdict } from '../ports.js';
 import type { AlarmRule } from '../schemas.js';
-import type { AlarmStateChange } from './auto-rollback.js';
 
 /**
  * Whether an alarm state change must be confirmed before autoRollback acts on it, and if so

@@ -1,6 +1,7 @@
+import type { AlarmRef } from '../alarm.js';
 import type { Deployment } from '../deployment.js';
 import { TransitionConflictError } from '../errors.js';
-import { type AlarmRef, deploymentRolledBack, type OutboxEvent } from '../notifications.js';
+import { deploymentRolledBack, type OutboxEvent } from '../notifications.js';
 import type { WritePorts } from '../ports.js';
 import { resolveTag } from './resolve-tag.js';
 

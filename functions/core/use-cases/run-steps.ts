@@ -9,19 +9,13 @@
  */
 import type { Deployment } from '../deployment.js';
 import { DuplicateEventError, TransitionConflictError } from '../errors.js';
-import type { RedeployHandle, RedeployProgress, RedeployRequest } from '../redeploy.js';
-import type { RedeployTarget } from '../redeploy-config.js';
+import type { RedeployHandle, RedeployProgress, RedeployRequest } from '../redeploy/port.js';
+import type { RedeployTarget } from '../redeploy/targets.js';
+import { chooseRollbackTarget, currentRefusal, isTargetRefusal, storedHistory } from '../rollback-target.js';
 import { failedAt, type Run, type StepName, stepOf, withStep } from '../run.js';
 import { rollbackEnded } from '../run-notifications.js';
 import type { RunPorts } from '../run-ports.js';
-import {
-  type CheckResult,
-  deploymentsBetween,
-  imageCheckResult,
-  migrationsCheck,
-  parseRepository,
-  targetRecordCheck,
-} from '../safety.js';
+import { safetyChecks } from '../safety.js';
 import { markRolledBack } from './rollback-deployment.js';
 
 const at = (ports: RunPorts) => ports.now().toISOString();
@@ -71,12 +65,8 @@ export async function identifyStep(ports: RunPorts, input: Run): Promise<Run> {
   const { current, target } = await recordsOf(ports, run);
   if (!current) return fail(ports, run, 'identify', `the current deployment ${run.current.id} no longer exists`);
   if (!target) return fail(ports, run, 'identify', `the target deployment ${run.target.id} no longer exists`);
-  if (current.rollbackOf) {
-    return fail(ports, run, 'identify', `${describe(current)} is itself a rollback; a run never rolls back a rollback`);
-  }
-  if (current.status !== 'DEPLOYED') {
-    return fail(ports, run, 'identify', `${describe(current)} is ${current.status}, not DEPLOYED`);
-  }
+  const refused = currentRefusal(current, 'act');
+  if (refused) return fail(ports, run, 'identify', refused.reason);
   const newest = (await ports.deployments.page(run.environment, { limit: 1 })).items[0];
   if (newest && newest.id !== current.id) {
     return fail(
@@ -90,37 +80,34 @@ export async function identifyStep(ports: RunPorts, input: Run): Promise<Run> {
 }
 
 /**
- * 2 checks: the CLI's safety checks (core/safety.ts): the target record is a DEPLOYED record
- * of this environment, its image is still in ECR with the recorded digest (where the
- * environment names a repository), and no irreversible migration lies between. Reads only;
- * a failed check ends the run with nothing changed.
+ * 2 checks: the rollback target rule again, for the run's target tag (still the newest
+ * deployment, still a target: not rolled back meanwhile, not known bad), then the safety
+ * checks of core/safety.ts over its answer: the target record, its image still in ECR with
+ * the recorded digest (where the environment names a repository), the notes and the
+ * irreversible migrations of the deployments between. Reads only; a refused target or a
+ * failed check ends the run with nothing changed.
  */
 export async function checksStep(ports: RunPorts, input: Run): Promise<Run> {
   const run = await begin(ports, input, 'checks');
-  const { current, target } = await recordsOf(ports, run);
-  if (!current || !target) return fail(ports, run, 'checks', 'the current or target record no longer exists');
-  const results: CheckResult[] = [
-    targetRecordCheck(
-      { exists: target.environment === run.environment, environments: [target.environment] },
-      target,
-      run.environment,
-    ),
-  ];
-  const repository = targetOf(ports, run).ecrRepository;
-  if (repository) {
-    const ref = parseRepository(repository);
-    results.push(imageCheckResult(target, ref, await ports.images.lookUp(repository, target.imageTag)));
-  } else {
-    results.push(imageCheckResult(target, undefined));
+  const answer = await chooseRollbackTarget(storedHistory(ports.deployments, run.environment), {
+    environment: run.environment,
+    purpose: 'act',
+    currentId: run.current.id,
+    targetTag: run.target.imageTag,
+  });
+  if (!answer.ok && !isTargetRefusal(answer.refusal)) return fail(ports, run, 'checks', answer.refusal.reason);
+  if (answer.ok && answer.target.id !== run.target.id) {
+    return fail(
+      ports,
+      run,
+      'checks',
+      `the rollback target rule now gives ${describe(answer.target)} for ${run.target.imageTag}, not the run's ${run.target.id}`,
+    );
   }
-  const history: Deployment[] = [];
-  for await (const record of ports.deployments.iterate(run.environment)) {
-    history.push(record);
-    if (record.id === target.id) break;
-  }
-  const { between, reachedTarget } = deploymentsBetween(history, current, target);
-  if (!reachedTarget) return fail(ports, run, 'checks', `the history does not reach ${describe(target)}`);
-  results.push(migrationsCheck(between));
+  const results = await safetyChecks(ports, answer.ok ? answer : answer.refusal, {
+    environment: run.environment,
+    repository: targetOf(ports, run).ecrRepository,
+  });
   const failed = results.filter((c) => c.status === 'failed');
   const summary = results.map((c) => `${c.name}: ${c.status} (${c.detail})`).join('; ');
   if (failed.length > 0) {

@@ -1,18 +1,19 @@
 import { createHash } from 'node:crypto';
 import { authorize } from '../access-policy.js';
-import type { Deployment } from '../deployment.js';
-import { ConflictError, NoRedeployTargetError, NotFoundError, RunActiveError } from '../errors.js';
-import type { AlarmRef } from '../notifications.js';
+import type { AlarmRef } from '../alarm.js';
+import { NoRedeployTargetError, RunActiveError } from '../errors.js';
+import { planRollback } from '../rollback-target.js';
 import { newRun, type Run } from '../run.js';
 import { rollbackStarted } from '../run-notifications.js';
 import type { StartRunPorts } from '../run-ports.js';
-import { findRollbackTarget } from './find-rollback-target.js';
 
 export interface StartRunRequest {
   environment: string;
   reason: string;
-  /** Default: the rollback target rule (findRollbackTarget). */
+  /** Default: the rollback target rule (rollback-target.ts). */
   targetImageTag?: string | undefined;
+  /** The deployment the caller vetted (the alarm path): refused (409) when another one is now the most recent. */
+  currentId?: string | undefined;
   trigger: Run['trigger'];
   alarm: AlarmRef | null;
   /** The authenticated caller, or `auto-rollback:<alarm>`. */
@@ -29,10 +30,10 @@ export interface StartRunRequest {
  *    (its current state is at its own URL), or 409 for another request body.
  * 2. Refuses an environment without a redeploy target (409), and one where a run is already
  *    RUNNING (409 with its runId; the start transaction settles the race for good).
- * 3. Refuses a current deployment that is itself a rollback (no rollback of a rollback), or
- *    one that is not DEPLOYED (409).
- * 4. Finds the target (the rollback target rule, or the most recent DEPLOYED record of
- *    `targetImageTag` older than current): none, or no deployment at all, is 404.
+ * 3. The rollback target rule (rollback-target.ts) for acting, `targetImageTag` its explicit
+ *    tag: a current deployment that is not DEPLOYED or is itself a rollback is 409; nothing
+ *    to roll back to (no deployment, no target, a tag with no record there, never DEPLOYED
+ *    there, known bad, or the current one's) is 404.
  * 5. Writes the run (every step PENDING), its claims and ROLLBACK_STARTED in ONE transaction
  *    (RunStore.start); an Idempotency-Key replay returns the first run.
  * 6. Launches the workflow. The launch is idempotent per run id, so a replayed request that
@@ -60,19 +61,12 @@ export async function startRun(
   const active = await ports.runs.activeRun(environment);
   if (active) throw new RunActiveError(active, `Rollback run ${active} is already RUNNING in ${environment}.`);
 
-  const current = (await ports.deployments.page(environment, { limit: 1 })).items[0];
-  if (!current) throw new NotFoundError(`No deployments in ${environment}.`);
-  if (current.rollbackOf) {
-    throw new ConflictError(
-      `${current.imageTag} (${current.id}) is itself a rollback (of ${current.rollbackOf}); a run never rolls back a rollback.`,
-    );
-  }
-  if (current.status !== 'DEPLOYED') {
-    throw new ConflictError(
-      `${current.imageTag} (${current.id}) is ${current.status}; only a DEPLOYED deployment is rolled back.`,
-    );
-  }
-  const target = await chooseTarget(ports, current, request.targetImageTag);
+  const { current, target } = await planRollback(ports.deployments, {
+    environment,
+    purpose: 'act',
+    targetTag: request.targetImageTag,
+    currentId: request.currentId,
+  });
 
   const at = ports.now().toISOString();
   const run = newRun({
@@ -97,25 +91,6 @@ export async function startRun(
   );
   if (started.run.status === 'RUNNING') await ports.launcher.launch(started.run);
   return started;
-}
-
-async function chooseTarget(
-  ports: StartRunPorts,
-  current: Deployment,
-  targetImageTag: string | undefined,
-): Promise<Deployment> {
-  if (!targetImageTag) {
-    const found = await findRollbackTarget(ports, current.environment, current.imageTag);
-    if (found.current.id !== current.id)
-      throw new ConflictError(`${current.environment} changed while the run was started; try again.`);
-    return found.target;
-  }
-  let past = false;
-  for await (const record of ports.deployments.iterate(current.environment)) {
-    if (record.id === current.id) past = true;
-    else if (past && record.imageTag === targetImageTag && record.status === 'DEPLOYED') return record;
-  }
-  throw new NotFoundError(`No earlier DEPLOYED record of ${targetImageTag} in ${current.environment} to roll back to.`);
 }
 
 function fingerprint(request: StartRunRequest): string {

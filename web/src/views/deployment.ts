@@ -3,6 +3,7 @@
  * irreversible ones stand out), what it undid or what replaced it, and the rollback runs
  * that touched it with their steps.
  */
+import { processStepNumber } from '../../../functions/core/run.js';
 import { ApiError, api, type Deployment, type RollbackRun } from '../api.js';
 import { deploymentLink, safeUrl, status, time, who } from '../format.js';
 import { type Html, html } from '../html.js';
@@ -30,6 +31,12 @@ async function runsOf(d: Deployment): Promise<RollbackRun[] | string> {
   }
 }
 
+/** The list item's number: the process step's, or none for the checks (see processStepNumber). */
+function stepNumber(name: string): Html {
+  const n = processStepNumber(name);
+  return n === null ? html` class="unnumbered"` : html` value="${String(n)}"`;
+}
+
 function run(r: RollbackRun): Html {
   return html`<section class="run" aria-labelledby="run-${r.id}">
     <h3 id="run-${r.id}">Rollback run <code>${r.id}</code> ${status(r.status)}</h3>
@@ -41,8 +48,9 @@ function run(r: RollbackRun): Html {
       }.</p>
     ${r.failure ? html`<p class="problem">Failed at <strong>${r.failure.step}</strong>: ${r.failure.detail}</p>` : ''}
     <ol class="steps">${r.steps.map(
+      // The process's five steps keep their numbers; the safety checks come before step 2, unnumbered.
       (s) =>
-        html`<li>${status(s.status)} <strong>${s.name}</strong>${s.detail ? html`: ${s.detail}` : ''}${
+        html`<li${stepNumber(s.name)}>${status(s.status)} <strong>${s.name}</strong>${s.detail ? html`: ${s.detail}` : ''}${
           s.endedAt ? html` <span class="when">(${time(s.endedAt)})</span>` : ''
         }</li>`,
     )}</ol>

@@ -8,7 +8,7 @@
  * checkpointed (a crash after the call, before the record). So `start` must find a redeploy
  * it already started for the same `runId` and return that one instead of starting a second.
  */
-import type { Deployment } from './deployment.js';
+import type { Deployment } from '../deployment.js';
 
 /** The kinds of redeploy target. `command` exists in local mode only. */
 export const REDEPLOY_VIAS = ['callback', 'command', 'ecs', 'codepipeline', 'github-actions'] as const;

@@ -2,16 +2,18 @@
  * Where and how each environment is redeployed by a rollback run, and how its health is
  * verified afterwards: ONE schema for the functions (REDEPLOY_TARGETS, read once in
  * lib/config.ts) and the CDK app (context `redeployTargets`, checked at synth in
- * infra/stacks/settings.ts), so a setting the function would refuse fails at synth.
+ * infra/stacks/settings.ts), so a setting the function would refuse fails at synth. The
+ * Redeployer port is port.ts; each target's own settings are aws.ts and github-actions.ts.
  *
  * `via` picks the Redeployer adapter (functions/adapters/redeploy/<via>.ts); each kind of
  * target is one variant of the union below, with the settings that adapter needs.
  */
 
-import { lazySchema } from './lazy-schema.js';
-import { CodePipelineTarget, EcsTarget, GitHubActionsTarget } from './redeploy-targets-aws.js';
-import { Environment } from './schemas.js';
-import * as z from './zod.js';
+import { lazySchema } from '../lazy-schema.js';
+import { Environment } from '../schemas.js';
+import * as z from '../zod.js';
+import { CodePipelineTarget, EcsTarget } from './aws.js';
+import { GitHubActionsTarget } from './github-actions.js';
 
 const minutes = (max: number) => z.number().check(z.int(), z.minimum(1), z.maximum(max));
 
@@ -57,7 +59,7 @@ export const CommandTarget = /* @__PURE__ */ lazySchema(() =>
   }),
 );
 
-/** `ecs`, `codepipeline`, `github-actions`: the targets' own settings are in redeploy-targets-aws.ts. */
+/** `ecs`, `codepipeline`, `github-actions`: the targets' own settings are in aws.ts and github-actions.ts. */
 export const EcsRunTarget = /* @__PURE__ */ lazySchema(() => z.strictObject({ ...EcsTarget.shape, ...common() }));
 export const CodePipelineRunTarget = /* @__PURE__ */ lazySchema(() =>
   z.strictObject({ ...CodePipelineTarget.shape, ...common() }),
@@ -65,6 +67,12 @@ export const CodePipelineRunTarget = /* @__PURE__ */ lazySchema(() =>
 export const GitHubActionsRunTarget = /* @__PURE__ */ lazySchema(() =>
   z.strictObject({ ...GitHubActionsTarget.shape, ...common() }),
 );
+
+/** The three targets outside the service as one union, for code that handles only these (the grants, the adapter factory). */
+export const ExternalRedeployTarget = /* @__PURE__ */ lazySchema(() =>
+  z.discriminatedUnion('via', [EcsTarget, CodePipelineTarget, GitHubActionsTarget]),
+);
+export type ExternalRedeployTarget = z.infer<typeof ExternalRedeployTarget>;
 
 /** One environment's redeploy target. */
 export const RedeployTarget = /* @__PURE__ */ lazySchema(() =>

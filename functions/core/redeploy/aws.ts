@@ -1,16 +1,15 @@
 /**
- * The configuration of the three redeploy targets a platform team uses: an ECS service, a
- * CodePipeline pipeline, a GitHub Actions workflow. Each is one variant (`via`) of the
- * per-environment redeploy configuration; the run's configuration union adds them beside
- * `callback` and `command`. The same schemas are read by the functions (to build the
- * Redeployer) and by CDK at synth (to grant exactly what each target calls, on exactly the
- * resources named here), so both read one definition.
+ * The configuration of the two AWS redeploy targets: an ECS service and a CodePipeline
+ * pipeline (GitHub Actions is github-actions.ts). Each is one variant (`via`) of the
+ * per-environment redeploy configuration (targets.ts). The same schemas are read by the
+ * functions (to build the Redeployer) and by CDK at synth (to grant exactly what each target
+ * calls, on exactly the resources named here), so both read one definition.
  *
  * Everything a grant needs is named in full (account, region, ARNs): a policy cannot be
  * written from a name AWS resolves only at run time.
  */
-import { lazySchema } from './lazy-schema.js';
-import * as z from './zod.js';
+import { lazySchema } from '../lazy-schema.js';
+import * as z from '../zod.js';
 
 const AccountId = /* @__PURE__ */ lazySchema(() =>
   z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id')),
@@ -80,35 +79,6 @@ export const CodePipelineTarget = /* @__PURE__ */ lazySchema(() =>
   }),
 );
 export type CodePipelineTarget = z.infer<typeof CodePipelineTarget>;
-
-const GitHubName = /* @__PURE__ */ lazySchema(() =>
-  z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be a GitHub owner or repository name')),
-);
-
-export const GitHubActionsTarget = /* @__PURE__ */ lazySchema(() =>
-  z.strictObject({
-    via: z.literal('github-actions'),
-    owner: GitHubName,
-    repo: GitHubName,
-    /** The workflow's file name (`rollback.yml`) or numeric id. */
-    workflow: z.string().check(z.regex(/^([\w.-]+\.ya?ml|\d+)$/, 'must be a workflow file name (x.yml) or id')),
-    /** The branch or tag the workflow runs on. */
-    ref: z.string().check(z.minLength(1), z.maxLength(255)),
-    /** The Secrets Manager secret holding the token (a fine-grained token or app token with actions:write). */
-    tokenSecretArn: z
-      .string()
-      .check(z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/, 'must be a secret ARN')),
-    /** GitHub's REST API; set for GitHub Enterprise Server (https://HOST/api/v3). */
-    apiUrl: z._default(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }), 'https://api.github.com'),
-  }),
-);
-export type GitHubActionsTarget = z.infer<typeof GitHubActionsTarget>;
-
-/** The three as one union, for code that handles only these (the grants, the adapter factory). */
-export const AwsRedeployTarget = /* @__PURE__ */ lazySchema(() =>
-  z.discriminatedUnion('via', [EcsTarget, CodePipelineTarget, GitHubActionsTarget]),
-);
-export type AwsRedeployTarget = z.infer<typeof AwsRedeployTarget>;
 
 /** The ARN of the ECS service a target names. */
 export function ecsServiceArn(target: Pick<EcsTarget, 'accountId' | 'region' | 'cluster' | 'service'>): string {
