@@ -26,7 +26,17 @@ export default defineConfig({
     env: { ...QUIET_SDK, POWERTOOLS_LOG_LEVEL: 'CRITICAL' },
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], ...dynamodb } },
+      // integration also runs the AWS emulator for everything but DynamoDB (moto_server).
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          ...dynamodb,
+          globalSetup: [...dynamodb.globalSetup, 'test/support/moto-global-setup.ts'],
+          setupFiles: [...dynamodb.setupFiles, 'test/support/moto-env.ts'],
+        },
+      },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...dynamodb } },
       // The web console in Debian's Chromium (playwright-core), against local mode.
       { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...dynamodb } },
