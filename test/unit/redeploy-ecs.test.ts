@@ -21,6 +21,9 @@ import { deploymentFixture } from '../support/fixtures.js';
  * The ECS target at its SDK boundary: every ECS (and ECR) call is answered with the shapes
  * the ECS API reference documents for DescribeServices, DescribeTaskDefinition,
  * RegisterTaskDefinition and UpdateService, and each test asserts the exact calls made.
+ * test/integration/moto-ecs.test.ts runs start against ECS in moto_server; the mock stays for
+ * what moto cannot produce: rollout states (COMPLETED, circuit breaker FAILED), a deployment
+ * replaced or gone, the replay that finds its own deployment, throttling.
  */
 
 const ecs = mockClient(ECSClient);

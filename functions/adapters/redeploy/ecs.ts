@@ -26,8 +26,10 @@
  */
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
+  ClusterNotFoundException,
   type ContainerDefinition,
   DescribeServicesCommand,
+  type DescribeServicesCommandOutput,
   DescribeTaskDefinitionCommand,
   ECSClient,
   type Deployment as EcsDeployment,
@@ -148,13 +150,24 @@ export class EcsRedeployer implements Redeployer {
   }
 
   private async describeService(): Promise<Service> {
-    const answer = await this.send(() =>
-      this.ecs.send(new DescribeServicesCommand({ cluster: this.target.cluster, services: [this.target.service] })),
-    );
+    const where = `ECS service ${this.target.service} in cluster ${this.target.cluster}`;
+    let answer: DescribeServicesCommandOutput;
+    try {
+      answer = await this.send(() =>
+        this.ecs.send(new DescribeServicesCommand({ cluster: this.target.cluster, services: [this.target.service] })),
+      );
+    } catch (error) {
+      // A wrong cluster name (or account, or region) is the configuration's fault, not a
+      // passing one: refused with what ECS said, like a missing service, instead of retried.
+      if (error instanceof ClusterNotFoundException) {
+        throw new RedeployRefusedError(`${where}: the cluster does not exist (ClusterNotFoundException)`);
+      }
+      throw error;
+    }
     const service = answer.services?.[0];
     if (!service) {
       const reason = answer.failures?.[0]?.reason ?? 'not found';
-      throw new RedeployRefusedError(`ECS service ${this.target.service} in cluster ${this.target.cluster}: ${reason}`);
+      throw new RedeployRefusedError(`${where}: ${reason}`);
     }
     if (service.status !== 'ACTIVE') {
       throw new RedeployRefusedError(`ECS service ${this.target.service} is ${service.status}, not ACTIVE`);
