@@ -19,7 +19,11 @@ import { deploymentFixture } from '../support/fixtures.js';
 /**
  * The CodePipeline target and the cross-account credentials at their SDK boundary, answered
  * with the shapes of the CodePipeline API reference (StartPipelineExecution,
- * GetPipelineExecution) and the STS one (AssumeRole).
+ * GetPipelineExecution) and the STS one (AssumeRole). This target stays at the SDK boundary:
+ * moto 5 creates pipelines (CreatePipeline, GetPipeline) but implements neither
+ * StartPipelineExecution nor GetPipelineExecution (it answers 500 NotImplementedError), so
+ * there is no execution in moto to start or follow. AssumeRole itself is proven in moto by
+ * test/integration/moto-ecs.test.ts (the same targetCredentials).
  */
 
 const codepipeline = mockClient(CodePipelineClient);
