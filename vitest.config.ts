@@ -42,7 +42,15 @@ export default defineConfig({
       { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...dynamodb } },
       {
         extends: true,
-        test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 180_000 },
+        // infra puts the synthesized EventBridge rules into moto_server.
+        test: {
+          name: 'infra',
+          include: ['test/infra/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          globalSetup: ['test/support/moto-global-setup.ts'],
+          setupFiles: ['test/support/moto-env.ts'],
+        },
       },
     ],
   },

@@ -6,6 +6,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AutoRollback } from '../../infra/constructs/auto-rollback.js';
 import { OrganizationAlarmBus } from '../../infra/constructs/organization-alarm-bus.js';
+import { alarmArnOf, eventBridgeEvent } from '../../infra/local/alarm-events.js';
+import { deliveredBy } from '../support/event-rules.js';
 
 /**
  * The bus through which alarms in the organization's other accounts reach the automated
@@ -78,5 +80,36 @@ describe('organization alarm bus', () => {
     expect(() => new OrganizationAlarmBus(stack, 'Org', { organizationId: '123456789012', autoRollback })).toThrow(
       /"123456789012" is not an organization id/,
     );
+  });
+});
+
+describe("the bus's rule, put into EventBridge in moto", () => {
+  it("delivers any account's alarm going into ALARM, and no other state or event", async () => {
+    const [rule] = Object.values(template.findResources('AWS::Events::Rule')) as {
+      Properties: { EventPattern: unknown };
+    }[];
+    const at = new Date();
+    const events = [
+      eventBridgeEvent({
+        name: 'shop-5xx',
+        arn: alarmArnOf('shop-5xx', 'eu-west-1', '111122223333'),
+        state: 'ALARM',
+        at,
+      }),
+      eventBridgeEvent({
+        name: 'pay-5xx',
+        arn: alarmArnOf('pay-5xx', 'us-east-1', '444455556666'),
+        state: 'ALARM',
+        at,
+      }),
+      eventBridgeEvent({ name: 'shop-5xx', arn: alarmArnOf('shop-5xx', 'eu-west-1', '111122223333'), state: 'OK', at }),
+      eventBridgeEvent({ name: 'shop-5xx', state: 'INSUFFICIENT_DATA', at }),
+      {
+        ...eventBridgeEvent({ name: 'shop-5xx', state: 'ALARM', at }),
+        'detail-type': 'CloudWatch Alarm Configuration Change',
+      },
+      { ...eventBridgeEvent({ name: 'shop-5xx', state: 'ALARM', at }), source: 'com.example.forged' },
+    ];
+    expect(await deliveredBy(rule?.Properties.EventPattern, events)).toEqual([0, 1]);
   });
 });
