@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { type CfnResource, Duration } from 'aws-cdk-lib';
 import type { HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -101,6 +101,13 @@ export class Monitoring extends Construct {
     this.dashboard = new Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
       widgets: dashboardRows(props, api5xx, this.alarms),
+    });
+    // cfn-lint's schema of AWS::CloudWatch::Dashboard predates its Tags (CloudFormation documents
+    // and accepts them; the stack tags put them there), so it reports them as unknown (E3002).
+    // Turned off for this resource alone, so every other template is still checked in full
+    // (.cfnlintrc.yaml lists it).
+    (this.dashboard.node.defaultChild as CfnResource).addMetadata('cfn-lint', {
+      config: { ignore_checks: ['E3002'] },
     });
   }
 }

@@ -15,6 +15,9 @@ import { FALLBACK, ROUTES } from '../../functions/routes.js';
 import { createService, type Service } from '../../infra/app.js';
 import { BANNER, NODE_MAJOR, REPO_ROOT } from '../../infra/bundling.js';
 import { AutoRollback } from '../../infra/constructs/auto-rollback.js';
+import { alarmArnOf, eventBridgeEvent } from '../../infra/local/alarm-events.js';
+import { cfnLint } from '../support/cfn-lint.js';
+import { deliveredBy, MOTO_ACCOUNT, MOTO_REGION, resolvePseudo } from '../support/event-rules.js';
 
 /**
  * The deployed shape, checked offline. The app is built and synthesized ONCE (esbuild bundles
@@ -48,6 +51,8 @@ let service: Service;
 let api: Template;
 let data: Template;
 let apiResources: Json;
+/** The two stacks' templates as cdk synth wrote them (for cfn-lint). */
+let templateFiles: string[];
 /** The alarm defined in the app and watched from code (staging, 30 minutes). */
 let watchedInCode: Alarm;
 
@@ -117,6 +122,9 @@ beforeAll(() => {
   });
   stateless.autoRollback.watch(watchedInCode, { environment: 'staging', window: Duration.minutes(30) });
   const assembly = service.app.synth();
+  templateFiles = [service.stateless, service.stateful].map(
+    (stack) => assembly.getStackArtifact(stack.artifactId).templateFullPath,
+  );
   api = Template.fromJSON(assembly.getStackArtifact(service.stateless.artifactId).template);
   data = Template.fromJSON(assembly.getStackArtifact(service.stateful.artifactId).template);
   apiResources = api.toJSON().Resources;
@@ -1148,5 +1156,46 @@ describe('AWS Control Tower proactive controls (cfn-guard)', () => {
       .flatMap((c) => c.node.metadata.filter((m) => JSON.stringify(m.data ?? '').includes('cdk-validator-cfnguard::')));
     expect(acks.length).toBeGreaterThan(0);
     for (const ack of acks) expect(JSON.stringify(ack.data)).toMatch(/CT\.[A-Z]+\.PR\.\d+: .{20,}/);
+  });
+});
+
+describe('cfn-lint (the CloudFormation linter)', () => {
+  it('finds nothing in either template: no error, no warning; the rules turned off are named in .cfnlintrc.yaml with their reasons', () => {
+    const findings = cfnLint(templateFiles);
+    expect(findings.map((f) => `${f.Rule.Id} ${f.Location.Path.join('/')}: ${f.Message}`)).toEqual([]);
+    // What is turned off: W3005 everywhere (the config says why) ...
+    const config = readFileSync(path.join(REPO_ROOT, '.cfnlintrc.yaml'), 'utf8');
+    expect([...config.matchAll(/^ {2}- (\w+)$/gm)].map((m) => m[1])).toEqual(['W3005']);
+    // ... and E3002 on the dashboard alone (monitoring.ts says why).
+    const ignored = [api, data].flatMap((t) =>
+      Object.entries(t.toJSON().Resources as Json)
+        .filter(([, r]) => r.Metadata?.['cfn-lint'])
+        .map(([, r]) => `${r.Type} ${JSON.stringify(r.Metadata['cfn-lint'])}`),
+    );
+    expect(ignored).toEqual(['AWS::CloudWatch::Dashboard {"config":{"ignore_checks":["E3002"]}}']);
+  });
+});
+
+describe("the existing alarm's EventBridge rule, put into EventBridge in moto", () => {
+  it('delivers that alarm going into ALARM, and nothing else an alarm sends', async () => {
+    const [[, rule] = []] = resourcesOf(api, 'AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern);
+    const pattern = resolvePseudo(rule?.Properties.EventPattern);
+    const name = EXISTING_ALARM.alarmName;
+    const at = new Date();
+    const arn = alarmArnOf(name, MOTO_REGION, MOTO_ACCOUNT);
+    const events = [
+      eventBridgeEvent({ name, arn, state: 'ALARM', at }),
+      eventBridgeEvent({ name, arn, state: 'OK', previousState: 'ALARM', at }),
+      eventBridgeEvent({ name, arn, state: 'INSUFFICIENT_DATA', at }),
+      eventBridgeEvent({
+        name: 'prod-api-latency',
+        arn: alarmArnOf('prod-api-latency', MOTO_REGION, MOTO_ACCOUNT),
+        at,
+      }),
+      // The same name in another account, or another region: another alarm.
+      eventBridgeEvent({ name, arn: alarmArnOf(name, MOTO_REGION, '999999999999'), at }),
+      eventBridgeEvent({ name, arn: alarmArnOf(name, 'eu-west-1', MOTO_ACCOUNT), at }),
+    ];
+    expect(await deliveredBy(pattern, events)).toEqual([0]);
   });
 });
