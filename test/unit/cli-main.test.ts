@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { pollHealth } from '../../cli/health.js';
 import { main, parseDuration } from '../../cli/main.js';
 import { formatDuration, Output } from '../../cli/output.js';
+import { deployEnvironment } from '../../functions/adapters/deploy-command.js';
+import { deploymentFixture } from '../support/fixtures.js';
 
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 
@@ -94,6 +96,15 @@ describe('usage', () => {
       expect(stdout).toContain(`  ${name} `);
     }
     expect(stdout).toContain('4  unhealthy after the rollback');
+  });
+
+  it('names every variable the deploy command gets', async () => {
+    const { stdout } = await run(['--help']);
+    const record = deploymentFixture();
+    const names = Object.keys(deployEnvironment('prod', record, record));
+    expect(names).toHaveLength(8);
+    const help = stdout.slice(stdout.indexOf('--deploy-command'), stdout.indexOf('--health-url'));
+    for (const name of names) expect(help).toMatch(new RegExp(`\\b${name}\\b`));
   });
 
   it.each([
