@@ -1,6 +1,6 @@
 /**
- * The deployments API over HTTP (global fetch), one method per route of the contract
- * (shared/API.md). Every non-2xx answer becomes an ApiError carrying the problem's title and
+ * The deployments API over HTTP (global fetch), one method per route of the API
+ * (docs/API.md). Every non-2xx answer becomes an ApiError carrying the problem's title and
  * detail, so callers can show what the service said without a stack trace.
  */
 import type { Deployment, Status } from '../functions/core/deployment.js';

@@ -33,9 +33,16 @@ export interface HealthResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How long one attempt may wait for its answer: its own bound, not what is left of the timeout. */
+export const attemptTimeoutMs = (intervalMs: number) => Math.min(Math.max(1000, intervalMs * 2), 10_000);
+
 /**
  * Polls `url` every `intervalMs` until it has answered 2xx `successes` times in a row
  * (healthy) or `timeoutMs` has passed (unhealthy). Any other answer, or none, resets the count.
+ * The timeout decides when no further attempt starts; an attempt under way keeps its own bound
+ * (attemptTimeoutMs), so on a slow machine the last attempt still gets the server's answer
+ * instead of being cut off by the deadline. `lastStatus` is the last status answered, kept when
+ * a later attempt got no answer (`lastError` says why).
  */
 export async function pollHealth(url: string, options: HealthOptions): Promise<HealthResult> {
   const doFetch = options.fetch ?? globalThis.fetch;
@@ -47,26 +54,24 @@ export async function pollHealth(url: string, options: HealthOptions): Promise<H
   let lastError: string | undefined;
   for (;;) {
     attempts += 1;
-    const remaining = Math.max(1, deadline - Date.now());
+    let status: number | undefined;
     try {
-      const response = await doFetch(url, {
-        signal: AbortSignal.timeout(Math.min(remaining, Math.max(1000, options.intervalMs * 2), 10_000)),
-      });
+      const response = await doFetch(url, { signal: AbortSignal.timeout(attemptTimeoutMs(options.intervalMs)) });
       await response.arrayBuffer().catch(() => undefined);
-      lastStatus = response.status;
+      status = response.status;
+      lastStatus = status;
       lastError = undefined;
-      consecutive = response.status >= 200 && response.status < 300 ? consecutive + 1 : 0;
+      consecutive = status >= 200 && status < 300 ? consecutive + 1 : 0;
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause;
-      lastStatus = undefined;
       lastError = cause?.code ?? (error as Error).message;
       consecutive = 0;
     }
     options.onAttempt?.({
       attempt: attempts,
       consecutive,
-      status: lastStatus,
-      error: lastError,
+      status,
+      error: status === undefined ? lastError : undefined,
       elapsedMs: Date.now() - started,
     });
     const result = { attempts, consecutive, lastStatus, lastError, durationMs: Date.now() - started };

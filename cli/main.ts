@@ -236,7 +236,8 @@ Options for every command:
 
 Rollback options (environment variables in brackets):
   --deploy-command CMD   run with sh -c; gets IMAGE_TAG, ENVIRONMENT, TARGET_DEPLOYMENT_ID,
-                         TARGET_VERSION, TARGET_IMAGE_DIGEST  [PLATFORM_ROLLBACK_DEPLOY_COMMAND]
+                         TARGET_VERSION, TARGET_IMAGE_DIGEST, TARGET_COMMIT_SHA, ROLLBACK_OF,
+                         ROLLBACK_OF_IMAGE_TAG  [PLATFORM_ROLLBACK_DEPLOY_COMMAND]
   --health-url URL       polled after the deploy until N consecutive 2xx  [PLATFORM_ROLLBACK_HEALTH_URL]
   --health-successes N   default 3;  --health-interval DUR default 5s;  --health-timeout DUR default 5m
   --deploy-timeout DUR   stop the deploy command after this long (default: no limit)

@@ -405,7 +405,9 @@ export async function runRollback(options: RollbackOptions, deps: RollbackDeps):
   watching.stop();
   const h = report.health;
   if (!h.healthy) {
-    const last = h.lastStatus !== undefined ? `HTTP ${h.lastStatus}` : (h.lastError ?? 'no answer');
+    const answered = h.lastStatus !== undefined ? `HTTP ${h.lastStatus}` : undefined;
+    const last =
+      answered && h.lastError ? `${answered}, then ${h.lastError}` : (answered ?? h.lastError ?? 'no answer');
     step(5, 'failed', t, `${options.healthUrl} not healthy after ${h.attempts} attempts (last: ${last})`);
     return finish(
       EXIT.unhealthy,

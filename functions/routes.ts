@@ -4,6 +4,7 @@
  * so they cannot disagree.
  */
 
+import type { Action } from './core/access-policy.js';
 import type { TABLE_ACCESS } from './table-access.js';
 
 export const BASE_PATH = '/api/v1/platform/deployments';
@@ -24,6 +25,11 @@ export interface Route {
   table: keyof typeof TABLE_ACCESS;
   summary: string;
   /**
+   * The access-policy action its use case checks (core/access-policy.ts `authorize`): who may
+   * call it. docs/ACCESS.md's table is this column, held to it by test/unit/docs-tables.test.ts.
+   */
+  access: Action;
+  /**
    * Throttled apart from the reads (API stage route settings, numbers in the CDK settings):
    * `write` for routes that record, `rollback` for routes that roll back. Absent: the stage default.
    */
@@ -43,11 +49,12 @@ const route = (
   file: string,
   table: Route['table'],
   summary: string,
-): Route => ({ id, method, path: `${BASE_PATH}${suffix}`, entry: `functions/http/${file}.ts`, table, summary });
+  access: Action,
+): Route => ({ id, method, path: `${BASE_PATH}${suffix}`, entry: `functions/http/${file}.ts`, table, summary, access });
 
 export const ROUTES: readonly Route[] = [
   {
-    ...route('RecordDeployment', 'POST', '', 'record-deployment', 'recordDeployment', 'record a deployment'),
+    ...route('RecordDeployment', 'POST', '', 'record-deployment', 'recordDeployment', 'record a deployment', 'record'),
     throttle: 'write',
   },
   {
@@ -58,16 +65,49 @@ export const ROUTES: readonly Route[] = [
       'finish-deployment',
       'finishDeployment',
       'finish an IN_PROGRESS deployment',
+      'record',
     ),
     throttle: 'write',
   },
   {
-    ...route('ListHistory', 'GET', '/history', 'list-history', 'listHistory', "an environment's history, newest first"),
+    ...route(
+      'ListHistory',
+      'GET',
+      '/history',
+      'list-history',
+      'listHistory',
+      "an environment's history, newest first",
+      'read',
+    ),
     cursorKey: true,
   },
-  route('GetRollbackTarget', 'GET', '/rollback-target', 'get-rollback-target', 'readTags', 'what to roll back to'),
-  route('GetDeploymentByTag', 'GET', '/tag/{imageTag}', 'get-deployment-by-tag', 'readTags', 'one record by image tag'),
-  route('TagExists', 'GET', '/tag/{imageTag}/exists', 'tag-exists', 'readTags', 'does any record of this tag exist'),
+  route(
+    'GetRollbackTarget',
+    'GET',
+    '/rollback-target',
+    'get-rollback-target',
+    'readTags',
+    'what to roll back to',
+    'read',
+  ),
+  route(
+    'GetDeploymentByTag',
+    'GET',
+    '/tag/{imageTag}',
+    'get-deployment-by-tag',
+    'readTags',
+    'one record by image tag',
+    'read',
+  ),
+  route(
+    'TagExists',
+    'GET',
+    '/tag/{imageTag}/exists',
+    'tag-exists',
+    'readTags',
+    'does any record of this tag exist',
+    'read',
+  ),
   {
     ...route(
       'RollbackDeployment',
@@ -76,16 +116,33 @@ export const ROUTES: readonly Route[] = [
       'rollback-deployment',
       'rollback',
       'mark it ROLLED_BACK',
+      'rollback',
     ),
     throttle: 'rollback',
   },
   {
-    ...route('ListEnvironments', 'GET', '/environments', 'list-environments', 'listEnvironments', 'what runs where'),
+    ...route(
+      'ListEnvironments',
+      'GET',
+      '/environments',
+      'list-environments',
+      'listEnvironments',
+      'what runs where',
+      'read',
+    ),
     readsTargets: true,
   },
-  route('GetMetrics', 'GET', '/metrics', 'get-metrics', 'listHistory', "an environment's DORA metrics"),
+  route('GetMetrics', 'GET', '/metrics', 'get-metrics', 'listHistory', "an environment's DORA metrics", 'read'),
   {
-    ...route('StartRollbackRun', 'POST', '/rollbacks', 'start-rollback-run', 'startRun', 'start a rollback run'),
+    ...route(
+      'StartRollbackRun',
+      'POST',
+      '/rollbacks',
+      'start-rollback-run',
+      'startRun',
+      'start a rollback run',
+      'rollback',
+    ),
     throttle: 'rollback',
     startsRuns: true,
   },
@@ -97,11 +154,12 @@ export const ROUTES: readonly Route[] = [
       'list-rollback-runs',
       'listRuns',
       "an environment's runs, newest first",
+      'read',
     ),
     cursorKey: true,
   },
-  route('GetRollbackRun', 'GET', '/rollbacks/{id}', 'get-rollback-run', 'getRun', 'one run, with its steps'),
-  route('GetDeployment', 'GET', '/{id}', 'get-deployment', 'getDeployment', 'one deployment record by id'),
+  route('GetRollbackRun', 'GET', '/rollbacks/{id}', 'get-rollback-run', 'getRun', 'one run, with its steps', 'read'),
+  route('GetDeployment', 'GET', '/{id}', 'get-deployment', 'getDeployment', 'one deployment record by id', 'read'),
 ];
 
 /**

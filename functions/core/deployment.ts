@@ -1,5 +1,5 @@
 /**
- * The deployment record and its lifecycle, exactly as the contract (shared/API.md) has them.
+ * The deployment record and its lifecycle, exactly as docs/API.md has them.
  */
 
 export const STATUSES = ['IN_PROGRESS', 'DEPLOYED', 'FAILED', 'ROLLED_BACK'] as const;

@@ -1,5 +1,5 @@
 /**
- * The builders of the third round's notifications (contract: "Additions (third round)"): an
+ * The builders of the third round's notifications (docs/NOTIFICATIONS.md, "Messages"): an
  * environment held and released, a guard bypassed, rollback readiness lost and restored. Their
  * messages are declared in notifications.ts, the shapes they carry in guards.ts. Like every
  * message, they are written to the outbox in the same transaction as the change they report,

@@ -1,5 +1,5 @@
 /**
- * The shapes of the third round's guards (contract: "Additions (third round)"): an
+ * The shapes of the third round's guards (docs/NOTIFICATIONS.md, "Messages"): an
  * environment's hold, the override that lets a start through the guards, and the readiness
  * summary an environment item keeps. Plain data; the notifications carry them
  * (notifications.ts), and holds, the gate and readiness will be built on them.

@@ -1,7 +1,7 @@
 /**
  * The DORA figures of an environment, computed from deployment records alone: plain
  * functions, no store and no clock. docs/METRICS.md says in words what each one counts;
- * the choices made where the contract is silent are written there and next to the code.
+ * the choices its definitions leave open are written there and next to the code.
  */
 import { type Deployment, newestFirst } from './deployment.js';
 
@@ -111,7 +111,7 @@ export function failedIds(windowRecords: readonly Deployment[]): Set<string> {
  * The recovery of failed deployment `failed`, looked for in `records` (every record read,
  * the window's and those after it): the first DEPLOYED record after it whose `rollbackOf` is
  * its id, else the first DEPLOYED record after it. Only a record whose status is DEPLOYED
- * now counts, as the contract says: a redeploy still IN_PROGRESS, FAILED, or itself rolled
+ * now counts: a redeploy still IN_PROGRESS, FAILED, or itself rolled
  * back since did not restore the environment for good. Undefined: not recovered (yet).
  *
  * Detection is `rolledBackAt − deployedAt`, restore the rest up to the recovery. Where the

@@ -1,5 +1,5 @@
 /**
- * The rollback topic's messages (contract: "Notifications (SNS)"). Core builds them; the
+ * The rollback topic's messages (docs/NOTIFICATIONS.md, "Messages"). Core builds them; the
  * store writes them to the outbox in the same transaction as the change they report, and
  * the notifier publishes them. Bodies are versioned so subscribers can evolve safely.
  */

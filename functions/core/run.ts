@@ -1,5 +1,5 @@
 /**
- * The rollback run (contract: API.md "Additions: Rollback runs"): one rollback of one
+ * The rollback run (docs/ROLLBACK-RUNS.md, and its routes in docs/API.md): one rollback of one
  * environment, carried out by the service, with every step visible. Plain data and pure
  * helpers; the workflow (functions/events/rollback-run.ts) moves a run through its steps and
  * the runs store keeps it.

@@ -92,13 +92,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...consoleRoutes(() => url, options.console),
       // The API's description, made from the same route table and schemas the handlers use.
       'GET /openapi.json': async () => ok((await import('../../functions/openapi/document.js')).buildOpenApi()),
+      // Healthy while the server runs: the health URL local redeploy targets verify with by
+      // default, and one a `platform-rollback rollback --health-url` against local mode can poll.
+      'GET /_local/health': async () => ok({ status: 'ok' }),
     };
     if (options.redeployTargets) {
       process.env.REDEPLOY_TARGETS = JSON.stringify(options.redeployTargets);
       runHost = await startRunHost();
       Object.assign(localRoutes, runHost.routes);
-      // The health URL local redeploy targets verify with by default: healthy while the server runs.
-      localRoutes['GET /_local/health'] = async () => ok({ status: 'ok' });
     }
     // Listening first: the launcher's URL names the port. Nobody knows the URL before this
     // function returns, so no request arrives before the rest of the configuration is set.

@@ -261,7 +261,6 @@ describe('platform-rollback rollback (local mode)', () => {
 
   it('a health URL that never turns healthy: exit 4 with a clear message, the redeploy stays recorded', async () => {
     const { bad } = await seed('unhealthy');
-    const started = Date.now();
     const run = await cli([
       'rollback',
       '-e',
@@ -273,12 +272,12 @@ describe('platform-rollback rollback (local mode)', () => {
       '--health-interval',
       '50ms',
       '--health-timeout',
-      // Long enough for a loaded machine to answer the last attempt (the message names its 503).
+      // Each attempt waits for its answer under its own bound (cli/health.ts), so however loaded
+      // the machine, the message names the server's 503; no wall time is asserted.
       '1500ms',
       '--yes',
     ]);
     expect(run.code).toBe(4);
-    expect(Date.now() - started).toBeLessThan(8000);
     expect(run.stdout).toMatch(
       /✗ Unhealthy after rollback: .*never\/unhealthy did not answer 2xx 3 times in a row.*HTTP 503/,
     );

@@ -18,6 +18,7 @@ import { AutoRollback } from '../../infra/constructs/auto-rollback.js';
 import { alarmArnOf, eventBridgeEvent } from '../../infra/local/alarm-events.js';
 import { cfnLint } from '../support/cfn-lint.js';
 import { deliveredBy, MOTO_ACCOUNT, MOTO_REGION, resolvePseudo } from '../support/event-rules.js';
+import { grantsTableFunctions, OTHER_FUNCTIONS } from '../support/docs-tables.js';
 
 /**
  * The deployed shape, checked offline. The app is built and synthesized ONCE (esbuild bundles
@@ -420,6 +421,16 @@ describe('least privilege', () => {
   it('every function has exactly the table actions, indexes and item key prefixes its code uses', () => {
     const actual = Object.fromEntries(roles().map(([id, role]) => [id, tableRights(role)]));
     expect(actual).toEqual(EXPECTED_TABLE_RIGHTS);
+  });
+
+  it("docs/SECURITY.md's grants table names exactly the stack's functions (their rights: test/unit/docs-tables.test.ts)", () => {
+    const page = readFileSync(new URL('../../docs/SECURITY.md', import.meta.url), 'utf8');
+    const ids = roles().map(([id]) => id);
+    expect(ids).toContain('Fallback');
+    expect(grantsTableFunctions(page).sort()).toEqual(ids.sort());
+    expect(OTHER_FUNCTIONS.map(([id]) => id).sort()).toEqual(
+      ids.filter((id) => !ROUTES.some((r) => r.id === id)).sort(),
+    );
   });
 
   it('only the rollback paths put outbox items; only the notifier and the sweeper update them', () => {

@@ -111,6 +111,13 @@ describe('the access policy over the route handlers', () => {
         'read',
       ],
       ['RollbackDeployment', event('POST', '/tag/v2/rollback', devCi, { params: { imageTag: 'v2' } }), 'rollback'],
+      ['GetMetrics', event('GET', '/metrics', devCi, { query: { environment: 'prod' } }), 'read'],
+      ['ListRollbackRuns', event('GET', '/rollbacks', devCi, { query: { environment: 'prod' } }), 'read'],
+      [
+        'StartRollbackRun',
+        event('POST', '/rollbacks', devCi, { body: { environment: 'prod', reason: '5xx after v2' } }),
+        'rollback',
+      ],
       // The prod pipeline may record and read prod, but not roll it back.
       ['RollbackDeployment', event('POST', '/tag/v2/rollback', prodCi, { params: { imageTag: 'v2' } }), 'rollback'],
       // On-call may read prod's records but not record there: its PATCH is refused, not hidden.
@@ -124,6 +131,8 @@ describe('the access policy over the route handlers', () => {
       ],
     ];
     for (const [route, e, action] of cases) {
+      // The route table declares the action each route checks; docs/ACCESS.md is made of it.
+      expect({ route, access: ROUTES.find((r) => r.id === route)?.access }).toEqual({ route, access: action });
       const denied = await call(route, e);
       expect({ route, status: denied.status }).toEqual({ route, status: 403 });
       expect(denied.headers['content-type']).toBe('application/problem+json');

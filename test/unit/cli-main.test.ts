@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { pollHealth } from '../../cli/health.js';
+import { attemptTimeoutMs, pollHealth } from '../../cli/health.js';
 import { main, parseDuration } from '../../cli/main.js';
 import { formatDuration, Output } from '../../cli/output.js';
+import { deployEnvironment } from '../../functions/adapters/deploy-command.js';
+import { deploymentFixture } from '../support/fixtures.js';
 
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 
@@ -96,6 +98,15 @@ describe('usage', () => {
     expect(stdout).toContain('4  unhealthy after the rollback');
   });
 
+  it('names every variable the deploy command gets', async () => {
+    const { stdout } = await run(['--help']);
+    const record = deploymentFixture();
+    const names = Object.keys(deployEnvironment('prod', record, record));
+    expect(names).toHaveLength(8);
+    const help = stdout.slice(stdout.indexOf('--deploy-command'), stdout.indexOf('--health-url'));
+    for (const name of names) expect(help).toMatch(new RegExp(`\\b${name}\\b`));
+  });
+
   it.each([
     [['rollback', '-e', 'prod'], '--deploy-command (or PLATFORM_ROLLBACK_DEPLOY_COMMAND) is required'],
     [['rollback', '-e', 'Prod!', '--deploy-command', 'x'], '--environment must be 1-32 lowercase'],
@@ -153,8 +164,7 @@ describe('pollHealth', () => {
     expect(result).toMatchObject({ healthy: true, attempts: 8, consecutive: 3, lastStatus: 200 });
   });
 
-  it('gives up at the timeout with the last answer', async () => {
-    const started = Date.now();
+  it('gives up at the timeout with the last answer, starting no attempt after it', async () => {
     const result = await pollHealth('http://h', {
       successes: 1,
       intervalMs: 20,
@@ -162,7 +172,32 @@ describe('pollHealth', () => {
       fetch: answers([500]),
     });
     expect(result).toMatchObject({ healthy: false, lastStatus: 500 });
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Each attempt waits 20 ms before the next: however slow the machine, at most 150 / 20 + 1.
+    expect(result.attempts).toBeGreaterThanOrEqual(1);
+    expect(result.attempts).toBeLessThanOrEqual(8);
+  });
+
+  it('an attempt that outlasts the timeout still gets its answer: the last status is named', async () => {
+    // A server slower than the whole timeout (a loaded machine): the attempt is bounded by its
+    // own limit (attemptTimeoutMs), not cut off at the deadline, so the 503 is what is reported.
+    const slow = (async (_url: string, init?: RequestInit) => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      if (init?.signal?.aborted) throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+      return new Response(null, { status: 503 });
+    }) as unknown as typeof fetch;
+    const result = await pollHealth('http://h', { successes: 3, intervalMs: 50, timeoutMs: 100, fetch: slow });
+    expect(attemptTimeoutMs(50)).toBe(1000);
+    expect(result).toMatchObject({ healthy: false, attempts: 1, lastStatus: 503, lastError: undefined });
+  });
+
+  it('keeps the last answer when a later attempt gets none', async () => {
+    const result = await pollHealth('http://h', {
+      successes: 1,
+      intervalMs: 1,
+      timeoutMs: 30,
+      fetch: answers([503, new Error('ECONNREFUSED')]),
+    });
+    expect(result).toMatchObject({ healthy: false, lastStatus: 503, lastError: 'ECONNREFUSED' });
   });
 });
 

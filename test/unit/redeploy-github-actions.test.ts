@@ -216,9 +216,9 @@ describe('github-actions check', () => {
     const redeployer = new GitHubActionsRedeployer(targetFor(github), { backoff: backoff(), requestTimeoutMs: 300 });
     const handle = await redeployer.start(request);
     github.hangNext();
-    const started = Date.now();
+    // The outcome, not the wall time: the call ends with the request timeout's abort (a hang
+    // would end at the test's own timeout with no such error).
     await expect(redeployer.check(request, handle)).rejects.toThrow(/aborted|timeout/i);
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('reads the token from the secret once per process, and takes a JSON secret\'s "token"', async () => {
