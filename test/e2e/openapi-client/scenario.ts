@@ -21,9 +21,15 @@ function expectData<T>(step: string, answer: { data?: T; error?: unknown; respon
   return answer.data;
 }
 
-/** Walks the README's seven steps against `baseUrl`; returns prod's history after step 6, newest first. */
-export async function walkReadme(baseUrl: string): Promise<{ history: Deployment[]; environments: string[] }> {
-  const client = createClient<paths>({ baseUrl });
+/**
+ * Walks the README's seven steps against `baseUrl` (through `fetch`, default the global one);
+ * returns prod's history after step 6, newest first, and the environments.
+ */
+export async function walkReadme(
+  baseUrl: string,
+  fetch: typeof globalThis.fetch = globalThis.fetch,
+): Promise<{ history: Deployment[]; environments: string[] }> {
+  const client = createClient<paths>({ baseUrl, fetch });
 
   // 1. Pipelines record each deployment (status left out: it defaults to DEPLOYED).
   expectData(
