@@ -1,11 +1,15 @@
 /**
  * The GitHub Action (action.yml): maps the action's inputs, which the runner passes as
  * `INPUT_<NAME>` environment variables (name upper-cased, spaces to `_`, hyphens kept), to
- * the CLI's flags, runs the CLI in this process, and writes the outputs the next steps use
- * (target tag, redeploy id, run id) to the file named by `GITHUB_OUTPUT`.
+ * the CLI's flags, runs the CLI in this process, and on every exit, an input error included,
+ * writes the outputs the next steps use (target tag, redeploy id, run id, exit code) to the
+ * file named by `GITHUB_OUTPUT` and a step summary (action-summary.ts) to the file named by
+ * `GITHUB_STEP_SUMMARY`.
  */
 import { appendFileSync } from 'node:fs';
+import { type Report, stepSummary } from './action-summary.js';
 import { type CliDeps, main } from './main.js';
+import { workflowCommand } from './workflow-commands.js';
 
 /** Inputs passed through as `--<name> <value>` when not empty. */
 const VALUE_INPUTS = [
@@ -58,7 +62,6 @@ export function actionArgs(env: NodeJS.ProcessEnv): string[] {
   return args;
 }
 
-type Report = Record<string, unknown> | undefined;
 const field = (value: unknown, ...path: string[]): string => {
   let at: unknown = value;
   for (const key of path) at = at && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined;
@@ -69,7 +72,7 @@ const field = (value: unknown, ...path: string[]): string => {
  * The action's outputs from the CLI's report: the local rollback's report (`target`,
  * `record`), or a rollback run the service carries out (`run`, with `redeploy.deploymentId`).
  */
-export function actionOutputs(report: Report, exitCode: number): Record<string, string> {
+export function actionOutputs(report: Report | undefined, exitCode: number): Record<string, string> {
   const run = report && typeof report.run === 'object' ? report.run : undefined;
   return {
     'target-tag': field(report, 'target', 'imageTag') || field(run, 'target', 'imageTag'),
@@ -94,31 +97,45 @@ function outputLines(outputs: Record<string, string>): string {
     .join('');
 }
 
+/** The commands the action runs (action.yml's `command` input). */
+const COMMANDS = new Set(['rollback', 'plan']);
+
 /**
  * Runs the action with the runner's environment; returns the CLI's exit code (the step
- * fails on anything but 0). A failure is also written as an `::error::` annotation.
+ * fails on anything but 0). A failure is also written as an `::error::` annotation, escaped as
+ * workflow commands require. Outputs and the step summary are written on every exit.
  */
 export async function runAction(env: NodeJS.ProcessEnv = process.env, overrides: Partial<CliDeps> = {}) {
-  let args: string[];
+  const requested = input(env, 'command') || 'rollback';
+  const command = COMMANDS.has(requested) ? requested : undefined;
+  let report: Report | undefined;
+  let code = 1;
   try {
-    args = actionArgs(env);
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    process.stdout.write(`::error::${error.message}\n`);
-    return 1;
+    let args: string[];
+    try {
+      args = actionArgs(env);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      report = { ok: false, exitCode: 1, error: { title: 'Input error', detail: error.message } };
+      process.stdout.write(workflowCommand('error', error.message, { title: 'platform-rollback' }));
+      return code;
+    }
+    code = await main(args, {
+      env,
+      confirm: undefined,
+      onResult: (value) => {
+        report = value as Report;
+      },
+      ...overrides,
+    });
+    const message = field(report, 'message') || field(report, 'error', 'detail');
+    if (code !== 0) {
+      process.stdout.write(workflowCommand('error', message || `exit code ${code}`, { title: 'platform-rollback' }));
+    }
+    return code;
+  } finally {
+    if (env.GITHUB_OUTPUT) appendFileSync(env.GITHUB_OUTPUT, outputLines(actionOutputs(report, code)));
+    if (env.GITHUB_STEP_SUMMARY)
+      appendFileSync(env.GITHUB_STEP_SUMMARY, stepSummary(report, { command, exitCode: code }));
   }
-  let report: Report;
-  const code = await main(args, {
-    env,
-    confirm: undefined,
-    onResult: (value) => {
-      report = value as Report;
-    },
-    ...overrides,
-  });
-  const outputs = actionOutputs(report, code);
-  if (env.GITHUB_OUTPUT) appendFileSync(env.GITHUB_OUTPUT, outputLines(outputs));
-  const message = field(report, 'message') || field(report, 'error', 'detail');
-  if (code !== 0) process.stdout.write(`::error title=platform-rollback::${message || `exit code ${code}`}\n`);
-  return code;
 }

@@ -84,6 +84,13 @@ async function prebuiltConsole(): Promise<Plugin> {
   };
 }
 
+/**
+ * ESM output still meets CommonJS code that calls require() (dependencies, and the lazy
+ * builtins above); the banner gives each file one.
+ */
+const REQUIRE =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
 /** The AWS SDK's packages: what the command imports of them travels as embedded source. */
 const SDK = /^(@aws-sdk|@smithy|@aws-crypto)\//;
 
@@ -170,14 +177,16 @@ export async function buildCli(outdir = join(ROOT, 'dist')): Promise<string[]> {
     entryPoints: [entry],
     outfile: cli,
     plugins: [...(COMMON.plugins ?? []), embeddedSdk(packages, await sdkBundle(packages)), await prebuiltConsole()],
-    banner: {
-      // ESM output still meets CommonJS dependencies that call require(); give them one.
-      js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-    },
+    banner: { js: `#!/usr/bin/env node\n${REQUIRE}` },
   });
   chmodSync(cli, 0o755);
   const action = join(outdir, CLI_FILES[1]);
-  await build({ ...COMMON, entryPoints: [join(ROOT, 'cli/action-entry.ts')], outfile: action });
+  await build({
+    ...COMMON,
+    entryPoints: [join(ROOT, 'cli/action-entry.ts')],
+    outfile: action,
+    banner: { js: REQUIRE },
+  });
   return [cli, action];
 }
 

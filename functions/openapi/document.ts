@@ -9,6 +9,7 @@
 import * as z from '../core/zod.js';
 import { BASE_PATH, ROUTES, type Route } from '../routes.js';
 import {
+  AccessDenied,
   DeploymentRecord,
   EnvironmentsAnswer,
   GatewayError,
@@ -39,6 +40,7 @@ const OUTPUTS: Record<string, z.ZodMiniType> = {
   RollbackRun,
   RunsPage,
   Problem,
+  AccessDenied,
   GatewayError,
 };
 
@@ -64,9 +66,38 @@ function components(routes: readonly Route[], operations: Record<string, Operati
   const out = z.toJSONSchema(outputs, { ...common, io: 'output' }).schemas;
   const inp = z.toJSONSchema(inputs, { ...common, io: 'input' }).schemas;
   const schemas: Json = {};
-  for (const [id, schema] of Object.entries({ ...out, ...inp })) schemas[id] = clean(schema as Json);
+  for (const [id, schema] of Object.entries(out)) schemas[id] = clean(schema as Json);
+  for (const route of routes) {
+    const body = operations[route.id]?.body;
+    const schema = inp[`${route.id}Body`];
+    if (body && schema) schemas[`${route.id}Body`] = requestBody(clean(schema as Json), body.accepts);
+  }
   const names = new Map<z.ZodMiniType, string>(Object.entries(OUTPUTS).map(([id, schema]) => [schema, id]));
   return { schemas, names };
+}
+
+/**
+ * A request body as generated clients read it. A member with a default stays optional: the
+ * default moves into its description, because openapi-typescript (its default
+ * `defaultNonNullable`) makes a member with a `default` required. And an enum lists only the
+ * values the route accepts (`accepts`).
+ */
+function requestBody(schema: Json, accepts: Record<string, readonly string[]> = {}): Json {
+  const properties: Json = {};
+  for (const [name, property] of Object.entries<Json>(schema.properties ?? {})) {
+    const { default: fallback, ...rest } = property;
+    const accepted = accepts[name];
+    if (accepted) {
+      const unknown = accepted.filter((value) => !(rest.enum ?? []).includes(value));
+      if (unknown.length) throw new Error(`accepts of ${name}: ${unknown.join(', ')} not in its schema's enum`);
+      rest.enum = [...accepted];
+    }
+    const said = fallback === undefined ? undefined : `Default: \`${String(fallback)}\`.`;
+    properties[name] = said ? { ...rest, description: rest.description ? `${rest.description} ${said}` : said } : rest;
+  }
+  const unknownMembers = Object.keys(accepts).filter((name) => !(name in properties));
+  if (unknownMembers.length) throw new Error(`accepts names no body member: ${unknownMembers.join(', ')}`);
+  return { ...schema, properties };
 }
 
 /** Query or path parameters, one per member of the handler's strict object schema. */
@@ -74,6 +105,7 @@ function parameters(
   schema: z.ZodMiniObject | undefined,
   location: 'query' | 'path',
   notes: Record<string, string> = {},
+  sent: Record<string, Json> = {},
 ): Json[] {
   if (!schema) return [];
   const json = z.toJSONSchema(schema, { target: TARGET, io: 'input' }) as Json;
@@ -83,15 +115,23 @@ function parameters(
     in: location,
     required: location === 'path' || required.has(name),
     ...(notes[name] ? { description: notes[name] } : {}),
-    schema: property,
+    schema: sent[name] ?? property,
   }));
 }
 
+const headerObject = (header: { description: string; required?: true }): Json => ({
+  description: header.description,
+  required: header.required ?? false,
+  schema: { type: 'string' },
+});
+
+const problemContent = (schema = 'Problem'): Json => ({
+  'application/problem+json': { schema: { $ref: SCHEMA_REF(schema) } },
+});
+const gatewayContent: Json = { 'application/json': { schema: { $ref: SCHEMA_REF('GatewayError') } } };
+
 function response(spec: ResponseSpec, names: Map<z.ZodMiniType, string>): Json {
-  const headers = Object.entries(spec.headers ?? {}).map(([name, header]) => [
-    name,
-    { description: header.description, required: header.required ?? false, schema: { type: 'string' } },
-  ]);
+  const headers = Object.entries(spec.headers ?? {}).map(([name, header]) => [name, headerObject(header)]);
   let content: Json | undefined;
   if (spec.problem) content = { 'application/problem+json': { schema: { $ref: SCHEMA_REF('Problem') } } };
   else if (spec.body) {
@@ -106,22 +146,56 @@ function response(spec: ResponseSpec, names: Map<z.ZodMiniType, string>): Json {
   };
 }
 
-/** Answers every route can give, besides its own: the service's 500, and API Gateway's 403 and 429. */
+/**
+ * Answers every route can give, besides its own. API Gateway answers some statuses itself, with
+ * `{ "message" }` as application/json, before (or instead of) the function; the service's own
+ * answers are application/problem+json, so the content type tells a client which it got.
+ */
 const COMMON_RESPONSES: Json = {
   Forbidden: {
     description:
       'API Gateway: the request is not SigV4-signed for `execute-api`, or the caller lacks `execute-api:Invoke` on it.',
-    content: { 'application/json': { schema: { $ref: SCHEMA_REF('GatewayError') } } },
+    content: gatewayContent,
+  },
+  ForbiddenOrDenied: {
+    description:
+      'API Gateway (application/json): the request is not SigV4-signed for `execute-api`, or the caller lacks ' +
+      '`execute-api:Invoke` on it. Or the service (application/problem+json): its access policy does not allow ' +
+      'the caller this `action` in this `environment`; nothing was read or written.',
+    content: { ...problemContent('AccessDenied'), ...gatewayContent },
+  },
+  MethodNotAllowed: {
+    description: 'The path exists, but not with this method (`Allow` lists the methods it takes).',
+    headers: { Allow: headerObject({ description: 'The methods the path takes, e.g. `GET, POST`.', required: true }) },
+    content: problemContent(),
   },
   TooManyRequests: {
     description: "API Gateway: over the stage's throttling limits; retry with backoff.",
-    content: { 'application/json': { schema: { $ref: SCHEMA_REF('GatewayError') } } },
+    content: gatewayContent,
   },
   InternalError: {
-    description: 'A fault of the service itself (logged with the request id); never bad input, never a stack trace.',
-    content: { 'application/problem+json': { schema: { $ref: SCHEMA_REF('Problem') } } },
+    description:
+      'A fault of the service itself (problem+json, logged with the request id; never bad input, never a stack ' +
+      "trace), or API Gateway's own (application/json) when the function failed or timed out.",
+    content: { ...problemContent(), ...gatewayContent },
+  },
+  Unavailable: {
+    description:
+      'A dependency (the table) did not answer in time or refused for now. Nothing the caller did wrong: retry ' +
+      'after `Retry-After` seconds (a write with the same Idempotency-Key lands once).',
+    headers: { 'Retry-After': headerObject({ description: 'Seconds to wait before retrying.', required: true }) },
+    content: problemContent(),
   },
 };
+
+/** The statuses every operation declares through COMMON_RESPONSES, and which entry each takes. */
+const commonResponses = (spec: OperationSpec): Json => ({
+  403: { $ref: `#/components/responses/${spec.denies ? 'ForbiddenOrDenied' : 'Forbidden'}` },
+  405: { $ref: '#/components/responses/MethodNotAllowed' },
+  429: { $ref: '#/components/responses/TooManyRequests' },
+  500: { $ref: '#/components/responses/InternalError' },
+  503: { $ref: '#/components/responses/Unavailable' },
+});
 
 function operation(route: Route, spec: OperationSpec, names: Map<z.ZodMiniType, string>): Json {
   const headerParameters = Object.entries(spec.headers ?? {}).map(([name, header]) => ({
@@ -133,18 +207,17 @@ function operation(route: Route, spec: OperationSpec, names: Map<z.ZodMiniType, 
   }));
   const responses: Json = {};
   for (const [status, response_] of Object.entries(spec.responses)) responses[status] = response(response_, names);
-  Object.assign(responses, {
-    403: { $ref: '#/components/responses/Forbidden' },
-    429: { $ref: '#/components/responses/TooManyRequests' },
-    500: { $ref: '#/components/responses/InternalError' },
-  });
+  for (const [status, common] of Object.entries(commonResponses(spec))) {
+    if (responses[status]) throw new Error(`${route.id} declares ${status}, which every route has (document.ts)`);
+    responses[status] = common;
+  }
   return {
     operationId: route.id,
     summary: route.summary,
     description: spec.description,
     parameters: [
       ...parameters(spec.path, 'path', spec.notes),
-      ...parameters(spec.query, 'query', spec.notes),
+      ...parameters(spec.query, 'query', spec.notes, spec.params as Json | undefined),
       ...headerParameters,
     ],
     ...(spec.body

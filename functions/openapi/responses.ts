@@ -5,6 +5,7 @@
  * The handlers build their answers from the core types (core/deployment.ts); the e2e suite
  * checks every answer against the document made from these, so the two cannot drift apart.
  */
+import { ACTIONS } from '../core/access-policy.js';
 import { STATUSES } from '../core/deployment.js';
 import { DIGEST_PATTERN, ENVIRONMENT_PATTERN, IMAGE_TAG_PATTERN, ULID_PATTERN } from '../core/schemas.js';
 import * as z from '../core/zod.js';
@@ -157,6 +158,23 @@ export const Problem = z.strictObject({
   environments: z.optional(z.array(pattern(ENVIRONMENT_PATTERN))),
   /** A rollback run is already RUNNING in the environment (409): its id. */
   runId: z.optional(pattern(ULID_PATTERN)),
+});
+
+/**
+ * The service's own 403 (core/access-policy.ts's AccessDeniedError): the access policy does not
+ * allow the caller this action in this environment. Told apart from API Gateway's 403 by its
+ * content type (application/problem+json) and its `environment` and `action` members.
+ */
+export const AccessDenied = z.strictObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.literal(403),
+  detail: z.string(),
+  instance: z.optional(z.string()),
+  /** The environment the caller may not act in. */
+  environment: pattern(ENVIRONMENT_PATTERN),
+  /** What the caller may not do there. */
+  action: z.enum(ACTIONS),
 });
 
 /** What API Gateway itself answers (403 unsigned or not allowed, 429 throttled) before any function runs. */

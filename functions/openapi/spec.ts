@@ -9,10 +9,14 @@
  * in the response schemas or the JSON Schema generator.
  *
  * To describe a new route: add `MyRouteId: { ... }` below with the schemas its handler passes
- * to parsePath / parseQuery / parseBody / parseHeader, its success response, and `problems(...)`
- * with every 4xx it can give (500 and API Gateway's 403/429 are added for every route);
- * then run `npm run openapi` and commit docs/openapi.json.
+ * to parsePath / parseQuery / parseBody / parseHeader, its success response, `problems(...)`
+ * with every 4xx of its own, and `denies: true` where its use case calls `authorize` (the access
+ * policy's 403). Every route is also given API Gateway's 403 and 429, the 405 with `Allow`, the
+ * 503 with `Retry-After` and the 500 (document.ts); then run `npm run openapi` and commit
+ * docs/openapi.json.
  */
+
+import { FINISHED_STATUSES, INITIAL_STATUSES } from '../core/deployment.js';
 import {
   FinishDeploymentInput,
   HistoryQuery,
@@ -61,14 +65,37 @@ export interface ResponseSpec {
   headers?: Record<string, HeaderSpec>;
 }
 
+/** A parameter's JSON Schema as a client sends it (the handler's zod schema parses text into it). */
+export interface ParameterSchema {
+  type: 'integer';
+  minimum: number;
+  maximum: number;
+  default: number;
+}
+
+/** A page size (`limit`): what the handler's QueryInt(1, 100, 20) accepts, as a client sends it. */
+const LIMIT: ParameterSchema = { type: 'integer', minimum: 1, maximum: 100, default: 20 };
+
 export interface OperationSpec {
   /** A longer explanation than the route table's summary (CommonMark). */
   description: string;
   path?: z.ZodMiniObject;
   query: z.ZodMiniObject;
-  /** What a parameter's schema cannot say (defaults, ranges of a number sent as text), by name. */
+  /** What a parameter's schema cannot say, by name. */
   notes?: Record<string, string>;
-  body?: { schema: z.ZodMiniType; required: boolean };
+  /**
+   * Query parameters whose schema, as a client sends them, is not the handler's (which parses
+   * text): `limit` is an integer from 1 to 100, not a string of digits.
+   */
+  params?: Record<string, ParameterSchema>;
+  /**
+   * The body; `accepts` narrows a member's enum to the values the route accepts, where the
+   * handler's schema takes more so that it can answer them with a 409 (a transition rule)
+   * rather than a 400: a client generated from the document offers only the accepted ones.
+   */
+  body?: { schema: z.ZodMiniType; required: boolean; accepts?: Record<string, readonly string[]> };
+  /** Its use case checks the access policy (`authorize`): the service's own 403 problem. */
+  denies?: true;
   /** Request headers the handler reads, with their schema. */
   headers?: Record<string, { schema: z.ZodMiniType; description: string }>;
   responses: Record<number, ResponseSpec>;
@@ -108,7 +135,8 @@ export const OPERATIONS: Record<string, OperationSpec> = {
       'Records a deployment. `status` may be `IN_PROGRESS`, `DEPLOYED` (default) or `FAILED`; `ROLLED_BACK` ' +
       'is a 409. `deployedBy` is the authenticated caller, never taken from the body.',
     query: NoQuery,
-    body: { schema: RecordDeploymentInput, required: true },
+    body: { schema: RecordDeploymentInput, required: true, accepts: { status: INITIAL_STATUSES } },
+    denies: true,
     headers: IDEMPOTENCY_HEADER,
     responses: {
       201: {
@@ -131,7 +159,8 @@ export const OPERATIONS: Record<string, OperationSpec> = {
     description: 'Finishes an `IN_PROGRESS` deployment as `DEPLOYED` or `FAILED`.',
     path: IdPath,
     query: NoQuery,
-    body: { schema: FinishDeploymentInput, required: true },
+    body: { schema: FinishDeploymentInput, required: true, accepts: { status: FINISHED_STATUSES } },
+    denies: true,
     responses: {
       200: { description: 'The updated record.', body: DeploymentRecord },
       ...problems(
@@ -148,6 +177,8 @@ export const OPERATIONS: Record<string, OperationSpec> = {
       "An environment's records, newest `deployedAt` first (ties by `id`). `nextCursor` pages on; `null` " +
       'means the history ends here. Cursors are signed and bound to the environment and status filter.',
     query: HistoryQuery,
+    denies: true,
+    params: { limit: LIMIT },
     notes: {
       limit: 'How many records a page holds at most: a whole number from 1 to 100; default 20.',
       status: 'Only records in this status; a page still fills up to `limit` where enough exist.',
@@ -163,6 +194,7 @@ export const OPERATIONS: Record<string, OperationSpec> = {
       'The problematic record (`imageTag`, default: the most recent record) and the most recent older ' +
       '`DEPLOYED` record with another image tag that has not been rolled back since.',
     query: RollbackTargetQuery,
+    denies: true,
     notes: { imageTag: 'The problematic deployment; default: the most recent record of the environment.' },
     responses: {
       200: { description: 'The current record and the target.', body: RollbackTarget },
@@ -175,6 +207,7 @@ export const OPERATIONS: Record<string, OperationSpec> = {
       'environment; a tag in several environments without `environment` is a 409 listing them.',
     path: TagPath,
     query: OptionalEnvironmentQuery,
+    denies: true,
     responses: {
       200: { description: 'The record.', body: DeploymentRecord },
       ...problems(
@@ -189,6 +222,7 @@ export const OPERATIONS: Record<string, OperationSpec> = {
       'Whether any record of the tag exists, and in which environments (only the one asked for, where given).',
     path: TagPath,
     query: OptionalEnvironmentQuery,
+    denies: true,
     responses: {
       200: { description: 'Always 200 for a well-formed tag.', body: TagExistsAnswer },
       ...problems(400),
@@ -201,6 +235,7 @@ export const OPERATIONS: Record<string, OperationSpec> = {
       'exactly one gets 200. `environment` may come in the query or the body (both: they must agree).',
     path: TagPath,
     query: OptionalEnvironmentQuery,
+    denies: true,
     body: { schema: RollbackInput, required: false },
     responses: {
       200: { description: 'The record, now `ROLLED_BACK`.', body: DeploymentRecord },
@@ -233,6 +268,7 @@ export const OPERATIONS: Record<string, OperationSpec> = {
       'last 90 days, at most 366), in total and per `interval` (weeks start on Monday). Ratios carry their ' +
       'numerator, denominator and the ids they count; a figure with nothing to measure is `null`.',
     query: MetricsQuery,
+    denies: true,
     notes: {
       from: 'First day of the window, YYYY-MM-DD (UTC); default 89 days before `to`.',
       to: 'Last day of the window, YYYY-MM-DD (UTC), inclusive; default today.',
@@ -251,6 +287,7 @@ export const OPERATIONS: Record<string, OperationSpec> = {
       'health. At most one run is RUNNING per environment, and one failed deployment gets at most one run.',
     query: NoQuery,
     body: { schema: StartRunInput, required: true },
+    denies: true,
     headers: IDEMPOTENCY_HEADER,
     responses: {
       202: {
@@ -277,6 +314,8 @@ export const OPERATIONS: Record<string, OperationSpec> = {
   ListRollbackRuns: {
     description: "An environment's rollback runs, newest first, paged with a signed cursor as the history is.",
     query: RunsQuery,
+    denies: true,
+    params: { limit: LIMIT },
     notes: {
       limit: 'How many runs a page holds at most: a whole number from 1 to 100; default 20.',
       cursor: 'The `nextCursor` of the previous page, with the same `environment`.',

@@ -117,7 +117,8 @@ describe('the GitHub Action (dist/action.mjs with INPUT_* variables)', () => {
   it('a bad input is an ::error:: and exit 1, before anything is asked of the API', async () => {
     const run = await runAction('act-bad', { INPUT_COMMAND: 'destroy' });
     expect(run.code).toBe(1);
-    expect(run.log).toContain('::error::input command must be rollback or plan, got "destroy"');
+    expect(run.log).toContain('::error title=platform-rollback::input command must be rollback or plan, got "destroy"');
+    expect(run.outputs['exit-code']).toBe('1');
   });
 });
 

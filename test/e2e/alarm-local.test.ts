@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { alarmCommand } from '../support/alarm.js';
-import { assertDocumented } from '../support/openapi.js';
+import { answerOf, assertDocumented } from '../support/openapi.js';
 
 const BASE = '/api/v1/platform/deployments';
 let dir: string;
@@ -33,13 +33,7 @@ async function call(method: string, url: string, body?: unknown) {
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await response.text();
-  assertDocumented({
-    method,
-    path: new URL(url, stack.url).pathname,
-    status: response.status,
-    contentType: response.headers.get('content-type'),
-    text,
-  });
+  assertDocumented(answerOf(method, new URL(url, stack.url).pathname, response, text));
   // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON
   return { status: response.status, body: JSON.parse(text) as any };
 }

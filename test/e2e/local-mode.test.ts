@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/dynamodb-local.js';
 import { BASE } from '../support/http.js';
-import { assertDocumented, OPENAPI } from '../support/openapi.js';
+import { answerOf, assertDocumented, OPENAPI } from '../support/openapi.js';
 
 const run = promisify(execFile);
 
@@ -61,13 +61,7 @@ describe('npm start', () => {
         body: JSON.stringify({ environment: 'prod', imageTag: 'v1' }),
       });
       expect(created.status).toBe(201);
-      assertDocumented({
-        method: 'POST',
-        path: BASE,
-        status: created.status,
-        contentType: created.headers.get('content-type'),
-        text: await created.text(),
-      });
+      assertDocumented(answerOf('POST', BASE, created, await created.text()));
       // The API's own description, as the running code generates it, equals the committed one.
       const described = await fetch(`http://127.0.0.1:${port}/openapi.json`);
       expect(described.status).toBe(200);

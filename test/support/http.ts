@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { type LocalStackOptions, startLocalStack } from '../../infra/local/stack.js';
-import { assertDocumented, violations } from './openapi.js';
+import { answerOf, assertDocumented, violations } from './openapi.js';
 
 export const BASE = '/api/v1/platform/deployments';
 
@@ -27,6 +27,7 @@ export async function localApi(options: Pick<LocalStackOptions, 'redeployTargets
           status: result.statusCode ?? 200,
           contentType: headers['content-type'] ?? null,
           text,
+          headers,
         }),
       );
     },
@@ -38,13 +39,7 @@ export async function localApi(options: Pick<LocalStackOptions, 'redeployTargets
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();
-    assertDocumented({
-      method,
-      path: new URL(path, stack.url).pathname,
-      status: response.status,
-      contentType: response.headers.get('content-type'),
-      text,
-    });
+    assertDocumented(answerOf(method, new URL(path, stack.url).pathname, response, text));
     return {
       status: response.status,
       headers: response.headers,

@@ -1,7 +1,8 @@
 /**
  * Checks HTTP answers against the committed OpenAPI document (docs/openapi.json): the status is
- * one the operation documents, the content type is the documented one, and the body matches
- * its schema (ajv, JSON Schema 2020-12, formats checked). Requests no route takes (404, 405)
+ * one the operation documents (any other fails), every header the document marks required for
+ * it is there (Location, Allow, Retry-After), the content type is the documented one, and the
+ * body matches its schema (ajv, JSON Schema 2020-12, formats checked). Requests no route takes (404, 405)
  * must answer with the Problem schema. The e2e helpers run every response through this, so
  * the document cannot drift from what the handlers do.
  */
@@ -54,6 +55,32 @@ export interface Answer {
   contentType: string | null;
   /** The body as text ('' for none). */
   text: string;
+  /** The response headers (a fetch Response's, or a Lambda result's). */
+  headers: Headers | Record<string, string | number | boolean | undefined>;
+}
+
+/** The answer a fetch Response gave, its body already read as `text`. */
+export const answerOf = (method: string, path: string, response: Response, text: string): Answer => ({
+  method,
+  path,
+  status: response.status,
+  contentType: response.headers.get('content-type'),
+  text,
+  headers: response.headers,
+});
+
+function headerOf(answer: Answer, name: string): string | undefined {
+  if (answer.headers instanceof Headers) return answer.headers.get(name) ?? undefined;
+  const key = Object.keys(answer.headers).find((k) => k.toLowerCase() === name.toLowerCase());
+  const value = key === undefined ? undefined : answer.headers[key];
+  return value === undefined ? undefined : String(value);
+}
+
+/** The headers the document requires on this answer that it lacks. */
+function missingHeaders(where: string, documented: Json, answer: Answer): string[] {
+  return Object.entries<Json>(documented.headers ?? {})
+    .filter(([name, header]) => header.required && !headerOf(answer, name))
+    .map(([name]) => `${where}: the document requires the header ${name}, which the answer lacks`);
 }
 
 /** Local mode's own endpoints (infra/local/stack.ts): not part of the API, so not in its description. */
@@ -76,12 +103,17 @@ export function violations(answer: Answer): string[] {
     documented = resolve(response);
     key = `${match.route.id} ${answer.status}`;
   } else {
-    // No route takes it: the fallback's 404 or 405, a problem either way.
+    // No route takes it: the fallback's 404, or the 405 with Allow every operation declares.
     const expected = match.kind === 'not-found' ? 404 : 405;
     if (answer.status !== expected) return [`${where}: a request no route takes must get ${expected}`];
-    documented = { content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
-    key = 'fallback';
+    documented =
+      expected === 405
+        ? OPENAPI.components.responses.MethodNotAllowed
+        : { content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+    key = `fallback ${expected}`;
   }
+  const headers = missingHeaders(where, documented ?? {}, answer);
+  if (headers.length) return headers;
   const content: Json = documented?.content ?? {};
   const mediaType = answer.contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
   if (Object.keys(content).length === 0) {

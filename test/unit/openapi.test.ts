@@ -56,4 +56,72 @@ describe('the OpenAPI document', () => {
     expect(FinishDeploymentBody.required).toEqual(['status']);
     expect(RollbackDeploymentBody.required).toBeUndefined();
   });
+
+  it('declares on every route API Gateway 403 and 429, the 405 with Allow, the 503 with Retry-After and the 500', () => {
+    const document = buildOpenApi();
+    const { responses } = document.components;
+    for (const route of ROUTES) {
+      const declared = document.paths[route.path][route.method.toLowerCase()].responses;
+      for (const status of ['403', '405', '429', '500', '503'])
+        expect(declared[status], `${route.id} ${status}`).toBeDefined();
+      // The access policy's 403 is declared exactly where the use case checks it.
+      expect(declared['403'].$ref).toBe(
+        `#/components/responses/${OPERATIONS[route.id]?.denies ? 'ForbiddenOrDenied' : 'Forbidden'}`,
+      );
+    }
+    expect(responses.MethodNotAllowed.headers.Allow.required).toBe(true);
+    expect(responses.Unavailable.headers['Retry-After'].required).toBe(true);
+    expect(Object.keys(responses.ForbiddenOrDenied.content).sort()).toEqual([
+      'application/json',
+      'application/problem+json',
+    ]);
+    expect(document.components.schemas.AccessDenied.required).toEqual(
+      expect.arrayContaining(['environment', 'action', 'status']),
+    );
+    expect(Object.keys(responses.Forbidden.content)).toEqual(['application/json']);
+    // The routes that take a body, and only they, answer 413 and 415.
+    for (const route of ROUTES) {
+      const declared = document.paths[route.path][route.method.toLowerCase()].responses;
+      const takesBody = OPERATIONS[route.id]?.body !== undefined;
+      expect(declared['413'] !== undefined, route.id).toBe(takesBody);
+      expect(declared['415'] !== undefined, route.id).toBe(takesBody);
+    }
+  });
+
+  it('describes `limit` as a client sends it: an integer from 1 to 100', () => {
+    const document = buildOpenApi();
+    for (const path of ['/history', '/rollbacks']) {
+      const limit = document.paths[`/api/v1/platform/deployments${path}`].get.parameters.find(
+        (p: { name: string }) => p.name === 'limit',
+      );
+      expect(limit).toMatchObject({ required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } });
+    }
+  });
+
+  it('gives generated clients request bodies they read right: defaults in words, enums of accepted values only', () => {
+    const { RecordDeploymentBody, FinishDeploymentBody } = buildOpenApi().components.schemas;
+    const bodies = Object.entries(buildOpenApi().components.schemas).filter(([name]) => name.endsWith('Body'));
+    for (const [name, body] of bodies) {
+      const { properties } = body as { properties: Record<string, object> };
+      for (const [member, property] of Object.entries(properties)) {
+        expect(property, `${name}.${member}`).not.toHaveProperty('default');
+      }
+    }
+    expect(RecordDeploymentBody.properties.status).toMatchObject({
+      enum: ['IN_PROGRESS', 'DEPLOYED', 'FAILED'],
+      description: 'Default: `DEPLOYED`.',
+    });
+    expect(RecordDeploymentBody.required).not.toContain('status');
+    expect(FinishDeploymentBody.properties.status.enum).toEqual(['DEPLOYED', 'FAILED']);
+  });
+
+  it('refuses an `accepts` that names a value the handler does not take', () => {
+    const spec = OPERATIONS.FinishDeployment;
+    if (!spec?.body) throw new Error('FinishDeployment has a body');
+    const broken = {
+      ...OPERATIONS,
+      FinishDeployment: { ...spec, body: { ...spec.body, accepts: { status: ['GONE'] } } },
+    };
+    expect(() => buildOpenApi(ROUTES, broken)).toThrow(/GONE not in its schema's enum/);
+  });
 });
