@@ -11,17 +11,20 @@ import { ratio, round } from './lib/stats.js';
 import type { Throughput } from './throughput.js';
 
 /**
- * The budgets, as the issues state them. Size and cold-call budgets are absolute margins over
- * the SDK-only reference: a ratio moves with the reference's own timing.
+ * The budgets, as the issues state them. A cold call is judged as a ratio to its SDK-only
+ * reference's median in the same run: a fixed margin in ms grows and shrinks with the
+ * machine and its load, a ratio of two interleaved medians much less. Size is judged at
+ * init (what a cold start reads and compiles), as a margin over the reference at init; the
+ * whole bundle (lazily imported chunks included) is a figure without a budget.
  */
 export const BUDGETS = {
   historyPage5Rcu: 0.5,
   capacityGrowth: 1.1,
   /** A windowed read (metrics) ≤ this × one plain Query of its window: it reads the window, not the history. */
   windowRatio: 1.1,
-  bundleOverKb: 60,
+  initOverKb: 60,
   ownCodeKb: 25,
-  coldCallOverMs: 8,
+  coldCallRatio: 1.1,
   handlerOverheadMs: 1,
   cliHelpMs: 150,
   cliPlanRatio: 1.5,
@@ -73,15 +76,16 @@ export function buildRows(input: {
     const reference = input.bundles.references[b.reference];
     if (!reference) continue;
     const over = kb(b.bytes - reference.bytes);
+    const initOver = kb(b.initBytes - reference.initBytes);
     const own = check('own code', b.id, kb(b.ownBytes), BUDGETS.ownCodeKb);
     rows.push(
       comparable(b.reference)
         ? {
             area: 'bundle',
             item: b.id,
-            figure: `${f(kb(b.bytes), 1)} KB = ref ${f(kb(reference.bytes), 1)} KB + ${f(over, 1)} KB; own ${f(kb(b.ownBytes), 1)} KB; at init ${f(kb(b.initBytes), 1)} KB = ref ${f(kb(reference.initBytes), 1)} + ${f(kb(b.initBytes - reference.initBytes), 1)} KB`,
-            budget: `≤ ref + ${BUDGETS.bundleOverKb} KB; own ≤ ${BUDGETS.ownCodeKb} KB`,
-            verdict: verdict([check('bundle size', b.id, over, BUDGETS.bundleOverKb), own]),
+            figure: `at init ${f(kb(b.initBytes), 1)} KB = ref ${f(kb(reference.initBytes), 1)} + ${f(initOver, 1)} KB; own ${f(kb(b.ownBytes), 1)} KB; whole bundle ${f(kb(b.bytes), 1)} KB = ref ${f(kb(reference.bytes), 1)} + ${f(over, 1)} KB`,
+            budget: `at init ≤ ref + ${BUDGETS.initOverKb} KB; own ≤ ${BUDGETS.ownCodeKb} KB`,
+            verdict: verdict([check('size at init', b.id, initOver, BUDGETS.initOverKb), own]),
           }
         : {
             area: 'bundle',
@@ -94,13 +98,14 @@ export function buildRows(input: {
   }
   for (const t of input.cold) {
     const over = t.medianMs - t.referenceMedianMs;
+    const times = ratio(t.medianMs, t.referenceMedianMs);
     const maps = t.sourceMapsMedianMs - t.medianMs;
     rows.push({
       area: 'cold call',
       item: t.id,
-      figure: `median ${f(t.medianMs, 1)} ms = ref ${f(t.referenceMedianMs, 1)} ${over < 0 ? '-' : '+'} ${f(Math.abs(over), 1)} ms (import ${f(t.importMs, 1)} + call ${f(t.callMs, 1)} vs ${f(t.referenceImportMs, 1)} + ${f(t.referenceCallMs, 1)}); --enable-source-maps ${f(t.sourceMapsMedianMs, 1)} ms (${maps < 0 ? '-' : '+'}${f(Math.abs(maps), 1)}) (${t.requests} req, ${t.runs} runs)`,
-      budget: `≤ ref + ${BUDGETS.coldCallOverMs} ms`,
-      verdict: verdict([check('cold first call', t.id, over, BUDGETS.coldCallOverMs)]),
+      figure: `median ${f(t.medianMs, 1)} ms = ${f(times)}× ref ${f(t.referenceMedianMs, 1)} (${over < 0 ? '-' : '+'}${f(Math.abs(over), 1)} ms; import ${f(t.importMs, 1)} + call ${f(t.callMs, 1)} vs ${f(t.referenceImportMs, 1)} + ${f(t.referenceCallMs, 1)}); --enable-source-maps ${f(t.sourceMapsMedianMs, 1)} ms (${maps < 0 ? '-' : '+'}${f(Math.abs(maps), 1)}) (${t.requests} req, ${t.runs} runs)`,
+      budget: `≤ ${BUDGETS.coldCallRatio}× ref`,
+      verdict: verdict([check('cold first call', t.id, times, BUDGETS.coldCallRatio)]),
     });
   }
   const cli = input.cli;

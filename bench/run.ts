@@ -55,7 +55,8 @@ const COLD_INDEXES = 2 + SETTINGS.coldRuns * 3 * (ROUTES.length + 1);
 
 /** What a reader of the table needs to know to read it right (details: docs/PERFORMANCE.md). */
 const NOTES = [
-  `cold call: a fresh node imports the bundle and handles one request against DynamoDB Local (as deployed: no --enable-source-maps); ref = a fresh node importing the same SDK clients and sending the same DynamoDB requests; median of ${SETTINGS.coldRuns} runs each.`,
+  `cold call: a fresh node imports the bundle and handles one request against DynamoDB Local (as deployed: no --enable-source-maps); ref = a fresh node importing the same SDK clients and sending the same DynamoDB requests; median of ${SETTINGS.coldRuns} interleaved runs each (order rotates every round), budget a ratio of the two medians.`,
+  'bundle: judged at init (index.mjs and the chunks it imports statically: what a cold start reads and compiles) against the reference at init; the whole bundle is a figure.',
   `CLI: wall time of a node process running dist/platform-rollback.mjs (npm run build); plan vs a plain node script sending the same HTTP requests to the local API; median of ${SETTINGS.cliRuns} runs.`,
   `capacity: as DynamoDB Local reports it; records of ~0.7 KB (the contract's example); rollback target walks ${SETTINGS.gap} FAILED records.`,
   'capacity: DynamoDB Local reports 4 WCU per item of a TransactWriteItems (AWS: 2 per KB) and ignores the Idempotency-Key item.',
