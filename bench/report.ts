@@ -8,6 +8,7 @@ import type { CliTimes } from './cli.js';
 import type { ColdCall } from './cold-call.js';
 import type { Latency } from './latency.js';
 import { ratio, round } from './lib/stats.js';
+import type { Restore } from './restore.js';
 import type { Throughput } from './throughput.js';
 
 /**
@@ -27,6 +28,9 @@ export const BUDGETS = {
   coldCallRatio: 1.1,
   handlerOverheadMs: 1,
   cliHelpMs: 150,
+  /** Time to restore, the service's part (alarm → redeploy start + redeploy end → run recorded). */
+  restoreP50Ms: 1000,
+  restoreP99Ms: 3000,
   cliPlanRatio: 1.5,
 } as const;
 
@@ -57,6 +61,7 @@ export function buildRows(input: {
   capacity: CallCost[];
   latency: Latency[];
   throughput: Throughput[];
+  restore: Restore;
 }): { rows: Row[]; checks: Check[] } {
   const rows: Row[] = [];
   const checks: Check[] = [];
@@ -172,6 +177,17 @@ export function buildRows(input: {
       verdict: verdict([check('handler overhead', l.route, over, BUDGETS.handlerOverheadMs)]),
     });
   }
+  const r = input.restore;
+  rows.push({
+    area: 'restore',
+    item: 'service overhead of a run (local mode)',
+    figure: `p50 ${f(r.total.p50, 0)} ms, p99 ${f(r.total.p99, 0)} ms = alarm → redeploy start p50 ${f(r.toRedeploy.p50, 0)} / p99 ${f(r.toRedeploy.p99, 0)} (of it, to the redeploy step ${f(r.toStep.p50, 0)} / ${f(r.toStep.p99, 0)}) + redeploy end → run recorded p50 ${f(r.toRecorded.p50, 0)} / p99 ${f(r.toRecorded.p99, 0)} ms (${r.runs} runs)`,
+    budget: `p50 ≤ ${BUDGETS.restoreP50Ms / 1000} s; p99 ≤ ${BUDGETS.restoreP99Ms / 1000} s`,
+    verdict: verdict([
+      check('time to restore p50', 'alarm → redeploy + redeploy → recorded', r.total.p50, BUDGETS.restoreP50Ms),
+      check('time to restore p99', 'alarm → redeploy + redeploy → recorded', r.total.p99, BUDGETS.restoreP99Ms),
+    ]),
+  });
   for (const t of input.throughput) {
     rows.push({
       area: 'local API',

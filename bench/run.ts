@@ -33,6 +33,7 @@ import { measureLatency } from './latency.js';
 import { OUT, ROOT } from './lib/paths.js';
 import { round } from './lib/stats.js';
 import { BUDGETS, buildRows, formatTable } from './report.js';
+import { measureRestore } from './restore.js';
 import { fodder, putRecords, seedHistory } from './seed.js';
 import { measureThroughput } from './throughput.js';
 
@@ -49,6 +50,7 @@ const SETTINGS = {
   latencyWarmup: quick ? 10 : 50,
   connections: [1, 8, 32],
   throughputSeconds: quick ? 1 : 4,
+  restoreRuns: quick ? 5 : 25,
 };
 /** Call indexes of the latency fixtures the cold calls use: a template, a warm-up, one per process. */
 const COLD_INDEXES = 2 + SETTINGS.coldRuns * 3 * (ROUTES.length + 1);
@@ -61,6 +63,7 @@ const NOTES = [
   `capacity: as DynamoDB Local reports it; records of ~0.7 KB (the contract's example); rollback target walks ${SETTINGS.gap} FAILED records.`,
   'capacity: DynamoDB Local reports 4 WCU per item of a TransactWriteItems (AWS: 2 per KB) and ignores the Idempotency-Key item.',
   'latency: in-process handler vs the same DynamoDB requests sent again by a bare DynamoDBDocumentClient.',
+  `restore: local mode (its own DynamoDB Local and run host), a command target that writes the time and exits at once, no verify signal (the bake excluded); ${SETTINGS.restoreRuns} runs one after another, each in its own environment, the first one cold; p50/p99 of each span and of their sum per run.`,
 ];
 
 const started = performance.now();
@@ -199,7 +202,10 @@ try {
 log(`local API throughput: ${SETTINGS.connections.join('/')} connections, ${SETTINGS.throughputSeconds} s each`);
 const throughput = await measureThroughput(SETTINGS.connections, SETTINGS.throughputSeconds);
 
-const { rows, checks } = buildRows({ bundles, cold, cli, capacity, latency, throughput });
+log(`time to restore: ${SETTINGS.restoreRuns} rollback runs in local mode, one after another`);
+const restore = await measureRestore(SETTINGS.restoreRuns);
+
+const { rows, checks } = buildRows({ bundles, cold, cli, capacity, latency, throughput, restore });
 const failed = checks.filter((c) => !c.pass);
 const seconds = round((performance.now() - started) / 1000, 0);
 console.log(
@@ -237,6 +243,7 @@ const results = {
   capacity,
   latency,
   throughput,
+  restore,
 };
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`Figures written to ${file.replace(`${ROOT}/`, '')}.`);
