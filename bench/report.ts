@@ -31,6 +31,10 @@ export const BUDGETS = {
   /** Time to restore, the service's part (alarm → redeploy start + redeploy end → run recorded). */
   restoreP50Ms: 1000,
   restoreP99Ms: 3000,
+  /** Record writes spread over many environments ≥ this × history reads at the same connections. */
+  spreadWritesVsReads: 0.8,
+  /** Errors (non-2xx, timeouts) of record writes into one environment. */
+  oneEnvironmentErrors: 0,
   cliPlanRatio: 1.5,
 } as const;
 
@@ -48,6 +52,8 @@ export interface Check {
   item: string;
   value: number;
   limit: number;
+  /** A floor, not a ceiling: passes when value ≥ limit. */
+  atLeast?: true;
   pass: boolean;
 }
 
@@ -65,8 +71,15 @@ export function buildRows(input: {
 }): { rows: Row[]; checks: Check[] } {
   const rows: Row[] = [];
   const checks: Check[] = [];
-  const check = (budget: string, item: string, value: number, limit: number) => {
-    const result = { budget, item, value: round(value, 3), limit, pass: value <= limit };
+  const check = (budget: string, item: string, value: number, limit: number, atLeast = false) => {
+    const result: Check = {
+      budget,
+      item,
+      value: round(value, 3),
+      limit,
+      ...(atLeast ? { atLeast: true as const } : {}),
+      pass: atLeast ? value >= limit : value <= limit,
+    };
     checks.push(result);
     return result;
   };
@@ -189,13 +202,30 @@ export function buildRows(input: {
     ]),
   });
   for (const t of input.throughput) {
-    rows.push({
-      area: 'local API',
-      item: `${t.workload}, ${t.connections} conn`,
-      figure: `${f(t.requestsPerSecond, 0)} req/s, p99 ${f(t.p99Ms, 0)} ms${t.errors ? `, ${t.errors} errors` : ''} (${t.seconds} s)`,
-      budget: '-',
-      verdict: '',
-    });
+    const reads = input.throughput.find((r) => r.workload === 'history read' && r.connections === t.connections);
+    const figure = `${f(t.requestsPerSecond, 0)} req/s, p99 ${f(t.p99Ms, 0)} ms, ${t.errors} errors (${t.seconds} s)`;
+    if (t.workload === 'history read') {
+      rows.push({ area: 'local API', item: `${t.workload}, ${t.connections} conn`, figure, budget: '-', verdict: '' });
+    } else if (t.workload === 'record write, one environment') {
+      rows.push({
+        area: 'local API',
+        item: `${t.workload}, ${t.connections} conn`,
+        figure: `${figure}; ${f(ratio(t.requestsPerSecond, reads?.requestsPerSecond ?? 0))}× reads`,
+        budget: `${BUDGETS.oneEnvironmentErrors} errors`,
+        verdict: verdict([
+          check('one-environment writes', `${t.connections} conn`, t.errors, BUDGETS.oneEnvironmentErrors),
+        ]),
+      });
+    } else {
+      const times = ratio(t.requestsPerSecond, reads?.requestsPerSecond ?? 0);
+      rows.push({
+        area: 'local API',
+        item: `${t.workload}, ${t.connections} conn`,
+        figure: `${figure}; ${f(times)}× reads`,
+        budget: `≥ ${BUDGETS.spreadWritesVsReads}× reads`,
+        verdict: verdict([check('spread writes', `${t.connections} conn`, times, BUDGETS.spreadWritesVsReads, true)]),
+      });
+    }
   }
   return { rows, checks };
 }

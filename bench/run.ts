@@ -217,7 +217,7 @@ console.log(`\n${NOTES.map((n) => `Note, ${n}`).join('\n')}`);
 console.log(
   `\n${checks.length - failed.length} of ${checks.length} budget checks PASS${failed.length ? `, ${failed.length} FAIL:` : '.'}`,
 );
-for (const c of failed) console.log(`  FAIL ${c.budget} (${c.item}): ${c.value} > ${c.limit}`);
+for (const c of failed) console.log(`  FAIL ${c.budget} (${c.item}): ${c.value} ${c.atLeast ? '<' : '>'} ${c.limit}`);
 console.log(`\nRun time ${seconds} s.`);
 
 const file = quick ? join(OUT, 'results.quick.json') : join(ROOT, 'bench', 'results.json');
