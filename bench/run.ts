@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: bundle size, cold first call, DynamoDB cost per call, warm latency, the
- * rollback command's start and plan, and local API throughput, side by side in one run, each held to its budget. Prints one table with a
+ * rollback command's start and plan, local API throughput (reads, writes into one environment
+ * and spread over many) and the time to restore (a rollback run's own overhead, local mode),
+ * side by side in one run, each held to its budget. Prints one table with a
  * PASS / FAIL verdict per budget and writes the same figures to bench/results.json. Exits 0
  * even when a budget fails: it is a report, read by people, not a gate.
  *
