@@ -619,6 +619,25 @@ describe('ecs fast path: the deployment being rolled back is still in progress',
     },
   );
 
+  it('refuses before stopping when the registry tag no longer points to the recorded digest', async () => {
+    const checked = EcsTarget.parse({
+      ...target,
+      imageRepositoryArn: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/shop-api`,
+    });
+    ecs.on(DescribeServicesCommand).resolves(service([bad, draining]));
+    answerTaskDefinitions(revisions());
+    ecs.on(ListServiceDeploymentsCommand).resolves(listed('IN_PROGRESS'));
+    ecr
+      .on(DescribeImagesCommand)
+      .resolves({ imageDetails: [{ imageDigest: DIGEST_A, imageTags: ['v2.0.0-rebuilt'] }] });
+
+    await expect(new EcsRedeployer(checked, { backoff }).start(request)).rejects.toThrow(RedeployRefusedError);
+
+    expect(ecr.commandCalls(DescribeImagesCommand)).toHaveLength(1);
+    expect(ecs.commandCalls(StopServiceDeploymentCommand)).toHaveLength(0);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+
   it('a replay that finds it already rolling back follows it without a second stop', async () => {
     ecs.on(DescribeServicesCommand).resolves(service([bad, draining]));
     answerTaskDefinitions(revisions());

@@ -28,7 +28,8 @@
  * new task definition or a new rollout from zero. ECS has at most one service deployment in
  * progress per service, so the listed one is the PRIMARY one. A replay that finds it already
  * rolling back (ROLLBACK_REQUESTED or ROLLBACK_IN_PROGRESS) follows it without a second
- * stop. Where the deployment finished between the look and the stop (ECS answers
+ * stop. The registry check (4) runs before the stop too: going back may start new tasks of
+ * that revision. Where the deployment finished between the look and the stop (ECS answers
  * ConflictException or ServiceDeploymentNotFoundException), the normal path runs instead,
  * from a fresh DescribeServices. The handle's `detail` says which path was taken.
  * check: DescribeServices, and the handle's deployment's `rolloutState`: COMPLETED succeeds,
@@ -182,6 +183,8 @@ export class EcsRedeployer implements Redeployer {
     const previous = await this.deploymentRunning(deployments, request.target, ['ACTIVE']);
     if (!previous)
       return { why: `the deployment in progress is not replacing ${request.target.imageTag}`, fresh: false };
+    // Going back may start new tasks of that revision: the same registry check as the normal path's.
+    await this.checkImageInRegistry(request.target);
     try {
       await this.send(() =>
         this.ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' })),
