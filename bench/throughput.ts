@@ -11,8 +11,14 @@ import { freePort } from '../infra/local/dynamodb-local.js';
 import { SAMPLE_RECORD } from './events.js';
 import { ROOT } from './lib/paths.js';
 
+/** What is loaded: history reads, record writes into one environment, or spread over SPREAD environments. */
+export type Workload = 'history read' | 'record write, one environment' | `record write, ${number} environments`;
+
+/** How many environments the spread writes go to, round robin. */
+export const SPREAD = 50;
+
 export interface Throughput {
-  workload: 'history read' | 'record write';
+  workload: Workload;
   connections: number;
   seconds: number;
   requestsPerSecond: number;
@@ -60,13 +66,30 @@ async function stopServer(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function load(url: string, connections: number, seconds: number, write: boolean) {
+async function load(url: string, connections: number, seconds: number, environments: number) {
+  let sent = 0;
   const result = await autocannon({
-    url: write ? `${url}${BASE_PATH}` : `${url}${BASE_PATH}/history?environment=bench&limit=20`,
+    url: environments ? `${url}${BASE_PATH}` : `${url}${BASE_PATH}/history?environment=bench&limit=20`,
     connections,
     duration: seconds,
-    ...(write
-      ? { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: JSON.stringify(RECORD) }
+    ...(environments
+      ? {
+          method: 'POST' as const,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(RECORD),
+          // One environment: every write contends for the same environment item; spread: round robin.
+          requests: [
+            {
+              setupRequest: (request: autocannon.Request) => ({
+                ...request,
+                body: JSON.stringify({
+                  ...RECORD,
+                  environment: environments === 1 ? 'bench' : `bench-${sent++ % environments}`,
+                }),
+              }),
+            },
+          ],
+        }
       : {}),
   });
   return {
@@ -76,7 +99,10 @@ async function load(url: string, connections: number, seconds: number, write: bo
   };
 }
 
-/** History reads, then record writes, at each number of connections, `seconds` each. */
+/**
+ * History reads, then record writes into one environment (the one read), then record writes
+ * spread round robin over SPREAD environments, at each number of connections, `seconds` each.
+ */
 export async function measureThroughput(connections: number[], seconds: number): Promise<Throughput[]> {
   const { url, child } = await startServer();
   try {
@@ -90,10 +116,15 @@ export async function measureThroughput(connections: number[], seconds: number):
       if (response.status !== 201) throw new Error(`seeding the local API failed: ${response.status}`);
     }
     const results: Throughput[] = [];
-    for (const write of [false, true]) {
+    const workloads: [Workload, number][] = [
+      ['history read', 0],
+      ['record write, one environment', 1],
+      [`record write, ${SPREAD} environments`, SPREAD],
+    ];
+    for (const [workload, environments] of workloads) {
       for (const n of connections) {
-        const figures = await load(url, n, seconds, write);
-        results.push({ workload: write ? 'record write' : 'history read', connections: n, seconds, ...figures });
+        const figures = await load(url, n, seconds, environments);
+        results.push({ workload, connections: n, seconds, ...figures });
       }
     }
     return results;

@@ -1,7 +1,13 @@
 import { Validations } from 'aws-cdk-lib';
 import { Effect, type IRole, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { type EcsTarget, ecsServiceArn, partitionOf, pipelineArn } from '../../functions/core/redeploy/aws.js';
+import {
+  type EcsTarget,
+  ecsServiceArn,
+  ecsServiceDeploymentsArn,
+  partitionOf,
+  pipelineArn,
+} from '../../functions/core/redeploy/aws.js';
 import type { ExternalRedeployTarget } from '../../functions/core/redeploy/targets.js';
 
 /** A policy document, as IAM takes it (what the docs print, ready to paste). */
@@ -15,7 +21,9 @@ export interface PolicyDocumentJson {
  * service's own role where the target names no `roleArn`, the workload account's role where
  * it does. Exactly the actions the adapter sends, on exactly the resources the target names:
  *
- * - ecs: DescribeServices and UpdateService on the service; DescribeTaskDefinition and
+ * - ecs: DescribeServices, UpdateService and ListServiceDeployments on the service;
+ *   StopServiceDeployment on that service's service deployments only (the fast path: stop
+ *   the release being rolled back while it is still in progress); DescribeTaskDefinition and
  *   RegisterTaskDefinition, which IAM cannot scope to a resource (their Resource must be
  *   `*`); TagResource only while registering a task definition (the run-id tag); PassRole of
  *   the task definition's roles, to ECS tasks only; DescribeImages on the image's repository
@@ -51,8 +59,13 @@ function ecsStatements(target: EcsTarget): PolicyStatement[] {
   const statements = [
     new PolicyStatement({
       sid: 'UpdateService',
-      actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+      actions: ['ecs:DescribeServices', 'ecs:UpdateService', 'ecs:ListServiceDeployments'],
       resources: [ecsServiceArn(target)],
+    }),
+    new PolicyStatement({
+      sid: 'StopServiceDeployment',
+      actions: ['ecs:StopServiceDeployment'],
+      resources: [ecsServiceDeploymentsArn(target)],
     }),
     new PolicyStatement({
       sid: 'TaskDefinitions',
@@ -126,13 +139,19 @@ export class RedeployGrants extends Construct {
     for (const resource of wildcards) {
       Validations.of(this.policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${resource}]`,
-        reason:
-          resource === '*'
-            ? 'ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition support no resource-level permissions: "*" is their only resource.'
-            : "ecs:TagResource on task definitions, allowed only while registering one (condition ecs:CreateAction): the family is the service's, known only at run time.",
+        reason: wildcardReason(resource),
       });
     }
   }
+}
+
+/** Why a wildcard resource of these statements is as narrow as IAM allows. */
+function wildcardReason(resource: string): string {
+  if (resource === '*')
+    return 'ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition support no resource-level permissions: "*" is their only resource.';
+  if (resource.includes(':service-deployment/'))
+    return "ecs:StopServiceDeployment on the configured service's own service deployments only: their ids are made by ECS at run time.";
+  return "ecs:TagResource on task definitions, allowed only while registering one (condition ecs:CreateAction): the family is the service's, known only at run time.";
 }
 
 /**

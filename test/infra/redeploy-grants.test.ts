@@ -5,6 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { ExternalRedeployTarget } from '../../functions/core/redeploy/targets.js';
 import { RedeployGrants, workloadRolePolicies } from '../../infra/constructs/redeploy-grants.js';
+import { controlTowerGuard } from '../../infra/control-tower-guard.js';
 
 /**
  * The IAM the redeploy targets get: each target exactly what its adapter calls, on exactly
@@ -60,8 +61,8 @@ function synth(targets: ExternalRedeployTarget[]) {
   const stack = new Stack(app, 'Grants');
   const role = new Role(stack, 'RunRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
   const grants = new RedeployGrants(stack, 'Redeploy', { role, targets });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  // Throws on any cdk-nag finding nobody acknowledged.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), controlTowerGuard());
+  // Throws on any cdk-nag or cfn-guard finding nobody acknowledged.
   const template = Template.fromStack(stack);
   return { template, grants, app };
 }
@@ -79,8 +80,14 @@ describe('redeploy target grants', () => {
       {
         Sid: 'UpdateService0',
         Effect: 'Allow',
-        Action: ['ecs:DescribeServices', 'ecs:UpdateService'],
+        Action: ['ecs:DescribeServices', 'ecs:UpdateService', 'ecs:ListServiceDeployments'],
         Resource: `arn:aws:ecs:eu-west-1:${ACCOUNT}:service/prod/shop-api`,
+      },
+      {
+        Sid: 'StopServiceDeployment0',
+        Effect: 'Allow',
+        Action: 'ecs:StopServiceDeployment',
+        Resource: `arn:aws:ecs:eu-west-1:${ACCOUNT}:service-deployment/prod/shop-api/*`,
       },
       {
         Sid: 'TaskDefinitions0',
@@ -182,10 +189,14 @@ describe('the workload account role', () => {
       ],
     });
     expect(permissions.Statement.map((s) => s.Action)).toEqual([
-      ['ecs:DescribeServices', 'ecs:UpdateService'],
+      ['ecs:DescribeServices', 'ecs:UpdateService', 'ecs:ListServiceDeployments'],
+      'ecs:StopServiceDeployment',
       ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
       'ecs:TagResource',
     ]);
     expect(permissions.Statement[0]?.Resource).toBe(`arn:aws:ecs:eu-west-1:${WORKLOAD}:service/prod/billing`);
+    expect(permissions.Statement[1]?.Resource).toBe(
+      `arn:aws:ecs:eu-west-1:${WORKLOAD}:service-deployment/prod/billing/*`,
+    );
   });
 });

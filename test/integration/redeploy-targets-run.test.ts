@@ -9,7 +9,10 @@ import {
   DescribeTaskDefinitionCommand,
   ECSClient,
   type Deployment as EcsDeployment,
+  ListServiceDeploymentsCommand,
   RegisterTaskDefinitionCommand,
+  type ServiceDeploymentStatus,
+  StopServiceDeploymentCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -188,6 +191,60 @@ function fakeEcsService(looks: number) {
   });
 }
 
+/**
+ * An ECS service caught mid-release: the bad revision (12) is still replacing the good one
+ * (11). StopServiceDeployment with ROLLBACK makes the service go back to 11, COMPLETED after
+ * `looks` reads; ListServiceDeployments shows the service deployment's state as ECS would.
+ */
+const SERVICE_DEPLOYMENT = `arn:aws:ecs:${REGION}:${ACCOUNT}:service-deployment/prod/shop-api/NCWGC2ZR-taawPAYrIaU5`;
+function fakeEcsMidRelease(looks: number) {
+  fakeEcsService(looks);
+  const at = new Date(Date.now() - 60_000);
+  const rollout = (id: string, taskDefinition: string, status: string, rolloutState: 'IN_PROGRESS' | 'COMPLETED') =>
+    ({
+      id,
+      status,
+      taskDefinition,
+      desiredCount: 2,
+      runningCount: 1,
+      pendingCount: 1,
+      failedTasks: 0,
+      createdAt: at,
+      updatedAt: at,
+      rolloutState,
+      rolloutStateReason: `ECS deployment ${id}.`,
+    }) as EcsDeployment;
+  let state: ServiceDeploymentStatus = 'IN_PROGRESS';
+  let reads = 0;
+  let deployments = [
+    rollout('ecs-svc/3333333333333333333', TD(12), 'PRIMARY', 'IN_PROGRESS'),
+    rollout('ecs-svc/1111111111111111111', TD(11), 'ACTIVE', 'COMPLETED'),
+  ];
+  ecs.on(DescribeServicesCommand).callsFake(() => {
+    if (state === 'ROLLBACK_IN_PROGRESS' && ++reads >= looks) {
+      state = 'ROLLBACK_SUCCESSFUL';
+      deployments = [{ ...rollout('ecs-svc/4444444444444444444', TD(11), 'PRIMARY', 'COMPLETED'), runningCount: 2 }];
+    }
+    return {
+      services: [{ serviceName: 'shop-api', status: 'ACTIVE', taskDefinition: TD(12), deployments }],
+      failures: [],
+    };
+  });
+  ecs.on(ListServiceDeploymentsCommand).callsFake((input: { status: string[] }) => ({
+    serviceDeployments: input.status.includes(state)
+      ? [{ serviceDeploymentArn: SERVICE_DEPLOYMENT, status: state, createdAt: at, startedAt: at }]
+      : [],
+  }));
+  ecs.on(StopServiceDeploymentCommand).callsFake(() => {
+    state = 'ROLLBACK_IN_PROGRESS';
+    deployments = [
+      rollout('ecs-svc/4444444444444444444', TD(11), 'PRIMARY', 'IN_PROGRESS'),
+      { ...deployments[0], status: 'ACTIVE' } as EcsDeployment,
+    ];
+    return { serviceDeploymentArn: SERVICE_DEPLOYMENT };
+  });
+}
+
 const ecsTarget = {
   via: 'ecs',
   accountId: ACCOUNT,
@@ -221,6 +278,33 @@ describe('a whole run per redeploy target', () => {
         externalId: 'ecs-svc/2222222222222222222',
         url: `https://${REGION}.console.aws.amazon.com/ecs/v2/clusters/prod/services/shop-api/deployments?region=${REGION}`,
       });
+      expect(redeploys).toEqual([expect.objectContaining({ imageTag: 'v2.0.0', status: 'DEPLOYED' })]);
+      expect(result.steps.find((s) => s.name === 'redeploy')?.detail).toMatch(
+        /(^no deployment in progress; |^)new deployment: UpdateService to .*shop-api:11: ECS deployment ecs-svc\/2222222222222222222 completed/,
+      );
+    });
+  }
+
+  for (const crash of [false, true]) {
+    const when = crash ? ', after a crash between the stop and the checkpoint' : '';
+    it(`ecs fast path: the bad release still rolling out is stopped with ROLLBACK, once, and followed back${when}`, async () => {
+      const environment = crash ? 'ecs-stop-crash' : 'ecs-stop';
+      fakeEcsMidRelease(3);
+      const { ports, starts } = portsWith(environment, ecsTarget, crash);
+
+      const { result, redeploys } = await runOnce(environment, ports);
+
+      expect(result.status).toBe('SUCCEEDED');
+      expect(ecs.commandCalls(StopServiceDeploymentCommand).map((c) => c.args[0].input)).toEqual([
+        { serviceDeploymentArn: SERVICE_DEPLOYMENT, stopType: 'ROLLBACK' },
+      ]);
+      expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+      expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+      expect(starts).toEqual(crash ? [SERVICE_DEPLOYMENT, SERVICE_DEPLOYMENT] : [SERVICE_DEPLOYMENT]);
+      expect(result.redeploy).toMatchObject({ via: 'ecs', externalId: SERVICE_DEPLOYMENT });
+      expect(result.steps.find((s) => s.name === 'redeploy')?.detail).toBe(
+        `fast path: stopped the in-progress ECS deployment ${SERVICE_DEPLOYMENT} with ROLLBACK: the service is back on ${TD(11)}: 2 running, 1 pending, 0 failed of 2 desired`,
+      );
       expect(redeploys).toEqual([expect.objectContaining({ imageTag: 'v2.0.0', status: 'DEPLOYED' })]);
     });
   }

@@ -1,11 +1,15 @@
 import { DescribeImagesCommand, ECRClient, ImageNotFoundException } from '@aws-sdk/client-ecr';
 import {
   ClientException,
+  ConflictException,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
   type Deployment as EcsDeployment,
+  ListServiceDeploymentsCommand,
   RegisterTaskDefinitionCommand,
+  ServiceDeploymentNotFoundException,
+  StopServiceDeploymentCommand,
   type TaskDefinition,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
@@ -207,7 +211,9 @@ describe('ecs start', () => {
       externalId: NEW_ID,
       url: `https://${REGION}.console.aws.amazon.com/ecs/v2/clusters/prod/services/shop-api/deployments?region=${REGION}`,
       state: { taskDefinition: TD(11) },
+      detail: `no deployment in progress; new deployment: UpdateService to ${TD(11)}`,
     });
+    expect(ecs.commandCalls(StopServiceDeploymentCommand)).toHaveLength(0);
     expect(ecs.commandCalls(DescribeServicesCommand)[0]?.args[0].input).toEqual({
       cluster: 'prod',
       services: ['shop-api'],
@@ -512,6 +518,229 @@ describe('ecs check follows the PRIMARY deployment rolloutState', () => {
     const progress = await new EcsRedeployer(target, { backoff }).check(request, handle);
     expect(progress.status).toBe('FAILED');
     expect(progress.detail).toMatch(/no longer on the service: it was replaced by ecs-svc\/4444444444444444444/);
+  });
+});
+
+describe('ecs fast path: the deployment being rolled back is still in progress', () => {
+  // The bad release (v2.1.0, revision 12) is still replacing the good one (v2.0.0, revision 11).
+  const SERVICE_DEPLOYMENT = `arn:aws:ecs:${REGION}:${ACCOUNT}:service-deployment/prod/shop-api/r9i43YFjvgF_xlg7m2eJ1r`;
+  const badAt = new Date('2026-11-29T04:59:00Z');
+  const bad = deployment('ecs-svc/5555555555555555555', TD(12), 'PRIMARY', 'IN_PROGRESS', badAt);
+  const draining = deployment(
+    'ecs-svc/6666666666666666666',
+    TD(11),
+    'ACTIVE',
+    'COMPLETED',
+    OLD_DEPLOYMENT.createdAt as Date,
+  );
+  const revisions = () =>
+    new Map([
+      [11, taskDefinition(11, `${REPO}@${DIGEST_A}`)],
+      [12, taskDefinition(12, `${REPO}@${DIGEST_B}`)],
+    ]);
+  const listed = (status: 'PENDING' | 'IN_PROGRESS' | 'ROLLBACK_IN_PROGRESS') => ({
+    serviceDeployments: [
+      {
+        serviceDeploymentArn: SERVICE_DEPLOYMENT,
+        serviceArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/shop-api`,
+        clusterArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`,
+        startedAt: badAt,
+        createdAt: badAt,
+        targetServiceRevisionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service-revision/prod/shop-api/4980306466373577095`,
+        status,
+      },
+    ],
+  });
+
+  it.each(['IN_PROGRESS', 'PENDING'] as const)(
+    'listed %s: stops it with stopType ROLLBACK instead of a new deployment, and says so',
+    async (status) => {
+      ecs.on(DescribeServicesCommand).resolves(service([bad, draining]));
+      answerTaskDefinitions(revisions());
+      ecs.on(ListServiceDeploymentsCommand).resolves(listed(status));
+      ecs.on(StopServiceDeploymentCommand).resolves({ serviceDeploymentArn: SERVICE_DEPLOYMENT });
+
+      const handle = await new EcsRedeployer(target, { backoff }).start(request);
+
+      expect(ecs.commandCalls(ListServiceDeploymentsCommand).map((c) => c.args[0].input)).toEqual([
+        {
+          cluster: 'prod',
+          service: 'shop-api',
+          status: ['PENDING', 'IN_PROGRESS', 'ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS'],
+        },
+      ]);
+      expect(ecs.commandCalls(StopServiceDeploymentCommand).map((c) => c.args[0].input)).toEqual([
+        { serviceDeploymentArn: SERVICE_DEPLOYMENT, stopType: 'ROLLBACK' },
+      ]);
+      expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+      expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+      expect(handle).toEqual({
+        via: 'ecs',
+        externalId: SERVICE_DEPLOYMENT,
+        url: `https://${REGION}.console.aws.amazon.com/ecs/v2/clusters/prod/services/shop-api/deployments?region=${REGION}`,
+        state: { path: 'stop', taskDefinition: TD(11), stoppedTaskDefinition: TD(12) },
+        detail: `fast path: stopped the in-progress ECS deployment ${SERVICE_DEPLOYMENT} with ROLLBACK`,
+      });
+    },
+  );
+
+  it.each([
+    [
+      'ConflictException',
+      () => new ConflictException({ message: 'The service deployment is not in progress.', $metadata: {} }),
+    ],
+    [
+      'ServiceDeploymentNotFoundException',
+      () => new ServiceDeploymentNotFoundException({ message: 'Service deployment not found.', $metadata: {} }),
+    ],
+  ])(
+    'the deployment finishing between the look and the stop (%s): the normal path, from a fresh look at the service',
+    async (name, error) => {
+      const finished = { ...bad, rolloutState: 'COMPLETED' as const };
+      const replaced = { ...draining, status: 'INACTIVE' };
+      ecs
+        .on(DescribeServicesCommand)
+        .resolvesOnce(service([bad, draining]))
+        .resolves(service([finished, replaced]));
+      answerTaskDefinitions(revisions());
+      ecs.on(ListServiceDeploymentsCommand).resolves(listed('IN_PROGRESS'));
+      ecs.on(StopServiceDeploymentCommand).rejects(error());
+      updateAnswers(TD(11));
+
+      const handle = await new EcsRedeployer(target, { backoff }).start(request);
+
+      expect(ecs.commandCalls(StopServiceDeploymentCommand)).toHaveLength(1);
+      expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(2);
+      expect(ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input)).toEqual([
+        { cluster: 'prod', service: 'shop-api', taskDefinition: TD(11) },
+      ]);
+      expect(handle.externalId).toBe(NEW_ID);
+      expect(handle.state).toEqual({ taskDefinition: TD(11) });
+      expect(handle.detail).toBe(
+        `the deployment in progress finished before it could be stopped (${name}); new deployment: UpdateService to ${TD(11)}`,
+      );
+    },
+  );
+
+  it('refuses before stopping when the registry tag no longer points to the recorded digest', async () => {
+    const checked = EcsTarget.parse({
+      ...target,
+      imageRepositoryArn: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/shop-api`,
+    });
+    ecs.on(DescribeServicesCommand).resolves(service([bad, draining]));
+    answerTaskDefinitions(revisions());
+    ecs.on(ListServiceDeploymentsCommand).resolves(listed('IN_PROGRESS'));
+    ecr
+      .on(DescribeImagesCommand)
+      .resolves({ imageDetails: [{ imageDigest: DIGEST_A, imageTags: ['v2.0.0-rebuilt'] }] });
+
+    await expect(new EcsRedeployer(checked, { backoff }).start(request)).rejects.toThrow(RedeployRefusedError);
+
+    expect(ecr.commandCalls(DescribeImagesCommand)).toHaveLength(1);
+    expect(ecs.commandCalls(StopServiceDeploymentCommand)).toHaveLength(0);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+
+  it('a replay that finds it already rolling back follows it without a second stop', async () => {
+    ecs.on(DescribeServicesCommand).resolves(service([bad, draining]));
+    answerTaskDefinitions(revisions());
+    ecs.on(ListServiceDeploymentsCommand).resolves(listed('ROLLBACK_IN_PROGRESS'));
+
+    const handle = await new EcsRedeployer(target, { backoff }).start(request);
+
+    expect(ecs.commandCalls(StopServiceDeploymentCommand)).toHaveLength(0);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+    expect(handle.externalId).toBe(SERVICE_DEPLOYMENT);
+    expect(handle.state?.path).toBe('stop');
+  });
+
+  it('not when the deployment in progress is not the current record (another release is rolling out)', async () => {
+    const other = deployment('ecs-svc/7777777777777777777', TD(14), 'PRIMARY', 'IN_PROGRESS', badAt);
+    ecs.on(DescribeServicesCommand).resolves(service([other, draining]));
+    answerTaskDefinitions(new Map([...revisions(), [14, taskDefinition(14, `${REPO}:v2.2.0`)]]));
+    ecs.on(ListServiceDeploymentsCommand).resolves(listed('IN_PROGRESS'));
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: taskDefinition(15, `${REPO}@${DIGEST_A}`) });
+    updateAnswers(TD(11));
+
+    const handle = await new EcsRedeployer(target, { backoff }).start(request);
+
+    expect(ecs.commandCalls(StopServiceDeploymentCommand)).toHaveLength(0);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(1);
+    expect(handle.detail).toMatch(/^the deployment in progress is not v2\.1\.0's; new deployment/);
+  });
+
+  it('not when the deployment it replaces is not the target (stopping would return to another version)', async () => {
+    const older = { ...draining, taskDefinition: TD(10) };
+    ecs.on(DescribeServicesCommand).resolves(service([bad, older]));
+    answerTaskDefinitions(new Map([...revisions(), [10, taskDefinition(10, `${REPO}:v1.9.0`)]]));
+    ecs.on(ListServiceDeploymentsCommand).resolves(listed('IN_PROGRESS'));
+    updateAnswers(TD(11));
+
+    const handle = await new EcsRedeployer(target, { backoff }).start(request);
+
+    expect(ecs.commandCalls(StopServiceDeploymentCommand)).toHaveLength(0);
+    expect(ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input.taskDefinition)).toEqual([TD(11)]);
+    expect(handle.detail).toMatch(/^the deployment in progress is not replacing v2\.0\.0; new deployment/);
+  });
+
+  it('a workload role without the new rights: the normal path, saying why', async () => {
+    ecs.on(DescribeServicesCommand).resolves(service([bad, draining]));
+    answerTaskDefinitions(revisions());
+    const denied = Object.assign(new Error('not authorized to perform: ecs:ListServiceDeployments'), {
+      name: 'AccessDeniedException',
+    });
+    ecs.on(ListServiceDeploymentsCommand).rejects(denied);
+    updateAnswers(TD(11));
+
+    const handle = await new EcsRedeployer(target, { backoff }).start(request);
+
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(1);
+    expect(handle.detail).toMatch(/^no fast path \(ListServiceDeployments: AccessDeniedException\); new deployment/);
+  });
+
+  describe('check after the stop', () => {
+    const handle = {
+      via: 'ecs' as const,
+      externalId: SERVICE_DEPLOYMENT,
+      url: null,
+      state: { path: 'stop', taskDefinition: TD(11), stoppedTaskDefinition: TD(12) },
+    };
+    const back = (rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED') =>
+      deployment('ecs-svc/8888888888888888888', TD(11), 'PRIMARY', rolloutState, new Date('2026-11-29T05:00:02Z'));
+
+    it('the service back on the target revision and COMPLETED succeeds', async () => {
+      ecs.on(DescribeServicesCommand).resolves(service([back('COMPLETED')]));
+      expect(await new EcsRedeployer(target, { backoff }).check(request, handle)).toEqual({
+        status: 'SUCCEEDED',
+        detail: `the service is back on ${TD(11)}: 3 running, 0 pending, 0 failed of 3 desired`,
+      });
+    });
+
+    it('going back still rolling, or ECS not begun yet, runs', async () => {
+      ecs
+        .on(DescribeServicesCommand)
+        .resolvesOnce(service([back('IN_PROGRESS')]))
+        .resolves(service([bad, draining]));
+      const redeployer = new EcsRedeployer(target, { backoff });
+      expect((await redeployer.check(request, handle)).status).toBe('RUNNING');
+      expect(await redeployer.check(request, handle)).toEqual({
+        status: 'RUNNING',
+        detail: `ECS has not begun going back to ${TD(11)} yet`,
+      });
+    });
+
+    it('going back FAILED fails', async () => {
+      ecs.on(DescribeServicesCommand).resolves(service([back('FAILED')]));
+      expect((await new EcsRedeployer(target, { backoff }).check(request, handle)).status).toBe('FAILED');
+    });
+
+    it('the stopped deployment completing anyway (the stop did not take) fails, naming what runs', async () => {
+      ecs.on(DescribeServicesCommand).resolves(service([{ ...bad, rolloutState: 'COMPLETED' }]));
+      expect(await new EcsRedeployer(target, { backoff }).check(request, handle)).toEqual({
+        status: 'FAILED',
+        detail: `the service's PRIMARY deployment is ${bad.id} (${TD(12)}, COMPLETED), not ${TD(11)}`,
+      });
+    });
   });
 });
 

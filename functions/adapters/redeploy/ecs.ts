@@ -18,11 +18,27 @@
  *      hold that digest under the target's tag; if the tag moved or the image is gone, the
  *      redeploy is refused with what the registry says.
  *   5. UpdateService to that task definition; the handle is the new PRIMARY deployment.
+ *
+ * The fast path (between 1 and 2): when the deployment being rolled back is still rolling out
+ * (ListServiceDeployments shows the service's deployment PENDING or IN_PROGRESS, and
+ * DescribeServices shows its PRIMARY deployment IN_PROGRESS on the current record's image),
+ * and the deployment it is replacing still runs the target's image (status ACTIVE: its tasks
+ * still run), the in-progress deployment is stopped with StopServiceDeployment and
+ * `stopType: ROLLBACK`: ECS goes back to the service revision it was replacing, without a
+ * new task definition or a new rollout from zero. ECS has at most one service deployment in
+ * progress per service, so the listed one is the PRIMARY one. A replay that finds it already
+ * rolling back (ROLLBACK_REQUESTED or ROLLBACK_IN_PROGRESS) follows it without a second
+ * stop. The registry check (4) runs before the stop too: going back may start new tasks of
+ * that revision. Where the deployment finished between the look and the stop (ECS answers
+ * ConflictException or ServiceDeploymentNotFoundException), the normal path runs instead,
+ * from a fresh DescribeServices. The handle's `detail` says which path was taken.
  * check: DescribeServices, and the handle's deployment's `rolloutState`: COMPLETED succeeds,
  *   FAILED (the deployment circuit breaker) fails, and a deployment that stops being PRIMARY
  *   (or vanishes) before COMPLETED was replaced, which fails too. The `servicesStable`
  *   waiter is not used: it reports a service stable after the circuit breaker rolled it
- *   back, i.e. after the redeploy failed.
+ *   back, i.e. after the redeploy failed. After a stop (state `path: 'stop'`): the service's
+ *   PRIMARY deployment back on the target's task definition and COMPLETED succeeds; FAILED
+ *   fails; the stopped deployment still PRIMARY and COMPLETED (the stop did not take) fails.
  */
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
@@ -33,8 +49,11 @@ import {
   DescribeTaskDefinitionCommand,
   ECSClient,
   type Deployment as EcsDeployment,
+  ListServiceDeploymentsCommand,
   RegisterTaskDefinitionCommand,
   type Service,
+  type ServiceDeploymentBrief,
+  StopServiceDeploymentCommand,
   type Tag,
   type TaskDefinition,
   UpdateServiceCommand,
@@ -57,6 +76,20 @@ import { type BackoffOptions, isAwsThrottle, SDK_CLIENT_DEFAULTS, withBackoff } 
 export const RUN_ID_TAG = 'platform-rollback:run-id';
 /** How many earlier revisions of the family are searched for the target's task definition. */
 export const REVISIONS_SEARCHED = 10;
+/** The service deployment states the fast path acts on: still rolling out. */
+export const STOPPABLE = ['PENDING', 'IN_PROGRESS'] as const;
+/** The states of a deployment already being rolled back (a replay of the stop, or the circuit breaker). */
+export const ROLLING_BACK = ['ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS'] as const;
+/** What StopServiceDeployment answers for a deployment that is no longer in progress. */
+const NO_LONGER_STOPPABLE = new Set(['ConflictException', 'ServiceDeploymentNotFoundException']);
+/**
+ * Answers that mean the fast path is not available here (a region without the API, a
+ * workload role created before these rights were added): the normal path still works.
+ */
+const UNAVAILABLE = new Set(['AccessDeniedException', 'UnsupportedFeatureException']);
+
+/** Why the fast path was not taken, and whether the service must be read again (the stop raced). */
+type NoFastPath = { why: string; fresh: boolean };
 
 export interface EcsRedeployerOptions {
   /** Backoff for throttled calls (tests pass a `sleep` that does not wait). */
@@ -85,6 +118,13 @@ export class EcsRedeployer implements Redeployer {
     const ours = await this.deploymentOfRun(service, request);
     if (ours) return this.handle(ours);
 
+    const fast = await this.stopInProgress(service, request);
+    if ('handle' in fast) return fast.handle;
+    const handle = await this.normalPath(fast.fresh ? await this.describeService() : service, request);
+    return { ...handle, detail: `${fast.why}; ${handle.detail}` };
+  }
+
+  private async normalPath(service: Service, request: RedeployRequest): Promise<RedeployHandle> {
     const current = await this.describeTaskDefinition(requireString(service.taskDefinition, 'service.taskDefinition'));
     const container = this.containerOf(current);
     await this.checkImageInRegistry(request.target);
@@ -105,8 +145,103 @@ export class EcsRedeployer implements Redeployer {
     return this.handle(primary);
   }
 
+  /** The fast path: the stopped (or already rolling back) deployment's handle, or why not. */
+  private async stopInProgress(
+    service: Service,
+    request: RedeployRequest,
+  ): Promise<{ handle: RedeployHandle } | NoFastPath> {
+    let listed: ServiceDeploymentBrief[];
+    try {
+      const answer = await this.send(() =>
+        this.ecs.send(
+          new ListServiceDeploymentsCommand({
+            cluster: this.target.cluster,
+            service: this.target.service,
+            status: [...STOPPABLE, ...ROLLING_BACK],
+          }),
+        ),
+      );
+      listed = answer?.serviceDeployments ?? [];
+    } catch (error) {
+      if (error instanceof Error && UNAVAILABLE.has(error.name))
+        return { why: `no fast path (ListServiceDeployments: ${error.name})`, fresh: false };
+      throw error;
+    }
+    const inProgress = listed.find((d) => d.serviceDeploymentArn);
+    if (!inProgress?.serviceDeploymentArn) return { why: 'no deployment in progress', fresh: false };
+    const deployments = service.deployments ?? [];
+    const arn = inProgress.serviceDeploymentArn;
+    if ((ROLLING_BACK as readonly string[]).includes(inProgress.status ?? '')) {
+      // A replay after the stop (or the circuit breaker at work): follow it back to the target.
+      const back = await this.deploymentRunning(deployments, request.target, ['PRIMARY', 'ACTIVE']);
+      const bad = await this.deploymentRunning(deployments, request.current, ['PRIMARY', 'ACTIVE']);
+      if (back) return { handle: this.stoppedHandle(inProgress, bad, back) };
+      return { why: `the deployment rolling back is not going back to ${request.target.imageTag}`, fresh: false };
+    }
+    const bad = deployments.find((d) => d.status === 'PRIMARY' && d.rolloutState === 'IN_PROGRESS');
+    if (!bad?.taskDefinition || !(await this.runs(bad.taskDefinition, request.current)))
+      return { why: `the deployment in progress is not ${request.current.imageTag}'s`, fresh: false };
+    // ROLLBACK returns to the revision being replaced: only where that runs the target.
+    const previous = await this.deploymentRunning(deployments, request.target, ['ACTIVE']);
+    if (!previous)
+      return { why: `the deployment in progress is not replacing ${request.target.imageTag}`, fresh: false };
+    // Going back may start new tasks of that revision: the same registry check as the normal path's.
+    await this.checkImageInRegistry(request.target);
+    try {
+      await this.send(() =>
+        this.ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' })),
+      );
+    } catch (error) {
+      if (error instanceof Error && NO_LONGER_STOPPABLE.has(error.name))
+        return { why: `the deployment in progress finished before it could be stopped (${error.name})`, fresh: true };
+      if (error instanceof Error && UNAVAILABLE.has(error.name))
+        return { why: `no fast path (StopServiceDeployment: ${error.name})`, fresh: false };
+      throw error;
+    }
+    return { handle: this.stoppedHandle(inProgress, bad, previous) };
+  }
+
+  private stoppedHandle(
+    stopped: ServiceDeploymentBrief,
+    bad: EcsDeployment | undefined,
+    previous: EcsDeployment,
+  ): RedeployHandle {
+    return {
+      via: 'ecs',
+      externalId: requireString(stopped.serviceDeploymentArn, 'serviceDeploymentArn'),
+      url: this.consoleUrl(),
+      state: {
+        path: 'stop',
+        taskDefinition: previous.taskDefinition ?? null,
+        stoppedTaskDefinition: bad?.taskDefinition ?? null,
+      },
+      detail: `fast path: stopped the in-progress ECS deployment ${stopped.serviceDeploymentArn} with ROLLBACK`,
+    };
+  }
+
+  /** The first of the service's deployments in one of `statuses` whose task definition runs the record's image. */
+  private async deploymentRunning(
+    deployments: EcsDeployment[],
+    record: Deployment,
+    statuses: string[],
+  ): Promise<EcsDeployment | undefined> {
+    for (const d of deployments) {
+      if (d.status && statuses.includes(d.status) && d.taskDefinition && (await this.runs(d.taskDefinition, record)))
+        return d;
+    }
+    return undefined;
+  }
+
+  /** Whether the task definition's named container runs the record's image. */
+  private async runs(taskDefinitionArn: string, record: Deployment): Promise<boolean> {
+    const taskDefinition = await this.describeTaskDefinition(taskDefinitionArn);
+    const image = taskDefinition.containerDefinitions?.find((c) => c.name === this.target.containerName)?.image;
+    return image !== undefined && runsImage(image, record);
+  }
+
   async check(_request: RedeployRequest, handle: RedeployHandle): Promise<RedeployProgress> {
     const service = await this.describeService();
+    if (handle.state?.path === 'stop') return this.checkStopped(service, handle);
     const deployments = service.deployments ?? [];
     const mine = deployments.find((d) => d.id === handle.externalId);
     const primary = deployments.find((d) => d.status === 'PRIMARY');
@@ -134,6 +269,30 @@ export class EcsRedeployer implements Redeployer {
     return { status: 'RUNNING', detail: `ECS deployment ${mine.id} in progress: ${counts(mine)}` };
   }
 
+  /** After a stop with ROLLBACK: is the service back on the target's task definition? */
+  private checkStopped(service: Service, handle: RedeployHandle): RedeployProgress {
+    const back = handle.state?.taskDefinition;
+    const primary = (service.deployments ?? []).find((d) => d.status === 'PRIMARY');
+    if (!primary) return { status: 'RUNNING', detail: 'no PRIMARY deployment yet' };
+    if (primary.taskDefinition === back) {
+      if (primary.rolloutState === 'COMPLETED')
+        return { status: 'SUCCEEDED', detail: `the service is back on ${back}: ${counts(primary)}` };
+      if (primary.rolloutState === 'FAILED')
+        return {
+          status: 'FAILED',
+          detail: `going back to ${back} failed: ${primary.rolloutStateReason ?? 'rollout FAILED'}`,
+        };
+      return { status: 'RUNNING', detail: `going back to ${back}: ${counts(primary)}` };
+    }
+    if (primary.taskDefinition === handle.state?.stoppedTaskDefinition && primary.rolloutState === 'IN_PROGRESS') {
+      return { status: 'RUNNING', detail: `ECS has not begun going back to ${back} yet` };
+    }
+    return {
+      status: 'FAILED',
+      detail: `the service's PRIMARY deployment is ${primary.id} (${primary.taskDefinition}, ${primary.rolloutState}), not ${back}`,
+    };
+  }
+
   /** The console page of the service's deployments. */
   consoleUrl(): string {
     const { region, cluster, service } = this.target;
@@ -146,6 +305,7 @@ export class EcsRedeployer implements Redeployer {
       externalId: requireString(deployment.id, 'deployment.id'),
       url: this.consoleUrl(),
       state: { taskDefinition: deployment.taskDefinition ?? null },
+      detail: `new deployment: UpdateService to ${deployment.taskDefinition}`,
     };
   }
 

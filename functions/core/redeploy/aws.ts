@@ -85,6 +85,13 @@ export function ecsServiceArn(target: Pick<EcsTarget, 'accountId' | 'region' | '
   return `arn:${partitionOf(target.region)}:ecs:${target.region}:${target.accountId}:service/${target.cluster}/${target.service}`;
 }
 
+/** The ARNs of the service deployments (ECS's record of each rollout) of the service a target names. */
+export function ecsServiceDeploymentsArn(
+  target: Pick<EcsTarget, 'accountId' | 'region' | 'cluster' | 'service'>,
+): string {
+  return `arn:${partitionOf(target.region)}:ecs:${target.region}:${target.accountId}:service-deployment/${target.cluster}/${target.service}/*`;
+}
+
 /** The ARN of the pipeline a target names. */
 export function pipelineArn(target: Pick<CodePipelineTarget, 'accountId' | 'region' | 'pipeline'>): string {
   return `arn:${partitionOf(target.region)}:codepipeline:${target.region}:${target.accountId}:${target.pipeline}`;

@@ -36,6 +36,8 @@ export interface RedeployHandle {
   url: string | null;
   /** Adapter-specific state `check` needs (JSON-serialisable: it is checkpointed). */
   state?: Record<string, string | number | boolean | null>;
+  /** How the redeploy was started, where a target has more than one way (shown in the redeploy step). */
+  detail?: string;
 }
 
 /** One look at a redeploy's progress. `detail` is shown in the run's step. */

@@ -198,7 +198,7 @@ export async function startRedeployStep(ports: RunPorts, input: Run): Promise<St
   const request: RedeployRequest = { runId: run.id, environment: run.environment, target, current, redeployId };
   const handle = await ports.redeployerFor(run.environment, config).start(request);
   const next = {
-    ...run,
+    ...(handle.detail ? withStep(run, 'redeploy', { detail: handle.detail }) : run),
     redeploy: { via: config.via, deploymentId: redeployId || null, externalId: handle.externalId, url: handle.url },
   };
   await ports.runs.save(next);
@@ -249,9 +249,9 @@ export async function recordStep(ports: RunPorts, started: StartedRedeploy, wait
   let run = started.run;
   const { progress } = wait;
   const timedOut = progress.status === 'RUNNING';
-  const redeployDetail = timedOut
-    ? `no result within ${config.timeoutMinutes} minutes (${progress.detail})`
-    : progress.detail;
+  const answer = timedOut ? `no result within ${config.timeoutMinutes} minutes (${progress.detail})` : progress.detail;
+  // The path the target took (where it has more than one) stays in the step's final detail.
+  const redeployDetail = started.handle.detail ? `${started.handle.detail}: ${answer}` : answer;
 
   if (config.via === 'callback') {
     const recorded = await findRedeployRecord(ports, run);
