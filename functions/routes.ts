@@ -34,6 +34,8 @@ export interface Route {
   startsRuns?: true;
   /** Reads the redeploy targets (REDEPLOY_TARGETS) without starting runs. */
   readsTargets?: true;
+  /** Marks records ROLLED_BACK, and so holds environments: the stack gives it HOLD_AFTER_ROLLBACK. */
+  rollsBack?: true;
 }
 
 const route = (
@@ -78,11 +80,55 @@ export const ROUTES: readonly Route[] = [
       'mark it ROLLED_BACK',
     ),
     throttle: 'rollback',
+    rollsBack: true,
   },
   {
     ...route('ListEnvironments', 'GET', '/environments', 'list-environments', 'listEnvironments', 'what runs where'),
     readsTargets: true,
   },
+  {
+    ...route(
+      'GetEnvironment',
+      'GET',
+      '/environments/{environment}',
+      'get-environment',
+      'getEnvironment',
+      "one environment's item",
+    ),
+    readsTargets: true,
+  },
+  {
+    ...route(
+      'HoldEnvironment',
+      'POST',
+      '/environments/{environment}/hold',
+      'hold-environment',
+      'holds',
+      'hold an environment (a deploy freeze)',
+    ),
+    throttle: 'rollback',
+    readsTargets: true,
+  },
+  {
+    ...route(
+      'ReleaseEnvironment',
+      'POST',
+      '/environments/{environment}/release',
+      'release-environment',
+      'holds',
+      "release an environment's hold",
+    ),
+    throttle: 'rollback',
+    readsTargets: true,
+  },
+  route(
+    'CheckGate',
+    'GET',
+    '/environments/{environment}/gate',
+    'check-gate',
+    'gate',
+    'may this version go to that environment now',
+  ),
   route('GetMetrics', 'GET', '/metrics', 'get-metrics', 'listHistory', "an environment's DORA metrics"),
   {
     ...route('StartRollbackRun', 'POST', '/rollbacks', 'start-rollback-run', 'startRun', 'start a rollback run'),

@@ -124,6 +124,21 @@ export const TABLE_ACCESS = {
   ] satisfies TableAccess,
   /** GET /environments: one Query of the environment items. */
   listEnvironments: [{ actions: ['Query'], keys: ['environments'] }] satisfies TableAccess,
+  /** GET /environments/{environment}: one GetItem of the environment item. */
+  getEnvironment: [{ actions: ['GetItem'], keys: ['environments'] }] satisfies TableAccess,
+  /**
+   * POST /environments/{environment}/hold and /release: the environment item (GetItem, and the
+   * hold's UpdateItem in a transaction) and the outbox Put of ENVIRONMENT_HELD / _RELEASED.
+   */
+  holds: [
+    { actions: ['GetItem', 'UpdateItem'], keys: ['environments'] },
+    { actions: ['PutItem'], keys: ['outbox'] },
+  ] satisfies TableAccess,
+  /**
+   * GET /environments/{environment}/gate: the environment item (GetItem), and the tag's records
+   * there (tagRecords: a Query of ByTag, then a GetItem of each record it walks).
+   */
+  gate: [TAG_INDEX, { actions: ['GetItem'], keys: ['environments', 'environment'] }] satisfies TableAccess,
   /** The notifier: the outbox ledger only. */
   notifier: [{ actions: ['GetItem', 'UpdateItem'], keys: ['outbox'] }] satisfies TableAccess,
   /** The sweeper: the Unpublished index, and the outbox ledger. */

@@ -15,7 +15,7 @@ import type { Table } from './table.js';
 export function deploymentStore(table: Table): DeploymentStore {
   return {
     ...deploymentReader(table),
-    create: (record, idempotency) => create(table, record, idempotency),
+    create: (record, idempotency, options) => create(table, record, idempotency, options),
     finish: (id, change) => finish(table, id, change),
     markRolledBack: (rolledBack, options) => markRolledBack(table, rolledBack, options),
     emit: (events, options) => emit(table, events, options),
