@@ -139,6 +139,12 @@ export interface DeploymentStore extends DeploymentReader {
     options?: CreateOptions,
   ): Promise<{ record: Deployment; replayed: boolean }>;
 
+  /**
+   * The first response of an Idempotency-Key still in force: the record, when `fingerprint`
+   * matches; IdempotencyConflictError when it does not; undefined for an unused key.
+   */
+  replay(idempotency: { key: string; fingerprint: string }): Promise<Deployment | undefined>;
+
   /** IN_PROGRESS → DEPLOYED | FAILED, as a conditional write. */
   finish(
     id: string,

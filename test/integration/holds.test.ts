@@ -301,6 +301,22 @@ describe('manual holds, the guards on POST /, and the gate, on DynamoDB Local', 
     expect((await historyOf('slip-bad')).map((r) => r.status)).toEqual(['ROLLED_BACK', 'DEPLOYED']);
   });
 
+  it('a retry of an accepted start under its Idempotency-Key gets the first response, though the environment is held since', async () => {
+    await record(table, { environment: 'retry', imageTag: 'v1' });
+    const input = RecordDeploymentInput.parse({ environment: 'retry', imageTag: 'v2', status: 'IN_PROGRESS' });
+    const first = await recordDeployment(table.ports, input, { ...ci, idempotencyKey: 'run-77' });
+    await holdEnvironment(held, { environment: 'retry', reason: 'freeze', by: 'ops' });
+    expect(await recordDeployment(table.ports, input, { ...ci, idempotencyKey: 'run-77' })).toEqual({
+      record: first.record,
+      replayed: true,
+    });
+    // A new start, or the same start under a new key, is refused.
+    await expect(recordDeployment(table.ports, input, { ...ci, idempotencyKey: 'run-78' })).rejects.toBeInstanceOf(
+      EnvironmentHeldError,
+    );
+    expect((await historyOf('retry')).map((r) => r.imageTag)).toEqual(['v2', 'v1']);
+  });
+
   it('of a start racing a hold, either the start landed first or it is refused: never written after', async () => {
     for (let round = 0; round < 5; round++) {
       const environment = `race-hold-${round}`;

@@ -52,6 +52,12 @@ export class MemoryStore implements DeploymentStore {
     return { record, replayed: false };
   }
 
+  async replay(idempotency: { key: string; fingerprint: string }) {
+    const first = this.idempotency.get(idempotency.key);
+    if (first && first.fingerprint !== idempotency.fingerprint) throw new IdempotencyConflictError('reused key');
+    return first?.record;
+  }
+
   async get(id: string) {
     const record = this.records.get(id);
     return record && structuredClone(record);

@@ -63,20 +63,31 @@ export async function create(
   } catch (error) {
     if (!idempotency || !failedCondition(error, 2)) throw error;
   }
-  const first = await getItem(table, 'create.idempotency', idempotencyKey(idempotency.key));
+  const first = await replay(table, idempotency);
   if (!first) throw new Error('idempotency item vanished after a conditional failure');
+  return { record: first, replayed: true };
+}
+
+/** The first response under an Idempotency-Key still in force (see DeploymentStore.replay). */
+export async function replay(
+  table: Table,
+  idempotency: { key: string; fingerprint: string },
+): Promise<Deployment | undefined> {
+  const first = await getItem(table, 'create.idempotency', idempotencyKey(idempotency.key));
+  if (!first || (typeof first.expiresAt === 'number' && first.expiresAt <= nowSeconds())) return undefined;
   if (first.fingerprint !== idempotency.fingerprint) {
     throw new IdempotencyConflictError(
       'This Idempotency-Key was first used with a different request body; use a new key for a new deployment.',
     );
   }
-  return { record: fromItem(first.response as Record<string, unknown>), replayed: true };
+  return fromItem(first.response as Record<string, unknown>);
 }
 
 /** The reads and this write: the store of a function that records deployments (its bundle holds no other write). */
-export function readsAndCreate(table: Table): DeploymentReader & Pick<DeploymentStore, 'create'> {
+export function readsAndCreate(table: Table): DeploymentReader & Pick<DeploymentStore, 'create' | 'replay'> {
   return {
     ...deploymentReader(table),
     create: (record, idempotency, options) => create(table, record, idempotency, options),
+    replay: (idempotency) => replay(table, idempotency),
   };
 }

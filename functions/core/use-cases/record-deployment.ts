@@ -40,7 +40,7 @@ const MAX_FUTURE_MS = 5 * 60 * 1000;
  *    and a different body under the same key is a conflict (settled in the store).
  */
 export async function recordDeployment(
-  ports: WritePorts<'create'>,
+  ports: WritePorts<'create' | 'replay'>,
   input: RecordDeploymentInput,
   context: { by: string; idempotencyKey?: string | undefined },
 ): Promise<{ record: Deployment; replayed: boolean }> {
@@ -99,7 +99,19 @@ export async function recordDeployment(
     ? { key: context.idempotencyKey, fingerprint: fingerprint(input) }
     : undefined;
   for (let attempt = 1; ; attempt++) {
-    const options = await guarded(ports, record);
+    let options: CreateOptions;
+    try {
+      options = await guarded(ports, record);
+    } catch (error) {
+      // A retry of a start that was accepted before the hold or the rollback: the first
+      // response again, as an Idempotency-Key promises.
+      const first =
+        idempotency && (error instanceof EnvironmentHeldError || error instanceof KnownBadImageTagError)
+          ? await ports.deployments.replay(idempotency)
+          : undefined;
+      if (first) return { record: first, replayed: true };
+      throw error;
+    }
     try {
       return await ports.deployments.create(record, idempotency, options);
     } catch (error) {
@@ -115,7 +127,7 @@ const GUARD_ATTEMPTS = 3;
  * The guards' decision on `record` (step 6): throws the refusal, or says what the create writes
  * besides (GUARD_BYPASSED) and what it is conditional on.
  */
-async function guarded(ports: WritePorts<'create'>, record: Deployment): Promise<CreateOptions> {
+async function guarded(ports: WritePorts<'create' | 'replay'>, record: Deployment): Promise<CreateOptions> {
   if (record.rollbackOf !== null) return {};
   const { environment, imageTag } = record;
   const state = await ports.deployments.environment(environment);
