@@ -317,6 +317,17 @@ describe('manual holds, the guards on POST /, and the gate, on DynamoDB Local', 
     expect((await historyOf('retry')).map((r) => r.imageTag)).toEqual(['v2', 'v1']);
   });
 
+  it('a guarded start older than the current record is written with its guards as a ConditionCheck', async () => {
+    const v1 = await record(table, { environment: 'older', imageTag: 'v1' });
+    const sent = transactions(table);
+    const late = await start('older', 'v0', { deployedAt: minutesAgo(10) });
+    expect(late.status).toBe('IN_PROGRESS');
+    expect((await table.store.environment('older'))?.current?.id).toBe(v1.id);
+    // The first try's Update of the environment item failed on `current` alone; the second
+    // carries the guards' condition as a ConditionCheck of the item.
+    expect(sent.at(-1)?.TransactItems.some((i) => 'ConditionCheck' in i)).toBe(true);
+  });
+
   it('of a start racing a hold, either the start landed first or it is refused: never written after', async () => {
     for (let round = 0; round < 5; round++) {
       const environment = `race-hold-${round}`;
