@@ -40,6 +40,7 @@ export function sampleRecord(
     rolledBackAt: null,
     rolledBackBy: null,
     rollbackReason: null,
+    override: null,
     updatedAt: at,
   };
 }

@@ -2,9 +2,9 @@
  * The GitHub Action (action.yml): maps the action's inputs, which the runner passes as
  * `INPUT_<NAME>` environment variables (name upper-cased, spaces to `_`, hyphens kept), to
  * the CLI's flags, runs the CLI in this process, and on every exit, an input error included,
- * writes the outputs the next steps use (target tag, redeploy id, run id, exit code) to the
- * file named by `GITHUB_OUTPUT` and a step summary (action-summary.ts) to the file named by
- * `GITHUB_STEP_SUMMARY`.
+ * writes the outputs the next steps use (target tag, redeploy id, run id, exit code; the gate's
+ * `allowed`) to the file named by `GITHUB_OUTPUT` and a step summary (action-summary.ts) to the
+ * file named by `GITHUB_STEP_SUMMARY`.
  */
 import { appendFileSync } from 'node:fs';
 import { type Report, stepSummary } from './action-summary.js';
@@ -26,10 +26,14 @@ const VALUE_INPUTS = [
   'pipeline-run-url',
   'api-url',
   'region',
+  'image-tag',
 ] as const;
 
 /** Inputs passed as a bare `--<name>` flag when `true`. */
-const FLAG_INPUTS = ['force', 'via-service'] as const;
+const FLAG_INPUTS = ['force', 'via-service', 'require-ready'] as const;
+
+/** The commands the action runs. */
+const ACTION_COMMANDS = ['rollback', 'plan', 'gate', 'hold', 'release'];
 
 /** An input as the runner sets it; '' when not given and without a default. */
 export function input(env: NodeJS.ProcessEnv, name: string): string {
@@ -48,8 +52,8 @@ function yes(env: NodeJS.ProcessEnv, name: string): boolean {
 /** The CLI's arguments for the action's inputs. */
 export function actionArgs(env: NodeJS.ProcessEnv): string[] {
   const command = input(env, 'command') || 'rollback';
-  if (command !== 'rollback' && command !== 'plan') {
-    throw new InputError(`input command must be rollback or plan, got "${command}"`);
+  if (!ACTION_COMMANDS.includes(command)) {
+    throw new InputError(`input command must be one of ${ACTION_COMMANDS.join(', ')}, got "${command}"`);
   }
   const args: string[] = [command];
   for (const name of VALUE_INPUTS) {
@@ -83,6 +87,7 @@ export function actionOutputs(report: Report | undefined, exitCode: number): Rec
     'run-id': field(run, 'id') || field(report, 'runId'),
     'current-tag': field(report, 'current', 'imageTag') || field(run, 'current', 'imageTag'),
     'exit-code': String(exitCode),
+    allowed: report && typeof report.allowed === 'boolean' ? String(report.allowed) : '',
   };
 }
 

@@ -6,6 +6,8 @@
 import type { Deployment, Status } from '../functions/core/deployment.js';
 import type { Run } from '../functions/core/run.js';
 import type { RecordDeploymentInput } from '../functions/core/schemas.js';
+import type { GateAnswer } from '../functions/core/use-cases/check-gate.js';
+import type { EnvironmentView as EnvironmentItem } from '../functions/core/use-cases/list-environments.js';
 import { BASE_PATH } from '../functions/routes.js';
 import { type Credentials, signRequest } from './sigv4.js';
 
@@ -185,6 +187,20 @@ export class ApiClient {
   /** GET /rollbacks: an environment's runs, newest first. */
   runs(environment: string, query: { limit?: number; cursor?: string } = {}) {
     return this.call<RunsPage>('GET', '/rollbacks', { query: { environment, ...query } });
+  }
+
+  /** GET /environments/{environment}/gate: may this tag go there now? */
+  gate(environment: string, imageTag: string, requireReady: boolean) {
+    return this.call<GateAnswer>('GET', `/environments/${encodeURIComponent(environment)}/gate`, {
+      query: { imageTag, requireReady: String(requireReady) },
+    });
+  }
+
+  /** POST /environments/{environment}/hold or /release, with a reason: the environment item. */
+  holdOrRelease(action: 'hold' | 'release', environment: string, reason: string) {
+    return this.call<EnvironmentItem>('POST', `/environments/${encodeURIComponent(environment)}/${action}`, {
+      body: { reason },
+    });
   }
 
   markRolledBack(imageTag: string, input: { environment?: string | undefined; reason?: string | undefined }) {

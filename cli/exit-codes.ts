@@ -13,6 +13,8 @@ export const EXIT = {
   deploy: 3,
   /** Redeployed and recorded, but the health URL did not turn healthy in time. */
   unhealthy: 4,
+  /** The deploy gate said no: the environment is held, the tag is known bad, or (--require-ready) not ready. */
+  gateClosed: 5,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -80,6 +80,7 @@ const OPTIONS = {
   port: { type: 'string' },
   'allow-rollback': { type: 'boolean' },
   browser: { type: 'boolean' },
+  'require-ready': { type: 'boolean' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -208,6 +209,24 @@ const COMMANDS: Record<string, Command> = {
     ownClient: true,
     run: consoleCommand,
   },
+  gate: {
+    summary: 'may this version go to that environment now? exit 0 allowed, 5 not (each reason printed)',
+    usage: 'gate --environment ENV --image-tag TAG [--require-ready]',
+    options: ['environment', 'image-tag', 'require-ready'],
+    run: gateCommand,
+  },
+  hold: {
+    summary: 'hold an environment: no forward deployment starts there until released',
+    usage: 'hold --environment ENV --reason TEXT',
+    options: ['environment', 'reason'],
+    run: (context) => holdCommand('hold', context),
+  },
+  release: {
+    summary: "release an environment's hold (after a rollback, or a freeze)",
+    usage: 'release --environment ENV --reason TEXT',
+    options: ['environment', 'reason'],
+    run: (context) => holdCommand('release', context),
+  },
   'mark-rolled-back': {
     summary: 'mark the most recent record of a tag ROLLED_BACK (no redeploy)',
     usage: 'mark-rolled-back TAG [--environment ENV] [--reason TEXT]',
@@ -255,6 +274,7 @@ Exit codes:
   2  a safety check failed (nothing was changed)
   3  the deploy command failed (no redeploy recorded)
   4  unhealthy after the rollback (redeployed and recorded)
+  5  gate: not allowed (held, a known-bad tag, or with --require-ready not ready); each reason printed
   (--via-service: the same codes for the run's failed step: checks 2, redeploy or record 3, verify 4)
 `;
 
@@ -448,6 +468,36 @@ async function existsCommand({ values, tag, out, api }: CommandContext): Promise
     result.exists
       ? `${result.imageTag} exists in ${result.environments.join(', ')}`
       : `${result.imageTag} has no record${environment ? ` in ${environment}` : ''}`,
+  );
+  return EXIT.ok;
+}
+
+/** `gate`: asks the deploy gate; 0 when allowed, 5 (EXIT.gateClosed) when not, each reason on its own line. */
+async function gateCommand({ values, tag, out, api }: CommandContext): Promise<ExitCode> {
+  const environment = need(environmentOf(values), '--environment');
+  const imageTag = need(tag, '--image-tag');
+  const answer = await (await api()).gate(environment, imageTag, values['require-ready'] ?? false);
+  out.result(answer);
+  if (answer.allowed) {
+    out.line(`allowed  ${imageTag} may go to ${environment}`);
+    return EXIT.ok;
+  }
+  out.line(`not allowed  ${imageTag} may not go to ${environment} now:`);
+  for (const reason of answer.reasons) out.line(`  ${reason.guard}: ${reason.detail}`);
+  return EXIT.gateClosed;
+}
+
+/** `hold` / `release`: the environment item afterwards, its hold in one line. */
+async function holdCommand(action: 'hold' | 'release', { values, out, api }: CommandContext): Promise<ExitCode> {
+  const environment = need(environmentOf(values), '--environment');
+  const reason = values.reason?.trim();
+  if (!reason) throw new UsageError('--reason "why" is required');
+  const item = await (await api()).holdOrRelease(action, environment, reason);
+  out.result(item);
+  out.line(
+    item.hold
+      ? `held  ${environment} since ${item.hold.since} by ${item.hold.by}: ${item.hold.reason}`
+      : `released  ${environment}: forward deployments may start again`,
   );
   return EXIT.ok;
 }

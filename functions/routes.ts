@@ -40,6 +40,8 @@ export interface Route {
   startsRuns?: true;
   /** Reads the redeploy targets (REDEPLOY_TARGETS) without starting runs. */
   readsTargets?: true;
+  /** Marks records ROLLED_BACK, and so holds environments: the stack gives it HOLD_AFTER_ROLLBACK. */
+  rollsBack?: true;
 }
 
 const route = (
@@ -119,6 +121,7 @@ export const ROUTES: readonly Route[] = [
       'rollback',
     ),
     throttle: 'rollback',
+    rollsBack: true,
   },
   {
     ...route(
@@ -132,6 +135,53 @@ export const ROUTES: readonly Route[] = [
     ),
     readsTargets: true,
   },
+  {
+    ...route(
+      'GetEnvironment',
+      'GET',
+      '/environments/{environment}',
+      'get-environment',
+      'getEnvironment',
+      "one environment's item",
+      'read',
+    ),
+    readsTargets: true,
+  },
+  {
+    ...route(
+      'HoldEnvironment',
+      'POST',
+      '/environments/{environment}/hold',
+      'hold-environment',
+      'holds',
+      'hold an environment (a deploy freeze)',
+      'rollback',
+    ),
+    throttle: 'rollback',
+    readsTargets: true,
+  },
+  {
+    ...route(
+      'ReleaseEnvironment',
+      'POST',
+      '/environments/{environment}/release',
+      'release-environment',
+      'holds',
+      "release an environment's hold",
+      'rollback',
+    ),
+    throttle: 'rollback',
+    readsTargets: true,
+  },
+  route(
+    'CheckGate',
+    'GET',
+    '/environments/{environment}/gate',
+    'check-gate',
+    'gate',
+    'may this version go to that environment now',
+    'read',
+  ),
   route('GetMetrics', 'GET', '/metrics', 'get-metrics', 'listHistory', "an environment's DORA metrics", 'read'),
   {
     ...route(

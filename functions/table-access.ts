@@ -53,8 +53,12 @@ const START_RUN: readonly TableGrant[] = [
 
 /**
  * The access of each function, by what its code calls (the store method → its requests):
- * - create: TransactWriteItems of Puts (record, id pointer, idempotency item), then GetItem of
- *   the idempotency item on a replay; get: GetItem of the id pointer, then of the record.
+ * - create: TransactWriteItems of Puts (record, id pointer, idempotency item, GUARD_BYPASSED),
+ *   then GetItem of the idempotency item on a replay; get: GetItem of the id pointer, then of
+ *   the record. A guarded create conditions its environment item's Update (or, where a newer
+ *   record is current, a ConditionCheck of it) on the hold and the count of rollbacks.
+ * - environment: GetItem of one environment item; tagRecords: Query of ByTag, GetItem of records.
+ * - putHold / releaseHold: TransactWriteItems of an Update of the environment item and a Put (outbox).
  * - finish: GetItem of the id pointer, UpdateItem of the record.
  * - page/iterate: Query of `ENV#`; latestOfTag/environmentsOfTag: Query of ByTag (`TAG#`), and
  *   with `fresh` a Query of `ENV#`.
@@ -66,10 +70,17 @@ const START_RUN: readonly TableGrant[] = [
  * - the outbox ledger: GetItem and UpdateItem of `OUTBOX#` items.
  */
 export const TABLE_ACCESS = {
-  /** POST /: create (and get, for `rollbackOf`). */
+  /**
+   * POST /: create (and get, for `rollbackOf`); the guards: the environment item (GetItem), the
+   * tag's records (tagRecords: ByTag, then GetItem of each), GUARD_BYPASSED (the outbox Put),
+   * and the create's condition on the environment item (in its Update, or a ConditionCheck
+   * where a newer record is current).
+   */
   recordDeployment: [
-    { actions: ['GetItem', 'PutItem'], keys: ['environment', 'id', 'idempotency'] },
-    { actions: ['UpdateItem'], keys: ['environments'] },
+    TAG_INDEX,
+    { actions: ['GetItem'], keys: ['environment', 'environments', 'id', 'idempotency'] },
+    { actions: ['PutItem'], keys: ['environment', 'id', 'idempotency', 'outbox'] },
+    { actions: ['UpdateItem', 'ConditionCheckItem'], keys: ['environments'] },
   ] satisfies TableAccess,
   /** PATCH /{id}: get, finish. */
   finishDeployment: [
@@ -124,6 +135,21 @@ export const TABLE_ACCESS = {
   ] satisfies TableAccess,
   /** GET /environments: one Query of the environment items. */
   listEnvironments: [{ actions: ['Query'], keys: ['environments'] }] satisfies TableAccess,
+  /** GET /environments/{environment}: one GetItem of the environment item. */
+  getEnvironment: [{ actions: ['GetItem'], keys: ['environments'] }] satisfies TableAccess,
+  /**
+   * POST /environments/{environment}/hold and /release: the environment item (GetItem, and the
+   * hold's UpdateItem in a transaction) and the outbox Put of ENVIRONMENT_HELD / _RELEASED.
+   */
+  holds: [
+    { actions: ['GetItem', 'UpdateItem'], keys: ['environments'] },
+    { actions: ['PutItem'], keys: ['outbox'] },
+  ] satisfies TableAccess,
+  /**
+   * GET /environments/{environment}/gate: the environment item (GetItem), and the tag's records
+   * there (tagRecords: a Query of ByTag, then a GetItem of each record it walks).
+   */
+  gate: [TAG_INDEX, { actions: ['GetItem'], keys: ['environments', 'environment'] }] satisfies TableAccess,
   /** The notifier: the outbox ledger only. */
   notifier: [{ actions: ['GetItem', 'UpdateItem'], keys: ['outbox'] }] satisfies TableAccess,
   /** The sweeper: the Unpublished index, and the outbox ledger. */

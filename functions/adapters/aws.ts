@@ -118,6 +118,7 @@ export function autoRollbackApp(): App<Ports> {
         deployments: deploymentStore({ client: sharedDocuments(), tableName: config.tableName }),
         now: () => new Date(),
         newId: newUlid,
+        holdAfterRollback: config.holdAfterRollback,
       },
     };
   }
@@ -158,7 +159,10 @@ export function writeRouteApp<S extends DeploymentReader>(
     if (!built) {
       const config = sharedConfig();
       const deployments = store({ client: sharedDocuments(), tableName: config.tableName });
-      built = { config, ports: { deployments, now: () => new Date(), newId: newUlid } };
+      built = {
+        config,
+        ports: { deployments, now: () => new Date(), newId: newUlid, holdAfterRollback: config.holdAfterRollback },
+      };
       writeApps.set(store, built);
     }
     return built;

@@ -16,6 +16,13 @@ export interface Migration {
   description: string | null;
 }
 
+/** The override a record was created with: it let an IN_PROGRESS start through the guards. */
+export interface Override {
+  reason: string;
+  /** The caller who overrode (never taken from the body). */
+  by: string;
+}
+
 export interface Deployment {
   id: string;
   environment: string;
@@ -35,6 +42,8 @@ export interface Deployment {
   rolledBackAt: string | null;
   rolledBackBy: string | null;
   rollbackReason: string | null;
+  /** The override it was started with (core/guards.ts); null on records without one. */
+  override: Override | null;
   updatedAt: string;
 }
 

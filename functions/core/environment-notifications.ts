@@ -5,9 +5,10 @@
  * message, they are written to the outbox in the same transaction as the change they report,
  * and go out on the rollback topic (JSON) and the chat topic (rendered by chat-notification.ts).
  *
- * Nothing emits them yet: holds, the deploy gate and readiness are still to be built, and will
- * call these builders. The shapes are the contract's, so that work and every renderer of these
- * messages agree on them from the start.
+ * Who emits them: markRolledBack (use-cases/rollback-deployment.ts) ENVIRONMENT_HELD for a
+ * rollback's hold, hold-environment.ts the manual hold and the release, record-deployment.ts
+ * GUARD_BYPASSED; the readiness pair will be the readiness refresh's. The shapes are the contract's,
+ * so every renderer of these messages agrees with their writers.
  */
 import type { Deployment } from './deployment.js';
 import type { Guard, Hold, Override, ReadinessCheck, ReadinessSummary, Release } from './guards.js';

@@ -4,6 +4,7 @@
  * these is a fault of the service and becomes a generic 500.
  */
 import type { Status } from './deployment.js';
+import type { Hold } from './guards.js';
 
 export interface FieldError {
   field: string;
@@ -189,4 +190,48 @@ export class DeploymentClaimedError extends ConflictError {
 /** The environment has no redeploy target, so the service cannot roll it back by itself. */
 export class NoRedeployTargetError extends ConflictError {
   override readonly title = 'No redeploy target configured';
+}
+
+/** The environment is held: forward starts are refused (409 environment-held); also a second hold. */
+export class EnvironmentHeldError extends ConflictError {
+  override readonly title = 'Environment held';
+  constructor(
+    readonly hold: Hold,
+    detail: string,
+  ) {
+    super(detail);
+  }
+  override extensions() {
+    return { hold: this.hold };
+  }
+}
+
+/** A release of an environment that is not held. */
+export class NotHeldError extends ConflictError {
+  override readonly title = 'Environment not held';
+}
+
+/** The tag is known bad in the environment: a forward start of it is refused (409 known-bad-image-tag). */
+export class KnownBadImageTagError extends ConflictError {
+  override readonly title = 'Known bad image tag';
+  constructor(
+    /** The ROLLED_BACK record that makes it known bad. */
+    readonly deploymentId: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+  override extensions() {
+    return { deploymentId: this.deploymentId };
+  }
+}
+
+/**
+ * A guarded create found the environment changed between the guards' read and the write (a hold
+ * or a rollback landed): nothing was written, and the use case decides again.
+ */
+export class GuardChangedError extends Error {
+  constructor(readonly environment: string) {
+    super(`the guards of ${environment} changed while a deployment was being recorded`);
+  }
 }

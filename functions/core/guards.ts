@@ -1,9 +1,11 @@
 /**
  * The shapes of the third round's guards (docs/NOTIFICATIONS.md, "Messages"): an
  * environment's hold, the override that lets a start through the guards, and the readiness
- * summary an environment item keeps. Plain data; the notifications carry them
- * (notifications.ts), and holds, the gate and readiness will be built on them.
+ * summary an environment item keeps, and the rules over them (who holds after a rollback,
+ * what a rollback's hold says, when a tag is known bad). Plain data and functions; the
+ * notifications carry the shapes (notifications.ts).
  */
+import type { Deployment } from './deployment.js';
 
 /** What held an environment: a rollback (automatic) or a person (a deploy freeze). */
 export interface HoldCause {
@@ -30,12 +32,7 @@ export interface Release {
   by: string;
 }
 
-/** The override a record was created with: it let an IN_PROGRESS start through the guards. */
-export interface Override {
-  reason: string;
-  /** The caller who overrode (never taken from the body). */
-  by: string;
-}
+export type { Override } from './deployment.js';
 
 /** The guards POST .../deployments applies to a forward start. */
 export const GUARDS = ['hold', 'known-bad'] as const;
@@ -58,4 +55,52 @@ export interface ReadinessSummary {
   checkedAt: string;
   /** The names of the FAILED checks; empty when ready. */
   failing: ReadinessCheckName[];
+}
+
+/**
+ * Checks the setting holdAfterRollback (context and function setting alike): an array of
+ * environment names, or `["*"]`. Throws, naming `where`, on anything else.
+ */
+export function parseHoldAfterRollback(value: unknown, where: string): readonly string[] {
+  const name = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && (v === '*' || name.test(v)))) {
+    throw new Error(`${where} must be a JSON array of environment names, or ["*"] for every environment (the default)`);
+  }
+  return [...new Set(value as string[])];
+}
+
+/** `holdAfterRollback`'s default: every environment is held after a rollback. */
+export const HOLD_EVERY_ENVIRONMENT: readonly string[] = ['*'];
+
+/**
+ * Whether a rollback in `environment` holds it, by the setting `holdAfterRollback` (a list of
+ * environments, or `["*"]` for all; absent: all).
+ */
+export function holdsAfterRollback(setting: readonly string[] | undefined, environment: string): boolean {
+  const list = setting ?? HOLD_EVERY_ENVIRONMENT;
+  return list.includes('*') || list.includes(environment);
+}
+
+/** The automatic hold a rollback of `rolledBack` puts on its environment. */
+export function rollbackHold(rolledBack: Deployment, runId: string | null): Hold {
+  const why = rolledBack.rollbackReason ? `: ${rolledBack.rollbackReason}` : '';
+  return {
+    reason: `${rolledBack.imageTag} rolled back${why}`.slice(0, 1024),
+    by: rolledBack.rolledBackBy ?? 'unknown',
+    since: rolledBack.rolledBackAt ?? rolledBack.updatedAt,
+    cause: { kind: 'rollback', deploymentId: rolledBack.id, runId },
+  };
+}
+
+/**
+ * The record that makes a tag known bad in an environment, from that tag's records there,
+ * newest first: a ROLLED_BACK record newer than the tag's last DEPLOYED record. IN_PROGRESS and
+ * FAILED records say nothing either way (they never reached the environment, or not yet).
+ */
+export async function knownBadRecord(newestFirst: AsyncIterable<Deployment>): Promise<Deployment | undefined> {
+  for await (const record of newestFirst) {
+    if (record.status === 'ROLLED_BACK') return record;
+    if (record.status === 'DEPLOYED') return undefined;
+  }
+  return undefined;
 }

@@ -5,6 +5,7 @@
 import type { AccessContext } from './access-policy.js';
 import type { ChatContext } from './chat-notification.js';
 import type { Deployment, FINISHED_STATUSES, Status } from './deployment.js';
+import type { Hold, ReadinessSummary } from './guards.js';
 import type { EventType, OutboxEvent } from './notifications.js';
 
 /** A record's place in an environment's history (the order of `newestFirst`). */
@@ -28,6 +29,15 @@ export interface EnvironmentState {
   lastDeployedAt: string | null;
   /** The id of the environment's RUNNING rollback run, or null (set by the rollback-run work). */
   activeRun: string | null;
+  /** The environment's hold, or null: forward starts are refused while it stands. */
+  hold: Hold | null;
+  /** The readiness summary as stored (kept by the readiness refresh), or null before the first check. */
+  readiness: ReadinessSummary | null;
+  /**
+   * How many rollbacks the environment has had: every rollback counts one in its own write, so
+   * a create that decided on a count (the known-bad guard) can be made conditional on it.
+   */
+  rollbacks: number;
 }
 
 /**
@@ -73,6 +83,15 @@ export interface DeploymentReader {
    */
   environments(): Promise<EnvironmentState[]>;
 
+  /** One environment's item (a consistent GetItem); undefined when it has no record. */
+  environment(environment: string): Promise<EnvironmentState | undefined>;
+
+  /**
+   * The records of `imageTag` in `environment`, newest first, fetched lazily, each status as
+   * it stands now (read from the table, not the lagging index): what the known-bad guard walks.
+   */
+  tagRecords(imageTag: string, environment: string): AsyncIterable<Deployment>;
+
   /**
    * An environment's records in `range`, oldest first, one array per page read, fetched lazily
    * `pageSize` at a time (default: as many as one request returns), so a reader that stops
@@ -86,6 +105,27 @@ export interface DeploymentReader {
   ): AsyncIterable<Deployment[]>;
 }
 
+/** What a create writes besides the record, and what it is conditional on. */
+export interface CreateOptions {
+  /** Outbox events written in the same transaction (GUARD_BYPASSED). */
+  events?: OutboxEvent[] | undefined;
+  /**
+   * The guards' decision holds at the write: the environment has no hold and has had exactly
+   * `rollbacks` rollbacks (as read). Otherwise GuardChangedError, and nothing is written.
+   */
+  guard?: { rollbacks: number } | undefined;
+}
+
+/**
+ * A hold a write puts on its environment in the same transaction, with its ENVIRONMENT_HELD
+ * event. An environment already held keeps its hold: then neither is written, and the rest of
+ * the write goes through.
+ */
+export interface HoldWrite {
+  hold: Hold;
+  event: OutboxEvent;
+}
+
 /** The reads and the writes of the deployment records. */
 export interface DeploymentStore extends DeploymentReader {
   /**
@@ -96,7 +136,14 @@ export interface DeploymentStore extends DeploymentReader {
   create(
     record: Deployment,
     idempotency?: { key: string; fingerprint: string },
+    options?: CreateOptions,
   ): Promise<{ record: Deployment; replayed: boolean }>;
+
+  /**
+   * The first response of an Idempotency-Key still in force: the record, when `fingerprint`
+   * matches; IdempotencyConflictError when it does not; undefined for an unused key.
+   */
+  replay(idempotency: { key: string; fingerprint: string }): Promise<Deployment | undefined>;
 
   /** IN_PROGRESS → DEPLOYED | FAILED, as a conditional write. */
   finish(
@@ -113,11 +160,19 @@ export interface DeploymentStore extends DeploymentReader {
    */
   markRolledBack(
     rolledBack: Deployment,
-    options: { events: OutboxEvent[]; dedupKey?: string | undefined },
+    options: { events: OutboxEvent[]; dedupKey?: string | undefined; hold?: HoldWrite | undefined },
   ): Promise<Deployment>;
 
   /** Writes `events` to the outbox on their own, claiming `dedupKey` as markRolledBack does. */
   emit(events: OutboxEvent[], options: { dedupKey?: string | undefined }): Promise<void>;
+}
+
+/** The environment item's `hold`, written apart from the records (manual holds and releases). */
+export interface HoldStore {
+  /** Holds the environment with `event` (ENVIRONMENT_HELD) in the same write: NotFoundError without records, EnvironmentHeldError when held. */
+  putHold(environment: string, hold: Hold, event: OutboxEvent): Promise<void>;
+  /** Releases it with `event` (ENVIRONMENT_RELEASED), if the hold is still `expected`; false (nothing written) if not. */
+  releaseHold(environment: string, expected: Hold, event: OutboxEvent): Promise<boolean>;
 }
 
 /** Everything a use case may need from the outside world. */
@@ -130,6 +185,11 @@ export interface Ports {
    * is configured (access-policy.ts); absent, the use cases check nothing.
    */
   access?: AccessContext | undefined;
+  /**
+   * The setting holdAfterRollback: the environments a rollback holds (a list, or `["*"]`);
+   * absent: every environment (the default).
+   */
+  holdAfterRollback?: readonly string[] | undefined;
 }
 
 /** The store's writes, by name. */
@@ -142,6 +202,8 @@ export type WriteName = Exclude<keyof DeploymentStore, keyof DeploymentReader>;
 export interface WritePorts<W extends WriteName> extends ReadPorts {
   deployments: DeploymentReader & Pick<DeploymentStore, W>;
   newId: () => string;
+  /** As on Ports: the environments a rollback holds; absent, every one. */
+  holdAfterRollback?: readonly string[] | undefined;
 }
 
 /** What a use case that only reads records needs: no writes, no new ids. */

@@ -53,6 +53,16 @@ const Timestamp = /* @__PURE__ */ lazySchema(() =>
   ),
 );
 
+/** A reason a person gives (a hold, a release, an override): 1 to 1,024 characters. */
+const Reason = /* @__PURE__ */ lazySchema(() => sized(1, 1024));
+
+/** `override` on POST /: lets an IN_PROGRESS start through the guards, with a reason. */
+export const OverrideInput = /* @__PURE__ */ lazySchema(() => z.strictObject({ reason: Reason }));
+
+/** POST .../environments/{environment}/hold and /release: the reason, required. */
+export const HoldInput = /* @__PURE__ */ lazySchema(() => z.strictObject({ reason: Reason }));
+export type HoldInput = z.infer<typeof HoldInput>;
+
 export const RecordDeploymentInput = /* @__PURE__ */ lazySchema(() =>
   z.strictObject({
     environment: Environment,
@@ -77,6 +87,7 @@ export const RecordDeploymentInput = /* @__PURE__ */ lazySchema(() =>
     rollbackOf: z.optional(DeploymentId),
     deployedAt: z.optional(Timestamp),
     commitAt: z.optional(Timestamp),
+    override: z.optional(OverrideInput),
   }),
 );
 export type RecordDeploymentInput = z.infer<typeof RecordDeploymentInput>;
@@ -179,6 +190,21 @@ export const OptionalEnvironmentQuery = /* @__PURE__ */ lazySchema(() =>
 export const NoQuery = /* @__PURE__ */ lazySchema(() => z.strictObject({}));
 
 export const TagPath = /* @__PURE__ */ lazySchema(() => z.strictObject({ imageTag: ImageTag }));
+export const EnvironmentPath = /* @__PURE__ */ lazySchema(() => z.strictObject({ environment: Environment }));
+
+/** GET .../environments/{environment}/gate: the tag (required) and whether readiness counts. */
+export const GateQuery = /* @__PURE__ */ lazySchema(() =>
+  z.strictObject({
+    imageTag: ImageTag,
+    requireReady: z._default(
+      z.pipe(
+        z.enum(['true', 'false'], { error: 'must be true or false' }),
+        z.transform((v) => v === 'true'),
+      ),
+      false,
+    ),
+  }),
+);
 export const IdPath = /* @__PURE__ */ lazySchema(() => z.strictObject({ id: DeploymentId }));
 
 /** The longest auto-rollback window: a deployment older than a week is not an alarm's suspect. */

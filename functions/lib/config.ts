@@ -4,6 +4,7 @@
  */
 
 import { type AccessPolicy, parseAccessPolicy } from '../core/access-policy.js';
+import { HOLD_EVERY_ENVIRONMENT, parseHoldAfterRollback } from '../core/guards.js';
 import { lazySchema } from '../core/lazy-schema.js';
 import { parseRedeployTargets, type RedeployTargets } from '../core/redeploy/targets.js';
 import { AlarmName, AlarmRule } from '../core/schemas.js';
@@ -41,6 +42,11 @@ export interface Config {
    * core/access-policy.ts). Unset: every caller IAM lets in may do everything.
    */
   accessPolicy: AccessPolicy | undefined;
+  /**
+   * HOLD_AFTER_ROLLBACK: the environments a rollback holds (a JSON array of names, or `["*"]`);
+   * unset: every environment.
+   */
+  holdAfterRollback: readonly string[];
 }
 
 export class ConfigError extends Error {}
@@ -74,6 +80,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runLauncherUrl,
     runLauncherSecret,
     accessPolicy: accessPolicy(env.ACCESS_POLICY),
+    holdAfterRollback: holdAfterRollback(env.HOLD_AFTER_ROLLBACK),
   };
 }
 
@@ -151,6 +158,17 @@ function accessPolicy(value: string | undefined): AccessPolicy | undefined {
   const parsed = jsonSetting('ACCESS_POLICY', value, '{"prod": {"read": ["arn:aws:iam::123456789012:role/name"]}}');
   try {
     return parseAccessPolicy(parsed, 'ACCESS_POLICY');
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
+/** HOLD_AFTER_ROLLBACK is JSON: `["prod", "staging"]`, or `["*"]` (the default). */
+function holdAfterRollback(value: string | undefined): readonly string[] {
+  if (value === undefined || value === '') return HOLD_EVERY_ENVIRONMENT;
+  const parsed = jsonSetting('HOLD_AFTER_ROLLBACK', value, '["prod", "staging"] or ["*"]');
+  try {
+    return parseHoldAfterRollback(parsed, 'HOLD_AFTER_ROLLBACK');
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }

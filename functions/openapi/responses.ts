@@ -33,6 +33,8 @@ export const DeploymentRecord = z.strictObject({
   rolledBackAt: nullable(Instant),
   rolledBackBy: nullable(z.string()),
   rollbackReason: nullable(z.string()),
+  /** The override a start came through the guards with (`by`: the caller); null without one. */
+  override: nullable(z.strictObject({ reason: z.string(), by: z.string() })),
   updatedAt: Instant,
 });
 
@@ -100,13 +102,44 @@ export const RunsPage = z.strictObject({
   nextCursor: nullable(z.string()),
 });
 
-/** One row of GET .../environments: what runs where. */
+/** An environment's hold: forward starts are refused until a person releases it. */
+export const HoldShape = z.strictObject({
+  reason: z.string(),
+  by: z.string(),
+  since: Instant,
+  cause: z.strictObject({
+    kind: z.enum(['rollback', 'manual']),
+    deploymentId: nullable(pattern(ULID_PATTERN)),
+    runId: nullable(pattern(ULID_PATTERN)),
+  }),
+});
+
+/** The readiness summary an environment item keeps (null before the first check). */
+export const ReadinessSummaryShape = z.strictObject({
+  ready: z.boolean(),
+  checkedAt: Instant,
+  failing: z.array(z.enum(['target', 'image', 'migrations', 'redeploy-target', 'verify'])),
+});
+
+/** One row of GET .../environments (and GET .../environments/{environment}): what runs where. */
 export const EnvironmentRow = z.strictObject({
   environment: pattern(ENVIRONMENT_PATTERN),
   current: nullable(DeploymentRecord),
   lastDeployedAt: nullable(Instant),
   redeploy: nullable(z.strictObject({ via: z.string() })),
   activeRun: nullable(pattern(ULID_PATTERN)),
+  hold: nullable(HoldShape),
+  readiness: nullable(ReadinessSummaryShape),
+});
+
+/** GET .../environments/{environment}/gate: may this tag go there now, and why not. */
+export const GateAnswer = z.strictObject({
+  environment: pattern(ENVIRONMENT_PATTERN),
+  imageTag: pattern(IMAGE_TAG_PATTERN),
+  allowed: z.boolean(),
+  reasons: z.array(z.strictObject({ guard: z.enum(['hold', 'known-bad', 'readiness']), detail: z.string() })),
+  hold: nullable(HoldShape),
+  readiness: nullable(ReadinessSummaryShape),
 });
 
 export const EnvironmentsAnswer = z.strictObject({ items: z.array(EnvironmentRow) });
@@ -158,6 +191,10 @@ export const Problem = z.strictObject({
   environments: z.optional(z.array(pattern(ENVIRONMENT_PATTERN))),
   /** A rollback run is already RUNNING in the environment (409): its id. */
   runId: z.optional(pattern(ULID_PATTERN)),
+  /** A held environment (409 environment-held, or a second hold): the hold. */
+  hold: z.optional(HoldShape),
+  /** A known-bad image tag (409 known-bad-image-tag): the ROLLED_BACK record that makes it so. */
+  deploymentId: z.optional(pattern(ULID_PATTERN)),
 });
 
 /**

@@ -18,8 +18,11 @@
 
 import { FINISHED_STATUSES, INITIAL_STATUSES } from '../core/deployment.js';
 import {
+  EnvironmentPath,
   FinishDeploymentInput,
+  GateQuery,
   HistoryQuery,
+  HoldInput,
   IdempotencyKey,
   IdPath,
   MetricsQuery,
@@ -35,7 +38,9 @@ import {
 import * as z from '../core/zod.js';
 import {
   DeploymentRecord,
+  EnvironmentRow,
   EnvironmentsAnswer,
+  GateAnswer,
   HistoryPage,
   MetricsAnswer,
   RollbackRun,
@@ -133,7 +138,13 @@ export const OPERATIONS: Record<string, OperationSpec> = {
   RecordDeployment: {
     description:
       'Records a deployment. `status` may be `IN_PROGRESS`, `DEPLOYED` (default) or `FAILED`; `ROLLED_BACK` ' +
-      'is a 409. `deployedBy` is the authenticated caller, never taken from the body.',
+      'is a 409. `deployedBy` is the authenticated caller, never taken from the body. The guards: an ' +
+      '`IN_PROGRESS` start without `rollbackOf` into a held environment is a 409 `environment-held` (the ' +
+      'problem carries `hold`), and of a known-bad tag (a `ROLLED_BACK` record of it there newer than its last ' +
+      '`DEPLOYED` one) a 409 `known-bad-image-tag` (the problem carries that record as `deploymentId`); ' +
+      'nothing is written. `override: { reason }` lets such a start through (stored as `override: { reason, by }`). ' +
+      'After-the-fact `DEPLOYED`/`FAILED` records are accepted. Every record that went through a guard is ' +
+      'published as `GUARD_BYPASSED`; a record with `rollbackOf` is never refused.',
     query: NoQuery,
     body: { schema: RecordDeploymentInput, required: true, accepts: { status: INITIAL_STATUSES } },
     denies: true,
@@ -149,7 +160,11 @@ export const OPERATIONS: Record<string, OperationSpec> = {
       },
       ...problems(
         400,
-        [409, 'A status a new record cannot start in, or an Idempotency-Key reused with another body.'],
+        [
+          409,
+          'A status a new record cannot start in, an Idempotency-Key reused with another body, a held ' +
+            'environment (`environment-held`, `hold`) or a known-bad tag (`known-bad-image-tag`, `deploymentId`).',
+        ],
         413,
         415,
       ),
@@ -255,10 +270,65 @@ export const OPERATIONS: Record<string, OperationSpec> = {
     description:
       'What runs where: one row per environment that has a record, sorted by name, with its current (most ' +
       'recent) record, when it last changed, the kind of redeploy target configured and the RUNNING rollback ' +
-      'run, if any. Its cost follows the number of environments, not of records.',
+      'run, if any, its `hold` and its stored `readiness` summary. Its cost follows the number of ' +
+      'environments, not of records.',
     query: NoQuery,
     responses: {
       200: { description: 'Every environment.', body: EnvironmentsAnswer },
+      ...problems(400),
+    },
+  },
+  GetEnvironment: {
+    description:
+      "One environment's item, the same row as in GET .../environments: its current record, redeploy target " +
+      'kind, RUNNING run, `hold` and stored `readiness` summary.',
+    path: EnvironmentPath,
+    query: NoQuery,
+    responses: {
+      200: { description: 'The environment item.', body: EnvironmentRow },
+      ...problems(400, [404, 'No record in this environment.']),
+    },
+  },
+  HoldEnvironment: {
+    description:
+      'Holds the environment by hand (a deploy freeze, `cause.kind` `manual`): forward `IN_PROGRESS` starts ' +
+      'are refused until a release. Publishes `ENVIRONMENT_HELD`. Needs the `rollback` right there.',
+    path: EnvironmentPath,
+    query: NoQuery,
+    body: { schema: HoldInput, required: true },
+    responses: {
+      200: { description: 'The environment item, now held.', body: EnvironmentRow },
+      ...problems(
+        400,
+        [404, 'No record in this environment.'],
+        [409, 'Already held (the problem carries `hold`).'],
+        413,
+        415,
+      ),
+    },
+  },
+  ReleaseEnvironment: {
+    description:
+      "Releases the environment's hold (automatic or manual), with a reason. Publishes `ENVIRONMENT_RELEASED` " +
+      '(the released hold, the reason and who released it). Needs the `rollback` right there.',
+    path: EnvironmentPath,
+    query: NoQuery,
+    body: { schema: HoldInput, required: true },
+    responses: {
+      200: { description: 'The environment item, `hold` null.', body: EnvironmentRow },
+      ...problems(400, [404, 'No record in this environment.'], [409, 'The environment is not held.'], 413, 415),
+    },
+  },
+  CheckGate: {
+    description:
+      'May `imageTag` go to the environment now? Not when it is held, nor when the tag is known bad there, ' +
+      'nor, with `requireReady=true`, when its stored readiness summary is not ready or not yet checked. Each ' +
+      'reason is listed. An environment with no records is allowed.',
+    path: EnvironmentPath,
+    query: GateQuery,
+    notes: { requireReady: '`true` or `false` (default): whether readiness counts.' },
+    responses: {
+      200: { description: 'The answer, with its reasons.', body: GateAnswer },
       ...problems(400),
     },
   },

@@ -92,6 +92,12 @@ const { TrustingConfirmer } = await import('../../functions/adapters/cloudwatch-
 // is no CloudWatch to ask, so this command trusts the event it made itself, and says so below.
 const handler = composeAutoRollback({ confirmer: new TrustingConfirmer() });
 
+/** Whether the environment is held now, as the API answers (no records: not held). */
+const heldNow = async (): Promise<boolean> => {
+  const answer = await fetch(`${info.url}/api/v1/platform/deployments/environments/${encodeURIComponent(environment)}`);
+  return answer.ok && ((await answer.json()) as { hold: unknown }).hold !== null;
+};
+const heldBefore = await heldNow();
 const before = info.notificationsFile ? (await readNotifications(info.notificationsFile)).length : 0;
 const event = alarmEvent(shape, {
   name: alarmName,
@@ -157,7 +163,9 @@ if (info.notificationsFile) {
     result.outcomes.filter((o) => o.kind === 'skipped').length +
     2 * result.outcomes.filter((o) => o.kind === 'rolled-back').length +
     // ROLLBACK_STARTED, DEPLOYMENT_ROLLED_BACK, and ROLLBACK_SUCCEEDED or ROLLBACK_FAILED.
-    3 * runIds.length;
+    3 * runIds.length +
+    // ENVIRONMENT_HELD, where the rollback held the environment.
+    (!heldBefore && (await heldNow()) ? 1 : 0);
   while (fresh.length < expected && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 200));
     fresh = (await readNotifications(info.notificationsFile)).slice(before);

@@ -1,6 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { type AccessPolicy, parseAccessPolicy } from '../../functions/core/access-policy.js';
+import { parseHoldAfterRollback } from '../../functions/core/guards.js';
 import { parseRedeployTargets, type RedeployTargets } from '../../functions/core/redeploy/targets.js';
 import { AlarmName, AlarmRule } from '../../functions/core/schemas.js';
 import * as z from '../../functions/core/zod.js';
@@ -49,6 +50,8 @@ export interface Settings {
    * and roll back where. Undefined: every caller allowed execute-api:Invoke may do everything.
    */
   accessPolicy: AccessPolicy | undefined;
+  /** `holdAfterRollback`: the environments a rollback holds; undefined: every one (the functions' default). */
+  holdAfterRollback: readonly string[] | undefined;
   /**
    * `chat`: the chat topic (notifications rendered for Amazon Q Developer in chat applications),
    * and the Slack and Microsoft Teams channels subscribed to it. Undefined: no chat topic.
@@ -156,6 +159,7 @@ export function readSettings(node: Node): Settings {
     redeployTargets,
     organizationId: optionalOrganizationId(context('organizationId')),
     accessPolicy: accessPolicyOf(context('accessPolicy')),
+    holdAfterRollback: holdAfterRollbackOf(context('holdAfterRollback')),
     chat: chatOf(context('chat')),
   };
 }
@@ -219,6 +223,16 @@ function watchedAlarms(raw: unknown): WatchedAlarm[] {
     );
   }
   return result.data;
+}
+
+/**
+ * `holdAfterRollback`: a JSON array of environments a rollback holds, or `["*"]` (the default,
+ * every one); a string from `-c`, an array from cdk.json. Checked with the functions' own rule.
+ */
+function holdAfterRollbackOf(raw: unknown): readonly string[] | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const value = contextJson('holdAfterRollback', raw, 'a JSON array like ["prod"] or ["*"]');
+  return parseHoldAfterRollback(value, 'context holdAfterRollback');
 }
 
 /**

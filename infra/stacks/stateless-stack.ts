@@ -140,6 +140,9 @@ export class StatelessStack extends Stack {
       };
     }
 
+    // Every function that marks records ROLLED_BACK (the tag route, the alarm path, the run
+    // workflow) holds by the same setting; unset, they hold every environment (the default).
+    const holdAfterRollback = settings.holdAfterRollback ? JSON.stringify(settings.holdAfterRollback) : undefined;
     this.rollbackRuns = new RollbackRuns(this, 'RollbackRuns', {
       table,
       logRetention: settings.logRetention,
@@ -156,6 +159,7 @@ export class StatelessStack extends Stack {
       if (route.cursorKey) fn.bindCursorKey(props.cursorKey);
       if (route.startsRuns) this.rollbackRuns.grantStart(fn);
       if (route.readsTargets) fn.fn.addEnvironment('REDEPLOY_TARGETS', this.rollbackRuns.targets);
+      if (route.rollsBack && holdAfterRollback) fn.fn.addEnvironment('HOLD_AFTER_ROLLBACK', holdAfterRollback);
       this.functions.set(route.id, fn);
       new HttpRoute(this.api, `${route.id}Route`, {
         httpApi: this.api,
@@ -203,6 +207,10 @@ export class StatelessStack extends Stack {
     }
     this.autoRollback = new AutoRollback(this, 'AutoRollback', { table, logRetention: settings.logRetention });
     this.rollbackRuns.grantStart(this.autoRollback.function);
+    if (holdAfterRollback) {
+      this.autoRollback.function.fn.addEnvironment('HOLD_AFTER_ROLLBACK', holdAfterRollback);
+      this.rollbackRuns.function.fn.addEnvironment('HOLD_AFTER_ROLLBACK', holdAfterRollback);
+    }
     for (const { alarmName, environment, windowMinutes } of settings.autoRollback) {
       this.autoRollback.watchByName(alarmName, { environment, window: Duration.minutes(windowMinutes) });
     }

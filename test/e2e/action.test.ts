@@ -24,7 +24,12 @@ afterAll(async () => {
 });
 
 /** The inputs action.yml gives a default, as the runner sets them when a workflow omits them. */
-const DEFAULTS = { INPUT_COMMAND: 'rollback', INPUT_FORCE: 'false', 'INPUT_VIA-SERVICE': 'false' };
+const DEFAULTS = {
+  INPUT_COMMAND: 'rollback',
+  INPUT_FORCE: 'false',
+  'INPUT_VIA-SERVICE': 'false',
+  'INPUT_REQUIRE-READY': 'false',
+};
 
 async function seed(environment: string) {
   const good = await api.call('POST', BASE, { environment, imageTag: 'v1.0.0', notes: 'good' });
@@ -69,6 +74,30 @@ async function history(environment: string): Promise<Deployment[]> {
 }
 
 describe('the GitHub Action (dist/action.mjs with INPUT_* variables)', () => {
+  it('gate: allowed true and exit 0, or allowed false, exit 5 and each reason; hold and release', async () => {
+    await seed('act-gate');
+    const open = await runAction('act-gate', { INPUT_COMMAND: 'gate', 'INPUT_IMAGE-TAG': 'v1.2.0' });
+    expect(open.code).toBe(0);
+    expect(open.outputs).toMatchObject({ allowed: 'true', 'exit-code': '0' });
+    const held = await runAction('act-gate', { INPUT_COMMAND: 'hold', INPUT_REASON: 'release freeze' });
+    expect(held.code).toBe(0);
+    expect(held.outputs.allowed).toBe('');
+    const closed = await runAction('act-gate', { INPUT_COMMAND: 'gate', 'INPUT_IMAGE-TAG': 'v1.2.0' });
+    expect(closed.code).toBe(5);
+    expect(closed.outputs).toMatchObject({ allowed: 'false', 'exit-code': '5' });
+    expect(closed.log).toContain('hold: act-gate is held since');
+    expect(closed.log).toContain('release freeze');
+    const released = await runAction('act-gate', { INPUT_COMMAND: 'release', INPUT_REASON: 'freeze over' });
+    expect(released.code).toBe(0);
+    const ready = await runAction('act-gate', {
+      INPUT_COMMAND: 'gate',
+      'INPUT_IMAGE-TAG': 'v1.2.0',
+      'INPUT_REQUIRE-READY': 'true',
+    });
+    expect(ready.code).toBe(5);
+    expect(ready.log).toContain('readiness: readiness not yet checked in act-gate');
+  });
+
   it('rollback: runs the five steps, writes target tag and redeploy id, links the run', async () => {
     const { good, bad } = await seed('act');
     const run = await runAction('act', {
@@ -93,6 +122,7 @@ describe('the GitHub Action (dist/action.mjs with INPUT_* variables)', () => {
       'run-id': '',
       'current-tag': bad.imageTag,
       'exit-code': '0',
+      allowed: '',
     });
   });
 
@@ -117,7 +147,9 @@ describe('the GitHub Action (dist/action.mjs with INPUT_* variables)', () => {
   it('a bad input is an ::error:: and exit 1, before anything is asked of the API', async () => {
     const run = await runAction('act-bad', { INPUT_COMMAND: 'destroy' });
     expect(run.code).toBe(1);
-    expect(run.log).toContain('::error title=platform-rollback::input command must be rollback or plan, got "destroy"');
+    expect(run.log).toContain(
+      '::error title=platform-rollback::input command must be one of rollback, plan, gate, hold, release, got "destroy"',
+    );
     expect(run.outputs['exit-code']).toBe('1');
   });
 });
@@ -164,6 +196,7 @@ describe('inputs to flags, outputs from the report', () => {
       'run-id': '01JDRUN',
       'current-tag': 'v2',
       'exit-code': '0',
+      allowed: '',
     });
     expect(actionOutputs(undefined, 1)).toMatchObject({ 'target-tag': '', 'exit-code': '1' });
   });

@@ -69,11 +69,13 @@ describe('local mode: an alarm fired with npm run alarm', () => {
     expect(history.body.items[0]).toMatchObject({ rolledBackBy: 'auto-rollback:prod-api-5xx' });
     expect((await call('GET', `${BASE}/history?environment=staging`)).body.items[0].status).toBe('DEPLOYED');
 
-    const notifications = await notificationsUntil(2);
-    expect(notifications).toHaveLength(2);
+    const notifications = await notificationsUntil(3);
+    expect(notifications).toHaveLength(3);
+    // The rollback, the pipeline's redeploy, and the hold the same write put on prod.
     expect(notifications.map((n: { messageAttributes: unknown }) => n.messageAttributes)).toEqual([
       { eventType: 'DEPLOYMENT_ROLLED_BACK', environment: 'prod' },
       { eventType: 'ROLLBACK_REQUESTED', environment: 'prod' },
+      { eventType: 'ENVIRONMENT_HELD', environment: 'prod' },
     ]);
     expect(notifications[1].message).toMatchObject({
       version: 1,
@@ -92,9 +94,9 @@ describe('local mode: an alarm fired with npm run alarm', () => {
   it('a second alarm (SNS shape) finds it rolled back: no rollback, one AUTO_ROLLBACK_SKIPPED', async () => {
     const out = await alarm('--environment', 'prod', '--shape', 'sns');
     expect(out).toMatch(/skipped: v2\.0\.0-bbb2222 \(\w+\) is already rolled back/);
-    const notifications = await notificationsUntil(3);
-    expect(notifications).toHaveLength(3);
-    expect(notifications[2]).toMatchObject({
+    const notifications = await notificationsUntil(4);
+    expect(notifications).toHaveLength(4);
+    expect(notifications[3]).toMatchObject({
       messageAttributes: { eventType: 'AUTO_ROLLBACK_SKIPPED', environment: 'prod' },
       message: { reason: expect.stringMatching(/already rolled back/) },
     });

@@ -88,7 +88,12 @@ describe('npm run alarm, local mode wired as deployed', () => {
       'v1.0.0 DEPLOYED',
     ]);
     expect(history[0]).toMatchObject({ id: ended?.[1], rollbackOf: v2.id });
-    expect(await eventsUntil(3)).toEqual(['ROLLBACK_STARTED', 'DEPLOYMENT_ROLLED_BACK', 'ROLLBACK_SUCCEEDED']);
+    expect(await eventsUntil(4)).toEqual([
+      'ROLLBACK_STARTED',
+      'DEPLOYMENT_ROLLED_BACK',
+      'ENVIRONMENT_HELD',
+      'ROLLBACK_SUCCEEDED',
+    ]);
     expect(out).toMatch(/ROLLBACK_SUCCEEDED\s+\[prod\]/);
   });
 
@@ -98,7 +103,11 @@ describe('npm run alarm, local mode wired as deployed', () => {
     const out = await alarm('--environment', 'staging');
     expect(out).toContain(`rolled back v2.0.0 (${v2.id}); redeploy requested: v1.0.0`);
     expect(out).not.toContain('rollback run');
-    expect((await eventsUntil(5)).slice(3)).toEqual(['DEPLOYMENT_ROLLED_BACK', 'ROLLBACK_REQUESTED']);
+    expect((await eventsUntil(7)).slice(4)).toEqual([
+      'DEPLOYMENT_ROLLED_BACK',
+      'ROLLBACK_REQUESTED',
+      'ENVIRONMENT_HELD',
+    ]);
     expect(calls.lines()).toEqual(['v1.0.0']);
   });
 });

@@ -65,6 +65,9 @@ describe('environments and metrics over HTTP, after the contract rollback exampl
       lastDeployedAt: prod.current.deployedAt,
       redeploy: null,
       activeRun: null,
+      // The rollback of v2.1.0 held prod (in its own write); the redeploy, a rollbackOf, went through.
+      hold: expect.objectContaining({ cause: { kind: 'rollback', deploymentId: bad.id, runId: null } }),
+      readiness: null,
     });
     expect(staging.current).toMatchObject({ imageTag: 'v2.2.0-0123456', status: 'IN_PROGRESS' });
   });

@@ -17,8 +17,8 @@ import { BANNER, NODE_MAJOR, REPO_ROOT } from '../../infra/bundling.js';
 import { AutoRollback } from '../../infra/constructs/auto-rollback.js';
 import { alarmArnOf, eventBridgeEvent } from '../../infra/local/alarm-events.js';
 import { cfnLint } from '../support/cfn-lint.js';
-import { deliveredBy, MOTO_ACCOUNT, MOTO_REGION, resolvePseudo } from '../support/event-rules.js';
 import { grantsTableFunctions, OTHER_FUNCTIONS } from '../support/docs-tables.js';
+import { deliveredBy, MOTO_ACCOUNT, MOTO_REGION, resolvePseudo } from '../support/event-rules.js';
 
 /**
  * The deployed shape, checked offline. The app is built and synthesized ONCE (esbuild bundles
@@ -196,6 +196,8 @@ describe('the HTTP API', () => {
       [key('RecordDeployment')]: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
       [key('FinishDeployment')]: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
       [key('RollbackDeployment')]: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      [key('HoldEnvironment')]: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      [key('ReleaseEnvironment')]: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
       [key('StartRollbackRun')]: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
     });
     // The stage's route settings may only name routes that exist: it is deployed after them.
@@ -341,8 +343,10 @@ describe('every function', () => {
  */
 const EXPECTED_TABLE_RIGHTS: Record<string, string[]> = {
   RecordDeployment: [
-    'GetItem table ENV#* ID#* IDEMPOTENCY#*',
-    'PutItem table ENV#* ID#* IDEMPOTENCY#*',
+    'ConditionCheckItem table ENVIRONMENTS',
+    'GetItem table ENV#* ENVIRONMENTS ID#* IDEMPOTENCY#*',
+    'PutItem table ENV#* ID#* IDEMPOTENCY#* OUTBOX#*',
+    'Query index/ByTag TAG#*',
     'UpdateItem table ENVIRONMENTS',
   ],
   FinishDeployment: ['GetItem table ENV#* ENVIRONMENTS ID#*', 'UpdateItem table ENV#* ENVIRONMENTS'],
@@ -358,6 +362,10 @@ const EXPECTED_TABLE_RIGHTS: Record<string, string[]> = {
     'UpdateItem table ENV#* ENVIRONMENTS',
   ],
   ListEnvironments: ['Query table ENVIRONMENTS'],
+  GetEnvironment: ['GetItem table ENVIRONMENTS'],
+  HoldEnvironment: ['GetItem table ENVIRONMENTS', 'PutItem table OUTBOX#*', 'UpdateItem table ENVIRONMENTS'],
+  ReleaseEnvironment: ['GetItem table ENVIRONMENTS', 'PutItem table OUTBOX#*', 'UpdateItem table ENVIRONMENTS'],
+  CheckGate: ['GetItem table ENV#* ENVIRONMENTS', 'Query index/ByTag TAG#*'],
   GetMetrics: ['Query table ENV#*'],
   StartRollbackRun: [
     'GetItem table ENVIRONMENTS IDEMPOTENCY#* RUN#* RUNS#*',
@@ -433,18 +441,32 @@ describe('least privilege', () => {
     );
   });
 
-  it('only the rollback paths put outbox items; only the notifier and the sweeper update them', () => {
+  it('only the rollback paths, the holds and the guarded create put outbox items; only the notifier and the sweeper update them', () => {
     for (const [id, role] of roles()) {
       const writesOutbox = tableRights(role).some((r) => /^(PutItem|UpdateItem) table .*OUTBOX#\*/.test(r));
       expect(writesOutbox, id).toBe(
-        ['RollbackDeployment', 'StartRollbackRun', 'AutoRollback', 'Notifier', 'Sweeper', 'RollbackRuns'].includes(id),
+        [
+          'RecordDeployment',
+          'RollbackDeployment',
+          'HoldEnvironment',
+          'ReleaseEnvironment',
+          'StartRollbackRun',
+          'AutoRollback',
+          'Notifier',
+          'Sweeper',
+          'RollbackRuns',
+        ].includes(id),
       );
     }
   });
 
   it('no table right is without a key condition, and none is on a ConditionCheckItem nobody sends', () => {
-    const all = roles().flatMap(([, role]) => tableRights(role));
-    expect(all.filter((r) => r.includes('(any key)') || r.startsWith('ConditionCheckItem'))).toEqual([]);
+    const rights = roles().map(([id, role]) => [id, tableRights(role)] as const);
+    expect(rights.flatMap(([, r]) => r).filter((r) => r.includes('(any key)'))).toEqual([]);
+    // The one ConditionCheck sent: a guarded create's condition on its environment item.
+    expect(
+      rights.flatMap(([id, r]) => r.filter((x) => x.startsWith('ConditionCheckItem')).map((x) => `${id} ${x}`)),
+    ).toEqual(['RecordDeployment ConditionCheckItem table ENVIRONMENTS']);
   });
 
   it('no identity or topic policy allows Scan, DeleteItem, or any wildcard action', () => {

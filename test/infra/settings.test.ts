@@ -19,6 +19,7 @@ describe('settings from CDK context', () => {
       organizationId: undefined,
       redeployTargets: {},
       accessPolicy: undefined,
+      holdAfterRollback: undefined,
       chat: undefined,
     });
   });
@@ -49,8 +50,18 @@ describe('settings from CDK context', () => {
       organizationId: undefined,
       redeployTargets: {},
       accessPolicy: undefined,
+      holdAfterRollback: undefined,
       chat: undefined,
     });
+  });
+
+  it('takes holdAfterRollback, the environments a rollback holds, and refuses anything but a list of names or "*"', () => {
+    expect(settingsOf({ holdAfterRollback: '["prod","staging"]' }).holdAfterRollback).toEqual(['prod', 'staging']);
+    expect(settingsOf({ holdAfterRollback: '["*"]' }).holdAfterRollback).toEqual(['*']);
+    expect(settingsOf({ holdAfterRollback: '[]' }).holdAfterRollback).toEqual([]);
+    expect(() => settingsOf({ holdAfterRollback: 'prod' })).toThrow(/context holdAfterRollback must be a JSON array/);
+    expect(() => settingsOf({ holdAfterRollback: '["Prod"]' })).toThrow(/context holdAfterRollback must be/);
+    expect(() => settingsOf({ holdAfterRollback: '{"prod":true}' })).toThrow(/holdAfterRollback/);
   });
 
   it('takes organizationId, the organization whose accounts may send alarms, and refuses one that is not an id', () => {

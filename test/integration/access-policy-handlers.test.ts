@@ -120,6 +120,23 @@ describe('the access policy over the route handlers', () => {
       ],
       // The prod pipeline may record and read prod, but not roll it back.
       ['RollbackDeployment', event('POST', '/tag/v2/rollback', prodCi, { params: { imageTag: 'v2' } }), 'rollback'],
+      // Holding and releasing are the rollback right's, reading the gate and the item the read right's.
+      [
+        'HoldEnvironment',
+        event('POST', '/environments/prod/hold', prodCi, { params: { environment: 'prod' }, body: { reason: 'x' } }),
+        'rollback',
+      ],
+      [
+        'ReleaseEnvironment',
+        event('POST', '/environments/prod/release', prodCi, { params: { environment: 'prod' }, body: { reason: 'x' } }),
+        'rollback',
+      ],
+      ['GetEnvironment', event('GET', '/environments/prod', devCi, { params: { environment: 'prod' } }), 'read'],
+      [
+        'CheckGate',
+        event('GET', '/environments/prod/gate', devCi, { params: { environment: 'prod' }, query: { imageTag: 'v3' } }),
+        'read',
+      ],
       // On-call may read prod's records but not record there: its PATCH is refused, not hidden.
       [
         'FinishDeployment',
@@ -161,6 +178,16 @@ describe("an id outside the caller's policy", () => {
     const target = (
       await call('RecordDeployment', event('POST', '', prodCi, { body: { environment: 'prod', imageTag: 'v7' } }))
     ).body;
+    // The first test's rollback held prod: the on-call, who may roll back there, releases it,
+    // so that the pipeline may start v8.
+    const released = await call(
+      'ReleaseEnvironment',
+      event('POST', '/environments/prod/release', session('oncall'), {
+        params: { environment: 'prod' },
+        body: { reason: 'v2 is rolled back; forward again' },
+      }),
+    );
+    expect(released.status).toBe(200);
     const current = (
       await call(
         'RecordDeployment',

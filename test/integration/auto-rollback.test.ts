@@ -151,11 +151,20 @@ describe('each shape an alarm reaches Lambda in rolls back the current deploymen
         }),
       ]);
       expect(state.ofType('AUTO_ROLLBACK_SKIPPED')).toEqual([]);
+      // The same write held the environment, by the alarm's rollback.
+      expect(state.ofType('ENVIRONMENT_HELD')).toEqual([
+        expect.objectContaining({
+          hold: expect.objectContaining({
+            by: `auto-rollback:${alarmOf(environment)}`,
+            cause: { kind: 'rollback', deploymentId: rolledBack?.id, runId: null },
+          }),
+        }),
+      ]);
 
       // The same state change again, in the same shape: already handled, nothing written.
       const again = await handler(alarmEvent(shape, fixture(environment, { at })));
       expect(again.outcomes).toEqual([expect.objectContaining({ kind: 'duplicate' })]);
-      expect((await stateOf(environment)).messages).toHaveLength(2);
+      expect((await stateOf(environment)).messages).toHaveLength(3);
     });
   }
 });
@@ -320,6 +329,7 @@ describe('one state change, delivered 10 times and through all three shapes, rac
       expect(state.rolledBack.map((r) => r.id)).toEqual([v2.id]);
       expect(state.byId(v1.id)?.status).toBe('DEPLOYED');
       expect(state.ofType('DEPLOYMENT_ROLLED_BACK')).toHaveLength(1);
+      expect(state.ofType('ENVIRONMENT_HELD')).toHaveLength(1);
       if (manualResult === 'won') {
         // The manual call won: the alarm found it rolled back, and says so once.
         expect(state.byId(v2.id)?.rolledBackBy).toBe('arn:aws:iam::123456789012:user/ops');

@@ -85,6 +85,7 @@ describe('the notifier with a chat topic', () => {
   it("publishes each item once to each topic: the rollback topic's JSON as before, the chat topic its rendering", async () => {
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
     const ids = await outbox.rollbackIn('chat-a');
+    expect(ids).toHaveLength(2);
     const { records, handler } = await notifyUntil(() => publishedTo(CHAT_TOPIC_ARN, ids).length >= ids.length);
 
     const topic = publishedTo(TOPIC_ARN, ids);
@@ -112,7 +113,10 @@ describe('the notifier with a chat topic', () => {
       });
       const body = JSON.parse(String(rendering?.Message)) as ChatNotification;
       expect(body).toMatchObject({ version: '1.0', source: 'custom', id, metadata: { eventType: stored?.eventType } });
-      expect(body.content.title).toBe('⏪ [chat-a] v2.0.0 rolled back');
+      // The rollback, and the hold its write put on chat-a.
+      expect(body.content.title).toMatch(
+        stored?.eventType === 'ENVIRONMENT_HELD' ? /^⛔ \[chat-a\] Held: / : /^⏪ \[chat-a\] v2\.0\.0 rolled back$/,
+      );
       // Both publications recorded; the item has left the Unpublished index.
       expect(stored).toMatchObject({ publishedAt: expect.any(String), chatPublishedAt: expect.any(String) });
       expect(stored?.GSI2PK).toBeUndefined();

@@ -54,6 +54,10 @@ describe('the environment item on DynamoDB Local', () => {
       current: rolled,
       lastDeployedAt: rolled.deployedAt,
       activeRun: null,
+      // The first rollback (of v1) held prod; the second kept that hold.
+      hold: expect.objectContaining({ cause: expect.objectContaining({ kind: 'rollback' }) }),
+      readiness: null,
+      rollbacks: 2,
     });
     expect(late.id).not.toBe(rolled.id);
   });

@@ -107,7 +107,12 @@ describe('a whole rollback run through the durable SDK local runner', () => {
     const redeploys = state.records.filter((r) => r.rollbackOf === v2.id);
     expect(redeploys).toEqual([expect.objectContaining({ imageTag: v1.imageTag, status: 'DEPLOYED' })]);
     expect(stored?.redeploy).toMatchObject({ via: 'command', deploymentId: redeploys[0]?.id });
-    expect(state.types).toEqual(['DEPLOYMENT_ROLLED_BACK', 'ROLLBACK_STARTED', 'ROLLBACK_SUCCEEDED']);
+    expect(state.types).toEqual([
+      'DEPLOYMENT_ROLLED_BACK',
+      'ENVIRONMENT_HELD',
+      'ROLLBACK_STARTED',
+      'ROLLBACK_SUCCEEDED',
+    ]);
     expect(await ports.runs.activeRun(environment)).toBeUndefined();
     expect(state.byId(v1.id)?.status).toBe('DEPLOYED');
   });
@@ -153,7 +158,7 @@ describe('a whole rollback run through the durable SDK local runner', () => {
     expect(state.records.filter((r) => r.rollbackOf === v2.id)).toEqual([
       expect.objectContaining({ status: 'FAILED' }),
     ]);
-    expect(state.types).toEqual(['DEPLOYMENT_ROLLED_BACK', 'ROLLBACK_FAILED', 'ROLLBACK_STARTED']);
+    expect(state.types).toEqual(['DEPLOYMENT_ROLLED_BACK', 'ENVIRONMENT_HELD', 'ROLLBACK_FAILED', 'ROLLBACK_STARTED']);
   });
 
   it('an alarm that stays in ALARM fails verify; the redeploy stays DEPLOYED', async () => {
@@ -170,7 +175,7 @@ describe('a whole rollback run through the durable SDK local runner', () => {
     expect(state.records.filter((r) => r.rollbackOf === v2.id)).toEqual([
       expect.objectContaining({ status: 'DEPLOYED' }),
     ]);
-    expect(state.types).toEqual(['DEPLOYMENT_ROLLED_BACK', 'ROLLBACK_FAILED', 'ROLLBACK_STARTED']);
+    expect(state.types).toEqual(['DEPLOYMENT_ROLLED_BACK', 'ENVIRONMENT_HELD', 'ROLLBACK_FAILED', 'ROLLBACK_STARTED']);
   });
 
   it('an alarm that flaps back to ALARM during the bake fails verify', async () => {
@@ -235,7 +240,12 @@ describe('a crash after each step, then the step replayed: every side effect exa
       expect(tables.records.filter((r) => r.rollbackOf === v2.id)).toEqual([
         expect.objectContaining({ status: 'DEPLOYED' }),
       ]);
-      expect(tables.types).toEqual(['DEPLOYMENT_ROLLED_BACK', 'ROLLBACK_STARTED', 'ROLLBACK_SUCCEEDED']);
+      expect(tables.types).toEqual([
+        'DEPLOYMENT_ROLLED_BACK',
+        'ENVIRONMENT_HELD',
+        'ROLLBACK_STARTED',
+        'ROLLBACK_SUCCEEDED',
+      ]);
       expect((await base.runs.get(run.id))?.status).toBe('SUCCEEDED');
     });
   }
@@ -336,6 +346,7 @@ describe('the callback target', () => {
     expect(result.redeploy).toMatchObject({ via: 'callback', deploymentId: redeploys[0]?.id });
     expect(state.types).toEqual([
       'DEPLOYMENT_ROLLED_BACK',
+      'ENVIRONMENT_HELD',
       'ROLLBACK_REQUESTED',
       'ROLLBACK_STARTED',
       'ROLLBACK_SUCCEEDED',
@@ -352,6 +363,7 @@ describe('the callback target', () => {
     const state = await tableState(table, environment);
     expect(state.types).toEqual([
       'DEPLOYMENT_ROLLED_BACK',
+      'ENVIRONMENT_HELD',
       'ROLLBACK_FAILED',
       'ROLLBACK_REQUESTED',
       'ROLLBACK_STARTED',

@@ -28,6 +28,7 @@ export function deploymentFixture(overrides: Partial<Deployment> = {}): Deployme
     rolledBackAt: null,
     rolledBackBy: null,
     rollbackReason: null,
+    override: null,
     updatedAt: at,
     ...overrides,
   };

@@ -1,16 +1,20 @@
 import { type Deployment, newestFirst, type Status } from '../../functions/core/deployment.js';
 import {
   DuplicateEventError,
+  GuardChangedError,
   IdempotencyConflictError,
   NotFoundError,
   TransitionConflictError,
 } from '../../functions/core/errors.js';
+import type { Hold } from '../../functions/core/guards.js';
 import type { OutboxEvent } from '../../functions/core/notifications.js';
 import type {
+  CreateOptions,
   DeploymentStore,
   EnvironmentState,
   HistoryPage,
   HistoryPorts,
+  HoldWrite,
   Position,
   TimeRange,
 } from '../../functions/core/ports.js';
@@ -27,8 +31,16 @@ export class MemoryStore implements DeploymentStore {
   readonly outbox: OutboxEvent[] = [];
   private readonly idempotency = new Map<string, { fingerprint: string; record: Deployment }>();
   private readonly claimed = new Set<string>();
+  readonly holds = new Map<string, Hold>();
+  private readonly rollbacks = new Map<string, number>();
 
-  async create(record: Deployment, idempotency?: { key: string; fingerprint: string }) {
+  async create(record: Deployment, idempotency?: { key: string; fingerprint: string }, options: CreateOptions = {}) {
+    if (options.guard) {
+      const environment = record.environment;
+      if (this.holds.has(environment) || (this.rollbacks.get(environment) ?? 0) !== options.guard.rollbacks) {
+        throw new GuardChangedError(environment);
+      }
+    }
     if (idempotency) {
       const first = this.idempotency.get(idempotency.key);
       if (first && first.fingerprint !== idempotency.fingerprint) throw new IdempotencyConflictError('reused key');
@@ -36,7 +48,14 @@ export class MemoryStore implements DeploymentStore {
       this.idempotency.set(idempotency.key, { fingerprint: idempotency.fingerprint, record });
     }
     this.records.set(record.id, structuredClone(record));
+    this.outbox.push(...(options.events ?? []));
     return { record, replayed: false };
+  }
+
+  async replay(idempotency: { key: string; fingerprint: string }) {
+    const first = this.idempotency.get(idempotency.key);
+    if (first && first.fingerprint !== idempotency.fingerprint) throw new IdempotencyConflictError('reused key');
+    return first?.record;
   }
 
   async get(id: string) {
@@ -90,13 +109,22 @@ export class MemoryStore implements DeploymentStore {
     this.claimed.add(dedupKey);
   }
 
-  async markRolledBack(rolledBack: Deployment, options: { events: OutboxEvent[]; dedupKey?: string | undefined }) {
+  async markRolledBack(
+    rolledBack: Deployment,
+    options: { events: OutboxEvent[]; dedupKey?: string | undefined; hold?: HoldWrite | undefined },
+  ) {
     const record = this.records.get(rolledBack.id);
     if (!record) throw new NotFoundError(`No deployment with id ${rolledBack.id}.`);
     if (record.status !== 'DEPLOYED') throw new TransitionConflictError(record.status, 'not deployed');
     this.claim(options.dedupKey);
     this.records.set(rolledBack.id, structuredClone(rolledBack));
     this.outbox.push(...options.events);
+    const environment = rolledBack.environment;
+    this.rollbacks.set(environment, (this.rollbacks.get(environment) ?? 0) + 1);
+    if (options.hold && !this.holds.has(environment)) {
+      this.holds.set(environment, structuredClone(options.hold.hold));
+      this.outbox.push(options.hold.event);
+    }
     return rolledBack;
   }
 
@@ -107,15 +135,30 @@ export class MemoryStore implements DeploymentStore {
 
   async environments(): Promise<EnvironmentState[]> {
     const names = [...new Set([...this.records.values()].map((r) => r.environment))].sort();
-    return names.map((environment) => {
-      const current = this.history(environment)[0] ?? null;
-      return {
-        environment,
-        current: current && structuredClone(current),
-        lastDeployedAt: current?.deployedAt ?? null,
-        activeRun: null,
-      };
-    });
+    return names.map((environment) => this.state(environment));
+  }
+
+  async environment(environment: string): Promise<EnvironmentState | undefined> {
+    return this.history(environment).length ? this.state(environment) : undefined;
+  }
+
+  async *tagRecords(imageTag: string, environment: string) {
+    for (const record of this.history(environment).filter((r) => r.imageTag === imageTag)) {
+      yield structuredClone(record);
+    }
+  }
+
+  private state(environment: string): EnvironmentState {
+    const current = this.history(environment)[0] ?? null;
+    return {
+      environment,
+      current: current && structuredClone(current),
+      lastDeployedAt: current?.deployedAt ?? null,
+      activeRun: null,
+      hold: structuredClone(this.holds.get(environment) ?? null),
+      readiness: null,
+      rollbacks: this.rollbacks.get(environment) ?? 0,
+    };
   }
 
   async *range(environment: string, range: TimeRange, options: { pageSize?: number | undefined } = {}) {

@@ -77,6 +77,7 @@ describe('recordDeployment', () => {
       rolledBackAt: null,
       rolledBackBy: null,
       rollbackReason: null,
+      override: null,
       updatedAt: '2026-11-27T10:00:00.000Z',
     });
   });
@@ -182,13 +183,19 @@ describe('tag resolution', () => {
 });
 
 describe('rollbackDeployment', () => {
-  it('marks the record and puts one DEPLOYMENT_ROLLED_BACK message in the outbox', async () => {
+  it('marks the record and puts one DEPLOYMENT_ROLLED_BACK message in the outbox, and holds the environment', async () => {
     const { ports, store } = memoryPorts();
     await recordDeployment(ports, input({ environment: 'prod', imageTag: 'v1' }), by);
     const rolled = await rollbackDeployment(ports, { imageTag: 'v1', reason: 'errors', by: 'arn:me' });
     expect(rolled).toMatchObject({ status: 'ROLLED_BACK', rolledBackBy: 'arn:me', rollbackReason: 'errors' });
     expect(rolled.rolledBackAt).toBe('2026-11-27T10:00:00.000Z');
-    expect(store.outbox).toHaveLength(1);
+    expect(store.outbox.map((e) => e.message.eventType)).toEqual(['DEPLOYMENT_ROLLED_BACK', 'ENVIRONMENT_HELD']);
+    expect(store.holds.get('prod')).toEqual({
+      reason: 'v1 rolled back: errors',
+      by: 'arn:me',
+      since: '2026-11-27T10:00:00.000Z',
+      cause: { kind: 'rollback', deploymentId: rolled.id, runId: null },
+    });
     expect(store.outbox[0]?.message).toMatchObject({
       version: 1,
       eventType: 'DEPLOYMENT_ROLLED_BACK',
@@ -198,6 +205,14 @@ describe('rollbackDeployment', () => {
       deployment: rolled,
     });
     expect(store.outbox[0]?.subject).toBe('[prod] v1 rolled back');
+  });
+
+  it('holds nothing where holdAfterRollback leaves the environment out', async () => {
+    const { ports, store } = memoryPorts();
+    await recordDeployment(ports, input({ environment: 'dev', imageTag: 'v1' }), by);
+    await rollbackDeployment({ ...ports, holdAfterRollback: ['prod'] }, { imageTag: 'v1', by: 'arn:me' });
+    expect(store.outbox.map((e) => e.message.eventType)).toEqual(['DEPLOYMENT_ROLLED_BACK']);
+    expect(store.holds.has('dev')).toBe(false);
   });
 });
 

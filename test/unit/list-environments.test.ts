@@ -20,6 +20,8 @@ describe('listEnvironments', () => {
           lastDeployedAt: newer.deployedAt,
           redeploy: { via: 'ecs' },
           activeRun: null,
+          hold: null,
+          readiness: null,
         },
         {
           environment: 'staging',
@@ -27,6 +29,8 @@ describe('listEnvironments', () => {
           lastDeployedAt: staging.deployedAt,
           redeploy: null,
           activeRun: null,
+          hold: null,
+          readiness: null,
         },
       ],
     });

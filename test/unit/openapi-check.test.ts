@@ -20,6 +20,7 @@ const record = {
   rolledBackAt: null,
   rolledBackBy: null,
   rollbackReason: null,
+  override: null,
   updatedAt: '2026-11-27T10:00:00.000Z',
 };
 const json = 'application/json';

@@ -5,21 +5,24 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Deployment } from '../../core/deployment.js';
 import { IdempotencyConflictError } from '../../core/errors.js';
-import type { DeploymentReader, DeploymentStore } from '../../core/ports.js';
+import type { CreateOptions, DeploymentReader, DeploymentStore } from '../../core/ports.js';
 import { fromItem, idempotencyKey, idKey, sortKey, TTL, toItem } from './items.js';
-import { transactKeepingCurrent } from './keep-current.js';
+import { eventWrites, transactKeepingCurrent } from './keep-current.js';
 import { deploymentReader } from './reads.js';
 import { failedCondition, getItem, nowSeconds, type Table } from './table.js';
 
 /**
  * Writes a new record. With an idempotency key, the first write under that key wins: a later
  * call with the same fingerprint gets the first record back (`replayed: true`), one with
- * another fingerprint throws IdempotencyConflictError.
+ * another fingerprint throws IdempotencyConflictError. `options.events` go to the outbox in the
+ * same transaction; with `options.guard`, the write is conditional on the environment item
+ * (no hold, the rollbacks counted as read): GuardChangedError when that no longer holds.
  */
 export async function create(
   table: Table,
   record: Deployment,
   idempotency?: { key: string; fingerprint: string },
+  options: CreateOptions = {},
 ): Promise<{ record: Deployment; replayed: boolean }> {
   const now = nowSeconds();
   const transaction: TransactWriteCommandInput = {
@@ -52,23 +55,39 @@ export async function create(
       },
     });
   }
+  // After the idempotency item, so the indices above hold: GUARD_BYPASSED and the like.
+  transaction.TransactItems?.push(...eventWrites(table, options.events ?? [], undefined));
   try {
-    await transactKeepingCurrent(table, 'create', transaction, record, 'newer');
+    await transactKeepingCurrent(table, 'create', transaction, record, 'newer', options.guard);
     return { record, replayed: false };
   } catch (error) {
     if (!idempotency || !failedCondition(error, 2)) throw error;
   }
-  const first = await getItem(table, 'create.idempotency', idempotencyKey(idempotency.key));
+  const first = await replay(table, idempotency);
   if (!first) throw new Error('idempotency item vanished after a conditional failure');
+  return { record: first, replayed: true };
+}
+
+/** The first response under an Idempotency-Key still in force (see DeploymentStore.replay). */
+export async function replay(
+  table: Table,
+  idempotency: { key: string; fingerprint: string },
+): Promise<Deployment | undefined> {
+  const first = await getItem(table, 'create.idempotency', idempotencyKey(idempotency.key));
+  if (!first || (typeof first.expiresAt === 'number' && first.expiresAt <= nowSeconds())) return undefined;
   if (first.fingerprint !== idempotency.fingerprint) {
     throw new IdempotencyConflictError(
       'This Idempotency-Key was first used with a different request body; use a new key for a new deployment.',
     );
   }
-  return { record: fromItem(first.response as Record<string, unknown>), replayed: true };
+  return fromItem(first.response as Record<string, unknown>);
 }
 
 /** The reads and this write: the store of a function that records deployments (its bundle holds no other write). */
-export function readsAndCreate(table: Table): DeploymentReader & Pick<DeploymentStore, 'create'> {
-  return { ...deploymentReader(table), create: (record, idempotency) => create(table, record, idempotency) };
+export function readsAndCreate(table: Table): DeploymentReader & Pick<DeploymentStore, 'create' | 'replay'> {
+  return {
+    ...deploymentReader(table),
+    create: (record, idempotency, options) => create(table, record, idempotency, options),
+    replay: (idempotency) => replay(table, idempotency),
+  };
 }

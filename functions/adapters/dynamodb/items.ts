@@ -54,7 +54,14 @@ export function presentFields(record: Deployment) {
  * Only this service's own attributes are SET, never the whole item: `activeRun` on the same
  * item belongs to the rollback runs.
  */
-export function environmentUpdate(tableName: string, record: Deployment, when: 'newer' | 'same') {
+export function environmentUpdate(
+  tableName: string,
+  record: Deployment,
+  when: 'newer' | 'same',
+  guard?: { rollbacks: number },
+) {
+  const current = when === 'newer' ? '(attribute_not_exists(currentSK) OR currentSK < :sk)' : 'currentSK = :sk';
+  const guarded = guard ? guardCondition(guard) : undefined;
   return {
     Update: {
       TableName: tableName,
@@ -63,10 +70,11 @@ export function environmentUpdate(tableName: string, record: Deployment, when: '
         when === 'newer'
           ? 'SET #entity = :entity, #environment = :environment, #current = :current, currentSK = :sk, lastDeployedAt = :at'
           : 'SET #current = :current',
-      ConditionExpression: when === 'newer' ? 'attribute_not_exists(currentSK) OR currentSK < :sk' : 'currentSK = :sk',
+      ConditionExpression: guarded ? `${current} AND ${guarded.expression}` : current,
       ExpressionAttributeNames: {
         '#current': 'current',
         ...(when === 'newer' ? { '#entity': 'entity', '#environment': 'environment' } : {}),
+        ...guarded?.names,
       },
       ExpressionAttributeValues: {
         ':current': presentFields(record),
@@ -74,9 +82,29 @@ export function environmentUpdate(tableName: string, record: Deployment, when: '
         ...(when === 'newer'
           ? { ':entity': 'environment', ':environment': record.environment, ':at': record.deployedAt }
           : {}),
+        ...guarded?.values,
       },
+      ...(guard ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
     },
   };
+}
+
+/**
+ * The condition a guarded create puts on its environment item: no hold, and as many rollbacks
+ * as the guards read (every rollback counts one on the item in its own write, so a rollback
+ * that made the tag known bad after the read fails the create).
+ */
+export function guardCondition(guard: { rollbacks: number }) {
+  return {
+    expression: `attribute_not_exists(#hold) AND ${guard.rollbacks === 0 ? 'attribute_not_exists(rollbacks)' : 'rollbacks = :rollbacks'}`,
+    names: { '#hold': 'hold' },
+    values: guard.rollbacks === 0 ? {} : { ':rollbacks': guard.rollbacks },
+  };
+}
+
+/** Whether an environment item (as stored) still satisfies a guard's condition. */
+export function guardHolds(item: Record<string, unknown> | undefined, guard: { rollbacks: number }): boolean {
+  return !item?.hold && (typeof item?.rollbacks === 'number' ? item.rollbacks : 0) === guard.rollbacks;
 }
 
 const FIELDS: readonly (keyof Deployment)[] = [
@@ -97,6 +125,7 @@ const FIELDS: readonly (keyof Deployment)[] = [
   'rolledBackAt',
   'rolledBackBy',
   'rollbackReason',
+  'override',
   'updatedAt',
 ];
 

@@ -6,9 +6,20 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Deployment } from '../../core/deployment.js';
+import { GuardChangedError } from '../../core/errors.js';
 import type { OutboxEvent } from '../../core/notifications.js';
-import { dedupClaimKey, environmentKey, environmentUpdate, sortKey, TTL, toOutboxItem } from './items.js';
+import {
+  dedupClaimKey,
+  environmentKey,
+  environmentUpdate,
+  guardCondition,
+  guardHolds,
+  sortKey,
+  TTL,
+  toOutboxItem,
+} from './items.js';
 import { capacityRequest, nowSeconds, report, type Table, transact } from './table.js';
 
 /**
@@ -24,6 +35,7 @@ export async function transactKeepingCurrent(
   input: TransactWriteCommandInput,
   record: Deployment,
   when: 'newer' | 'same',
+  guard?: { rollbacks: number },
 ): Promise<void> {
   const items = input.TransactItems ?? [];
   // A status change mostly touches the current record, but not always (finishing or rolling
@@ -32,19 +44,46 @@ export async function transactKeepingCurrent(
   // be again, so the answer cannot go stale in a way that matters.
   if (when === 'same' && !(await isCurrent(table, record))) return transact(table, operation, input);
   try {
-    await transact(table, operation, { TransactItems: [...items, environmentUpdate(table.tableName, record, when)] });
+    await transact(table, operation, {
+      TransactItems: [...items, environmentUpdate(table.tableName, record, when, guard)],
+    });
   } catch (error) {
     const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
     const onlyEnvironment =
       reasons[items.length]?.Code === 'ConditionalCheckFailed' &&
       reasons.every((r, i) => i === items.length || r.Code === 'None' || r.Code === undefined);
     if (!onlyEnvironment) throw error;
-    await transact(table, operation, input);
+    if (!guard) return transact(table, operation, input);
+    // The guarded item's condition has two halves: which one failed, the item as it was says.
+    const old = reasons[items.length]?.Item ? unmarshall(reasons[items.length]?.Item ?? {}) : undefined;
+    if (!guardHolds(old, guard)) throw new GuardChangedError(record.environment);
+    // Only `current` was newer: the write goes through without touching the item, still
+    // conditional on the guards.
+    const check = guardCondition(guard);
+    await transact(table, operation, {
+      TransactItems: [
+        ...items,
+        {
+          ConditionCheck: {
+            TableName: table.tableName,
+            Key: environmentKey(record.environment),
+            ConditionExpression: check.expression,
+            ExpressionAttributeNames: check.names,
+            ...(Object.keys(check.values).length ? { ExpressionAttributeValues: check.values } : {}),
+          },
+        },
+      ],
+    }).catch((failure: unknown) => {
+      const reason =
+        failure instanceof TransactionCanceledException ? failure.CancellationReasons?.[items.length] : undefined;
+      if (reason?.Code === 'ConditionalCheckFailed') throw new GuardChangedError(record.environment);
+      throw failure;
+    });
   }
 }
 
 /** Whether `record` is its environment's current record, read from the environment item. */
-async function isCurrent(table: Table, record: Deployment): Promise<boolean> {
+export async function isCurrent(table: Table, record: Deployment): Promise<boolean> {
   const result = await table.client.send(
     new GetCommand({
       TableName: table.tableName,

@@ -4,15 +4,33 @@
  * (aws.ts, `readRouteApp`), and its bundle then holds none of the writes.
  */
 import { type Deployment, newestFirst, type Status } from '../../core/deployment.js';
+import type { Hold, ReadinessSummary } from '../../core/guards.js';
 import type { DeploymentReader, EnvironmentState, HistoryPage, Position, TimeRange } from '../../core/ports.js';
 import { TABLE_SCHEMA } from '../table-schema.js';
-import { ENVIRONMENTS_PK, envKey, fromItem, idKey, sortKey } from './items.js';
+import { ENVIRONMENTS_PK, environmentKey, envKey, fromItem, idKey, sortKey } from './items.js';
 import { getItem, query, type Table } from './table.js';
 
 /** How many of an environment's newest records a fresh tag lookup reads from the table. */
 const RECENT_WRITES = 10;
 /** Items evaluated per request when a status filter is applied (matches may be sparse). */
 const FILTERED_READ = 100;
+
+/** Records of a tag per page when walking them (a guard decision mostly needs the first one or two). */
+const TAG_RECORDS_PAGE = 5;
+
+/** An environment item as the port has it; `hold` and `readiness` as stored, null when absent. */
+function environmentState(item: Record<string, unknown>): EnvironmentState {
+  const current = item.current ? fromItem(item.current as Record<string, unknown>) : null;
+  return {
+    environment: String(item.SK).slice('ENV#'.length),
+    current,
+    lastDeployedAt: current?.deployedAt ?? null,
+    activeRun: typeof item.activeRun === 'string' ? item.activeRun : null,
+    hold: (item.hold as Hold | undefined) ?? null,
+    readiness: (item.readiness as ReadinessSummary | undefined) ?? null,
+    rollbacks: typeof item.rollbacks === 'number' ? item.rollbacks : 0,
+  };
+}
 
 /** The DeploymentReader port over `table`. */
 export function deploymentReader(table: Table): DeploymentReader {
@@ -139,20 +157,38 @@ export function deploymentReader(table: Table): DeploymentReader {
           ConsistentRead: true,
           ExclusiveStartKey: start,
         });
-        for (const item of result.Items ?? []) {
-          const current = item.current ? fromItem(item.current as Record<string, unknown>) : null;
-          states.push({
-            environment: String(item.SK).slice('ENV#'.length),
-            current,
-            lastDeployedAt: current?.deployedAt ?? null,
-            activeRun: typeof item.activeRun === 'string' ? item.activeRun : null,
-          });
-        }
+        for (const item of result.Items ?? []) states.push(environmentState(item));
         start = result.LastEvaluatedKey;
       } while (start);
       // Sort keys are `ENV#<name>`, so the Query already returns them by name; sorting again
       // costs nothing and does not lean on that.
       return states.sort((a, b) => (a.environment < b.environment ? -1 : a.environment > b.environment ? 1 : 0));
+    },
+
+    async environment(environment: string): Promise<EnvironmentState | undefined> {
+      const item = await getItem(table, 'environment', environmentKey(environment));
+      return item ? environmentState(item) : undefined;
+    },
+
+    async *tagRecords(imageTag: string, environment: string): AsyncIterable<Deployment> {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const result = await query(table, 'tag.records', {
+          IndexName: TABLE_SCHEMA.tagIndex.name,
+          KeyConditionExpression: 'GSI1PK = :tag AND begins_with(GSI1SK, :env)',
+          ExpressionAttributeValues: { ':tag': `TAG#${imageTag}`, ':env': `${environment}#` },
+          ScanIndexForward: false,
+          Limit: TAG_RECORDS_PAGE,
+          ExclusiveStartKey: start,
+        });
+        for (const indexed of result.Items ?? []) {
+          // The index lags the table: a status it shows may be stale (a rollback just now), so
+          // each record is read again, consistently, from the table.
+          const item = await getItem(table, 'tag.record', { PK: indexed.PK, SK: indexed.SK });
+          if (item) yield fromItem(item);
+        }
+        start = result.LastEvaluatedKey;
+      } while (start);
     },
 
     async *range(

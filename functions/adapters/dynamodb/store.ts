@@ -5,7 +5,7 @@
  * a notification puts it in the outbox in the same transaction.
  */
 import type { DeploymentStore } from '../../core/ports.js';
-import { create } from './create.js';
+import { create, replay } from './create.js';
 import { finish } from './finish.js';
 import { emit, markRolledBack } from './mark-rolled-back.js';
 import { deploymentReader } from './reads.js';
@@ -15,7 +15,8 @@ import type { Table } from './table.js';
 export function deploymentStore(table: Table): DeploymentStore {
   return {
     ...deploymentReader(table),
-    create: (record, idempotency) => create(table, record, idempotency),
+    create: (record, idempotency, options) => create(table, record, idempotency, options),
+    replay: (idempotency) => replay(table, idempotency),
     finish: (id, change) => finish(table, id, change),
     markRolledBack: (rolledBack, options) => markRolledBack(table, rolledBack, options),
     emit: (events, options) => emit(table, events, options),

@@ -1,6 +1,7 @@
 import { mayAccess } from '../access-policy.js';
 import type { Deployment } from '../deployment.js';
-import type { ReadPorts } from '../ports.js';
+import type { Hold, ReadinessSummary } from '../guards.js';
+import type { EnvironmentState, ReadPorts } from '../ports.js';
 
 /** What listEnvironments needs on top of ReadPorts: where each environment's redeploys go. */
 export interface EnvironmentsPorts extends ReadPorts {
@@ -15,6 +16,27 @@ export interface EnvironmentView {
   lastDeployedAt: string | null;
   redeploy: { via: string } | null;
   activeRun: string | null;
+  /** The hold, or null: forward starts are refused while it stands. */
+  hold: Hold | null;
+  /** The readiness summary as the refresh stored it, or null before the first check. */
+  readiness: ReadinessSummary | null;
+}
+
+/** One environment item as the API shows it (the list's rows, GET .../environments/{environment}). */
+export function environmentView(
+  ports: Pick<EnvironmentsPorts, 'redeployVia'>,
+  state: EnvironmentState,
+): EnvironmentView {
+  const via = ports.redeployVia(state.environment);
+  return {
+    environment: state.environment,
+    current: state.current,
+    lastDeployedAt: state.lastDeployedAt,
+    redeploy: via === null ? null : { via },
+    activeRun: state.activeRun,
+    hold: state.hold,
+    readiness: state.readiness,
+  };
 }
 
 /**
@@ -23,23 +45,13 @@ export interface EnvironmentView {
  * 1. Reads the environment items (one Query of their partition, paged): each holds its
  *    environment's current record, kept in the same transaction as every record write, so
  *    the cost follows the number of environments, not of records.
- * 2. Adds each environment's redeploy target kind from the configuration.
+ * 2. Adds each environment's redeploy target kind from the configuration; `hold` and
+ *    `readiness` are the item's own, as stored.
  */
 export async function listEnvironments(ports: EnvironmentsPorts): Promise<{ items: EnvironmentView[] }> {
   // Under an access policy, only the environments the caller may read are listed.
   const states = (await ports.deployments.environments()).filter((state) =>
     mayAccess(ports, state.environment, 'read'),
   );
-  return {
-    items: states.map((state) => {
-      const via = ports.redeployVia(state.environment);
-      return {
-        environment: state.environment,
-        current: state.current,
-        lastDeployedAt: state.lastDeployedAt,
-        redeploy: via === null ? null : { via },
-        activeRun: state.activeRun,
-      };
-    }),
-  };
+  return { items: states.map((state) => environmentView(ports, state)) };
 }

@@ -1,8 +1,10 @@
 import type { AlarmRef } from '../alarm.js';
 import type { Deployment } from '../deployment.js';
+import { environmentHeld } from '../environment-notifications.js';
 import { TransitionConflictError } from '../errors.js';
+import { holdsAfterRollback, rollbackHold } from '../guards.js';
 import { deploymentRolledBack, type OutboxEvent } from '../notifications.js';
-import type { WritePorts } from '../ports.js';
+import type { HoldWrite, WritePorts } from '../ports.js';
 import { resolveTag } from './resolve-tag.js';
 
 export interface RollbackRequest {
@@ -22,7 +24,8 @@ export interface RollbackRequest {
  * 2. Refuses anything but DEPLOYED with TransitionConflictError carrying the status.
  * 3. Writes the change conditionally on `status = DEPLOYED`, together with its
  *    DEPLOYMENT_ROLLED_BACK notification in the outbox: of concurrent callers exactly one
- *    wins, and the notification cannot be lost between the write and the publish.
+ *    wins, and the notification cannot be lost between the write and the publish. The same
+ *    write holds the environment (markRolledBack).
  */
 export async function rollbackDeployment(
   ports: WritePorts<'markRolledBack'>,
@@ -33,8 +36,11 @@ export async function rollbackDeployment(
 }
 
 /**
- * The shared last step of every rollback, manual or automated: the conditional write and
- * its notification(s). `extraEvents` go out in the same transaction (e.g. ROLLBACK_REQUESTED).
+ * The shared last step of every rollback, manual or automated (the tag route, the alarm path, a
+ * run's mark step): the conditional write and its notification(s). `extraEvents` go out in the
+ * same transaction (e.g. ROLLBACK_REQUESTED). Unless `holdAfterRollback` leaves the environment
+ * out, the same transaction holds it (cause `rollback`, with ENVIRONMENT_HELD); an environment
+ * already held keeps its hold and no second ENVIRONMENT_HELD is written (the store's condition).
  */
 export async function markRolledBack(
   ports: WritePorts<'markRolledBack'>,
@@ -45,6 +51,8 @@ export async function markRolledBack(
     alarm: AlarmRef | null;
     dedupKey?: string;
     extraEvents?: (rolledBack: Deployment) => OutboxEvent[];
+    /** The rollback run that rolls it back (its mark step), for the hold's cause. */
+    runId?: string | null;
   },
 ): Promise<Deployment> {
   if (record.status !== 'DEPLOYED') {
@@ -66,5 +74,13 @@ export async function markRolledBack(
     deploymentRolledBack({ eventId: ports.newId(), occurredAt: at }, rolledBack, how.alarm),
     ...(how.extraEvents?.(rolledBack) ?? []),
   ];
-  return ports.deployments.markRolledBack(rolledBack, { events, dedupKey: how.dedupKey });
+  let hold: HoldWrite | undefined;
+  if (holdsAfterRollback(ports.holdAfterRollback, record.environment)) {
+    const value = rollbackHold(rolledBack, how.runId ?? null);
+    hold = {
+      hold: value,
+      event: environmentHeld({ eventId: ports.newId(), occurredAt: at }, record.environment, value),
+    };
+  }
+  return ports.deployments.markRolledBack(rolledBack, { events, dedupKey: how.dedupKey, hold });
 }

@@ -127,7 +127,13 @@ export async function markStep(ports: RunPorts, input: Run): Promise<Run> {
   const current = await ports.deployments.get(run.current.id);
   if (!current) return fail(ports, run, 'mark', `the current deployment ${run.current.id} no longer exists`);
   try {
-    await markRolledBack(ports, current, { by: run.requestedBy, reason: run.reason, alarm: run.alarm, dedupKey });
+    await markRolledBack(ports, current, {
+      by: run.requestedBy,
+      reason: run.reason,
+      alarm: run.alarm,
+      dedupKey,
+      runId: run.id,
+    });
   } catch (error) {
     if (!(error instanceof TransitionConflictError || error instanceof DuplicateEventError)) throw error;
     // Already ROLLED_BACK: by this run (a replay: its claim exists) or by someone else meanwhile.
@@ -189,6 +195,7 @@ export async function startRedeployStep(ports: RunPorts, input: Run): Promise<St
         rolledBackAt: null,
         rolledBackBy: null,
         rollbackReason: null,
+        override: null,
         updatedAt: now,
       },
       { key: `rollback-run#${run.id}#redeploy`, fingerprint: run.id },
