@@ -125,6 +125,8 @@ describe('the ECS target starts a redeploy in moto', () => {
       externalId: primary?.id,
       url: expect.stringContaining(`/clusters/${s.cluster}/services/${s.service}/deployments`),
       state: { taskDefinition: expect.any(String) },
+      // One deployment, nothing rolling out beside another: the normal path, and it says so.
+      detail: `no deployment in progress; new deployment: UpdateService to ${s.v1}`,
     });
     // Nothing registered: revision 2 is still the family's newest.
     const latest = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: s.family }));

@@ -142,7 +142,8 @@ export class EcsRedeployer implements Redeployer {
     );
     const primary = updated.service?.deployments?.find((d) => d.status === 'PRIMARY');
     if (!primary?.id) throw new Error(`UpdateService ${this.target.service} answered without a PRIMARY deployment`);
-    return this.handle(primary);
+    // The revision asked for, whatever the answer's deployment list already shows.
+    return { ...this.handle(primary), detail: `new deployment: UpdateService to ${taskDefinitionArn}` };
   }
 
   /** The fast path: the stopped (or already rolling back) deployment's handle, or why not. */
@@ -150,6 +151,11 @@ export class EcsRedeployer implements Redeployer {
     service: Service,
     request: RedeployRequest,
   ): Promise<{ handle: RedeployHandle } | NoFastPath> {
+    // Nothing to go back to unless the service shows a rollout beside the revision it replaces:
+    // then no call is spent on the look (and an ECS without the API is never asked).
+    const shown = service.deployments ?? [];
+    if (shown.length < 2 || !shown.some((d) => d.rolloutState === 'IN_PROGRESS'))
+      return { why: 'no deployment in progress', fresh: false };
     let listed: ServiceDeploymentBrief[];
     try {
       const answer = await this.send(() =>
