@@ -104,6 +104,7 @@ describe('the Action under @github/local-action', { timeout: 180_000 }, () => {
     const redeploy = (await api.call('GET', `${BASE}/tag/v1.0.0?environment=la`)).body as Deployment;
     expect(redeploy.rollbackOf).toBe(bad.id);
     expect(run.outputs).toEqual({
+      allowed: '', // the gate's output, empty for other commands
       'target-tag': good.imageTag,
       'redeploy-id': redeploy.id,
       'run-id': '',
@@ -128,14 +129,19 @@ describe('the Action under @github/local-action', { timeout: 180_000 }, () => {
     const run = await localAction('input', { INPUT_ENVIRONMENT: 'la-bad', INPUT_COMMAND: 'destroy' });
     expect(run.code).toBe(1);
     expect(run.outputs).toEqual({
+      allowed: '', // the gate's output, empty for other commands
       'target-tag': '',
       'redeploy-id': '',
       'run-id': '',
       'current-tag': '',
       'exit-code': '1',
     });
-    expect(run.log).toContain('::error title=platform-rollback::input command must be rollback or plan, got "destroy"');
-    expect(run.summary).toContain('> Input error: input command must be rollback or plan, got "destroy"');
+    expect(run.log).toContain(
+      '::error title=platform-rollback::input command must be one of rollback, plan, gate, hold, release, got "destroy"',
+    );
+    expect(run.summary).toContain(
+      '> Input error: input command must be one of rollback, plan, gate, hold, release, got "destroy"',
+    );
   });
 
   it('an input with a line break and a % comes out escaped in the annotation, on one line', async () => {
