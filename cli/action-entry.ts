@@ -7,8 +7,7 @@
  * (as `@github/local-action` does, which then calls `run()`), it only exports `run`, which sets
  * the process's exit code and returns.
  */
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { startedAs } from './started-as.js';
 
 // Before the CLI (and so the AWS SDK) loads: keep the SDK's Node.js notice out of the log.
 process.env.AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING ??= '1';
@@ -25,17 +24,7 @@ export async function run(): Promise<number> {
   return code;
 }
 
-function runAsScript(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (runAsScript()) {
+if (startedAs(import.meta.url)) {
   const code = await run();
   process.stdout.write('', () => process.exit(code));
 }

@@ -4,25 +4,14 @@
  * what the GitHub Action runs). Run as a script it runs the CLI; imported (by the action's
  * entry) it only exports, so both share one copy of the code.
  */
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+
 import { main } from './main.js';
+import { startedAs } from './started-as.js';
 
 export { runAction } from './action.js';
 export { main };
 
-/** True when node was started with this file (directly, or through the npx/npm bin link). */
-function runAsScript(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (runAsScript()) {
+if (startedAs(import.meta.url)) {
   // Keep the AWS SDK's Node.js version notice out of pipeline logs and --json output (both
   // names: older SDK releases read the first, newer ones the second).
   process.env.AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING ??= '1';
