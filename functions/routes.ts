@@ -34,6 +34,11 @@ export interface Route {
   startsRuns?: true;
   /** Reads the redeploy targets (REDEPLOY_TARGETS) without starting runs. */
   readsTargets?: true;
+  /**
+   * Runs the readiness checks: the stack gives it REDEPLOY_TARGETS and the read-only calls on
+   * exactly the resources the targets name (ECR, ECS, CodePipeline, CloudWatch alarms).
+   */
+  checksReadiness?: true;
 }
 
 const route = (
@@ -82,6 +87,17 @@ export const ROUTES: readonly Route[] = [
   {
     ...route('ListEnvironments', 'GET', '/environments', 'list-environments', 'listEnvironments', 'what runs where'),
     readsTargets: true,
+  },
+  {
+    ...route(
+      'GetReadiness',
+      'GET',
+      '/environments/{environment}/readiness',
+      'get-readiness',
+      'readReadiness',
+      'would a rollback work right now',
+    ),
+    checksReadiness: true,
   },
   route('GetMetrics', 'GET', '/metrics', 'get-metrics', 'listHistory', "an environment's DORA metrics"),
   {

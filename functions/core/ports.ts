@@ -5,6 +5,7 @@
 import type { AccessContext } from './access-policy.js';
 import type { ChatContext } from './chat-notification.js';
 import type { Deployment, FINISHED_STATUSES, Status } from './deployment.js';
+import type { ReadinessSummary } from './guards.js';
 import type { EventType, OutboxEvent } from './notifications.js';
 
 /** A record's place in an environment's history (the order of `newestFirst`). */
@@ -28,6 +29,8 @@ export interface EnvironmentState {
   lastDeployedAt: string | null;
   /** The id of the environment's RUNNING rollback run, or null (set by the rollback-run work). */
   activeRun: string | null;
+  /** Would a rollback work right now: the last readiness check's summary, or null before the first. */
+  readiness: ReadinessSummary | null;
 }
 
 /**

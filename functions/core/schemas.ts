@@ -180,6 +180,7 @@ export const NoQuery = /* @__PURE__ */ lazySchema(() => z.strictObject({}));
 
 export const TagPath = /* @__PURE__ */ lazySchema(() => z.strictObject({ imageTag: ImageTag }));
 export const IdPath = /* @__PURE__ */ lazySchema(() => z.strictObject({ id: DeploymentId }));
+export const EnvironmentPath = /* @__PURE__ */ lazySchema(() => z.strictObject({ environment: Environment }));
 
 /** The longest auto-rollback window: a deployment older than a week is not an alarm's suspect. */
 export const MAX_WINDOW_MINUTES = 7 * 24 * 60;

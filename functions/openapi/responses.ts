@@ -6,6 +6,7 @@
  * checks every answer against the document made from these, so the two cannot drift apart.
  */
 import { STATUSES } from '../core/deployment.js';
+import { READINESS_CHECKS } from '../core/guards.js';
 import { DIGEST_PATTERN, ENVIRONMENT_PATTERN, IMAGE_TAG_PATTERN, ULID_PATTERN } from '../core/schemas.js';
 import * as z from '../core/zod.js';
 
@@ -99,6 +100,29 @@ export const RunsPage = z.strictObject({
   nextCursor: nullable(z.string()),
 });
 
+/** An environment item's readiness summary (null before the first check). */
+export const ReadinessSummary = z.strictObject({
+  ready: z.boolean(),
+  checkedAt: Instant,
+  failing: z.array(z.enum(READINESS_CHECKS)),
+});
+
+/** GET .../environments/{environment}/readiness: would a rollback work right now? */
+export const ReadinessAnswer = z.strictObject({
+  environment: pattern(ENVIRONMENT_PATTERN),
+  ready: z.boolean(),
+  checkedAt: Instant,
+  current: nullable(DeploymentRecord),
+  target: nullable(DeploymentRecord),
+  checks: z.array(
+    z.strictObject({
+      name: z.enum(READINESS_CHECKS),
+      status: z.enum(['PASSED', 'FAILED', 'SKIPPED']),
+      detail: z.string(),
+    }),
+  ),
+});
+
 /** One row of GET .../environments: what runs where. */
 export const EnvironmentRow = z.strictObject({
   environment: pattern(ENVIRONMENT_PATTERN),
@@ -106,6 +130,7 @@ export const EnvironmentRow = z.strictObject({
   lastDeployedAt: nullable(Instant),
   redeploy: nullable(z.strictObject({ via: z.string() })),
   activeRun: nullable(pattern(ULID_PATTERN)),
+  readiness: nullable(ReadinessSummary),
 });
 
 export const EnvironmentsAnswer = z.strictObject({ items: z.array(EnvironmentRow) });

@@ -54,6 +54,7 @@ describe('the environment item on DynamoDB Local', () => {
       current: rolled,
       lastDeployedAt: rolled.deployedAt,
       activeRun: null,
+      readiness: null,
     });
     expect(late.id).not.toBe(rolled.id);
   });

@@ -114,6 +114,7 @@ export class MemoryStore implements DeploymentStore {
         current: current && structuredClone(current),
         lastDeployedAt: current?.deployedAt ?? null,
         activeRun: null,
+        readiness: null,
       };
     });
   }

@@ -20,6 +20,7 @@ describe('listEnvironments', () => {
           lastDeployedAt: newer.deployedAt,
           redeploy: { via: 'ecs' },
           activeRun: null,
+          readiness: null,
         },
         {
           environment: 'staging',
@@ -27,6 +28,7 @@ describe('listEnvironments', () => {
           lastDeployedAt: staging.deployedAt,
           redeploy: null,
           activeRun: null,
+          readiness: null,
         },
       ],
     });

@@ -6,7 +6,7 @@
 import { type Deployment, newestFirst, type Status } from '../../core/deployment.js';
 import type { DeploymentReader, EnvironmentState, HistoryPage, Position, TimeRange } from '../../core/ports.js';
 import { TABLE_SCHEMA } from '../table-schema.js';
-import { ENVIRONMENTS_PK, envKey, fromItem, idKey, sortKey } from './items.js';
+import { ENVIRONMENTS_PK, envKey, fromItem, idKey, readinessOfItem, sortKey } from './items.js';
 import { getItem, query, type Table } from './table.js';
 
 /** How many of an environment's newest records a fresh tag lookup reads from the table. */
@@ -146,6 +146,7 @@ export function deploymentReader(table: Table): DeploymentReader {
             current,
             lastDeployedAt: current?.deployedAt ?? null,
             activeRun: typeof item.activeRun === 'string' ? item.activeRun : null,
+            readiness: readinessOfItem(item.readiness),
           });
         }
         start = result.LastEvaluatedKey;

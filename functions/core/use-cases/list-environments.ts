@@ -1,5 +1,6 @@
 import { mayAccess } from '../access-policy.js';
 import type { Deployment } from '../deployment.js';
+import type { ReadinessSummary } from '../guards.js';
 import type { ReadPorts } from '../ports.js';
 
 /** What listEnvironments needs on top of ReadPorts: where each environment's redeploys go. */
@@ -15,6 +16,7 @@ export interface EnvironmentView {
   lastDeployedAt: string | null;
   redeploy: { via: string } | null;
   activeRun: string | null;
+  readiness: ReadinessSummary | null;
 }
 
 /**
@@ -39,6 +41,7 @@ export async function listEnvironments(ports: EnvironmentsPorts): Promise<{ item
         lastDeployedAt: state.lastDeployedAt,
         redeploy: via === null ? null : { via },
         activeRun: state.activeRun,
+        readiness: state.readiness,
       };
     }),
   };
