@@ -65,6 +65,8 @@ describe('environments and metrics over HTTP, after the contract rollback exampl
       lastDeployedAt: prod.current.deployedAt,
       redeploy: null,
       activeRun: null,
+      // No notification path here, so no readiness refresh: not checked yet (readiness-local.test.ts).
+      readiness: null,
     });
     expect(staging.current).toMatchObject({ imageTag: 'v2.2.0-0123456', status: 'IN_PROGRESS' });
   });
