@@ -36,7 +36,9 @@ async function prodUntil(done: (row: { readiness: { ready: boolean; checkedAt: s
 
 async function readinessEvents() {
   const { body } = await api.call('GET', '/_local/notifications');
-  return (body as { eventType: string }[]).map((n) => n.eventType).filter((t) => t.startsWith('ROLLBACK_READINESS'));
+  return (body as { messageAttributes: { eventType: string } }[])
+    .map((n) => n.messageAttributes.eventType)
+    .filter((t) => t.startsWith('ROLLBACK_READINESS'));
 }
 
 describe('readiness over HTTP, in local mode', () => {

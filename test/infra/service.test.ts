@@ -745,6 +745,46 @@ describe('the cursor key', () => {
   });
 });
 
+describe('the readiness refresh (table stream and hourly schedule → environment items)', () => {
+  const refresh = () => service.stateless.readinessRefresh;
+
+  it('is fed by the stream, deployment records only, retried then sent to its failure queue, and run hourly', () => {
+    const fnRef = JSON.stringify({ Ref: logicalId(refresh().function.fn) });
+    const mappings = resourcesOf(api, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => JSON.stringify(m.Properties.FunctionName) === fnRef,
+    );
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]?.[1].Properties).toMatchObject({
+      StartingPosition: 'LATEST',
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 3,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(refresh().failures.queue), 'Arn'] } },
+      },
+      FilterCriteria: {
+        Filters: [{ Pattern: JSON.stringify({ dynamodb: { NewImage: { entity: { S: ['deployment'] } } } }) }],
+      },
+    });
+    const rules = resourcesOf(api, 'AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(r.Properties.Targets).includes(logicalId(refresh().function.fn)),
+    );
+    expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(1 hour)']);
+  });
+
+  it('reads the verify alarms and the repository the targets name, and nothing else outside the table', () => {
+    for (const role of [
+      logicalId(refresh().function.role),
+      logicalId(service.stateless.functions.get('GetReadiness')?.role),
+    ]) {
+      const outside = roleStatements(role)
+        .flatMap(actionsOf)
+        // Beside the table, X-Ray, its logs and (the refresh) its failure queue.
+        .filter((a) => !/^(dynamodb|xray|logs|sqs):/.test(a));
+      expect([...new Set(outside)].sort(), role).toEqual(['cloudwatch:DescribeAlarms', 'ecr:DescribeImages']);
+    }
+  });
+});
+
 describe('the notifier (table stream → function → rollback topic)', () => {
   const notifier = () => service.stateless.notifier;
 
