@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
+import { readinessStore } from '../functions/adapters/dynamodb/readiness.js';
 import { deploymentStore } from '../functions/adapters/dynamodb/store.js';
 import type { HistoryPorts } from '../functions/core/ports.js';
 import { findRollbackTarget } from '../functions/core/use-cases/find-rollback-target.js';
@@ -16,6 +17,7 @@ import { getMetrics, windowOf } from '../functions/core/use-cases/get-metrics.js
 import { listEnvironments } from '../functions/core/use-cases/list-environments.js';
 import { listHistory } from '../functions/core/use-cases/list-history.js';
 import { recordDeployment } from '../functions/core/use-cases/record-deployment.js';
+import { type RefreshPorts, refreshReadiness } from '../functions/core/use-cases/refresh-readiness.js';
 import { resolveTag, tagExists } from '../functions/core/use-cases/resolve-tag.js';
 import { rollbackDeployment } from '../functions/core/use-cases/rollback-deployment.js';
 import type { History } from './seed.js';
@@ -40,7 +42,7 @@ export interface CallCost {
 }
 
 /** The store's operations that write (its transactions and updates); all others read. */
-const WRITES = new Set(['create', 'finish', 'rollback', 'emit']);
+const WRITES = new Set(['create', 'finish', 'rollback', 'emit', 'readiness.save']);
 const BY = 'arn:aws:sts::123456789012:assumed-role/ci-deployer/bench';
 
 interface Call {
@@ -89,6 +91,11 @@ const CALLS: Call[] = [
     run: (p) => listEnvironments({ ...p, redeployVia: () => null }),
   },
   {
+    call: 'readiness refresh (evaluate, store the summary)',
+    route: 'ReadinessRefresh',
+    run: (p, h) => refreshReadiness(refreshPortsOf(p), h.environment),
+  },
+  {
     call: 'metrics, 90-day window, weekly',
     route: 'GetMetrics',
     run: (p, h) => getMetrics(p, { environment: h.environment, interval: 'week' }),
@@ -135,12 +142,40 @@ function portsOver(
   tableName: string,
   log: [string, ConsumedCapacity[]][],
 ): HistoryPorts {
-  const deployments = deploymentStore({
+  const table = {
     client,
     tableName,
-    onCapacity: (operation, consumed) => log.push([operation, consumed]),
-  });
-  return { deployments, now: () => new Date(), newId: monotonicFactory(), cursorKey: randomBytes(32).toString('hex') };
+    onCapacity: (operation: string, consumed: ConsumedCapacity[]) => log.push([operation, consumed]),
+  };
+  const deployments = deploymentStore(table);
+  const ports = {
+    deployments,
+    now: () => new Date(),
+    newId: monotonicFactory(),
+    cursorKey: randomBytes(32).toString('hex'),
+  };
+  refreshTables.set(ports, readinessStore(table));
+  return ports;
+}
+
+/** The readiness store over the same table and capacity log as the ports. */
+const refreshTables = new WeakMap<HistoryPorts, RefreshPorts['readinessStore']>();
+
+/**
+ * The refresh's ports: the table's reads and readiness store, measured; the AWS lookups
+ * (ECR, ECS, CloudWatch) answer at once, since they cost no DynamoDB capacity.
+ */
+function refreshPortsOf(ports: HistoryPorts): RefreshPorts {
+  const readiness = refreshTables.get(ports);
+  if (!readiness) throw new Error('ports not made by portsOver');
+  return {
+    ...ports,
+    targets: {},
+    images: { lookUp: async () => ({ kind: 'found', digest: undefined }) },
+    targetProbe: { probe: async () => ({ kind: 'ok', detail: 'there' }) },
+    alarmProbe: { missing: async () => ({ kind: 'ok', missing: [] }) },
+    readinessStore: readiness,
+  };
 }
 
 function costOf(log: [string, ConsumedCapacity[]][]): Cost {

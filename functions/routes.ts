@@ -42,6 +42,11 @@ export interface Route {
   readsTargets?: true;
   /** Marks records ROLLED_BACK, and so holds environments: the stack gives it HOLD_AFTER_ROLLBACK. */
   rollsBack?: true;
+  /**
+   * Runs the readiness checks: the stack gives it REDEPLOY_TARGETS and the read-only calls on
+   * exactly the resources the targets name (ECR, ECS, CodePipeline, CloudWatch alarms).
+   */
+  checksReadiness?: true;
 }
 
 const route = (
@@ -134,6 +139,18 @@ export const ROUTES: readonly Route[] = [
       'read',
     ),
     readsTargets: true,
+  },
+  {
+    ...route(
+      'GetReadiness',
+      'GET',
+      '/environments/{environment}/readiness',
+      'get-readiness',
+      'readReadiness',
+      'would a rollback work right now',
+      'read',
+    ),
+    checksReadiness: true,
   },
   {
     ...route(

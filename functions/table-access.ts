@@ -133,6 +133,17 @@ export const TABLE_ACCESS = {
     { actions: ['UpdateItem'], keys: ['environment', 'runs'] },
     CURRENT,
   ] satisfies TableAccess,
+  /** GET /environments/{environment}/readiness: the bounded walk of the history (evaluateReadiness). */
+  readReadiness: [HISTORY] satisfies TableAccess,
+  /**
+   * The readiness refresh: the walk, the environment items (the list for the hourly refresh, the
+   * summary read and its conditional update) and the transitions' outbox items.
+   */
+  refreshReadiness: [
+    HISTORY,
+    { actions: ['Query', 'GetItem', 'UpdateItem'], keys: ['environments'] },
+    { actions: ['PutItem'], keys: ['outbox'] },
+  ] satisfies TableAccess,
   /** GET /environments: one Query of the environment items. */
   listEnvironments: [{ actions: ['Query'], keys: ['environments'] }] satisfies TableAccess,
   /** GET /environments/{environment}: one GetItem of the environment item. */

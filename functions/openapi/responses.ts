@@ -7,6 +7,7 @@
  */
 import { ACTIONS } from '../core/access-policy.js';
 import { STATUSES } from '../core/deployment.js';
+import { READINESS_CHECKS } from '../core/guards.js';
 import { DIGEST_PATTERN, ENVIRONMENT_PATTERN, IMAGE_TAG_PATTERN, ULID_PATTERN } from '../core/schemas.js';
 import * as z from '../core/zod.js';
 
@@ -118,7 +119,23 @@ export const HoldShape = z.strictObject({
 export const ReadinessSummaryShape = z.strictObject({
   ready: z.boolean(),
   checkedAt: Instant,
-  failing: z.array(z.enum(['target', 'image', 'migrations', 'redeploy-target', 'verify'])),
+  failing: z.array(z.enum(READINESS_CHECKS)),
+});
+
+/** GET .../environments/{environment}/readiness: would a rollback work right now? */
+export const ReadinessAnswer = z.strictObject({
+  environment: pattern(ENVIRONMENT_PATTERN),
+  ready: z.boolean(),
+  checkedAt: Instant,
+  current: nullable(DeploymentRecord),
+  target: nullable(DeploymentRecord),
+  checks: z.array(
+    z.strictObject({
+      name: z.enum(READINESS_CHECKS),
+      status: z.enum(['PASSED', 'FAILED', 'SKIPPED']),
+      detail: z.string(),
+    }),
+  ),
 });
 
 /** One row of GET .../environments (and GET .../environments/{environment}): what runs where. */

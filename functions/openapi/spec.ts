@@ -43,6 +43,7 @@ import {
   GateAnswer,
   HistoryPage,
   MetricsAnswer,
+  ReadinessAnswer,
   RollbackRun,
   RollbackTarget,
   RunsPage,
@@ -330,6 +331,20 @@ export const OPERATIONS: Record<string, OperationSpec> = {
     responses: {
       200: { description: 'The answer, with its reasons.', body: GateAnswer },
       ...problems(400),
+    },
+  },
+  GetReadiness: {
+    description:
+      "Would a rollback of the environment work right now? The rollback run's own safety checks (`target`, " +
+      '`image`, `migrations`: the same code) plus `redeploy-target` (configured, and the ECS service or ' +
+      'pipeline it acts on exists) and `verify` (the alarms a run would bake on exist), evaluated now. Each ' +
+      'check is `PASSED`, `FAILED` or `SKIPPED` with why; a check that could not be made (an AWS API ' +
+      'unavailable) is `SKIPPED`, never `FAILED`. `ready`: no check `FAILED`.',
+    path: EnvironmentPath,
+    query: NoQuery,
+    responses: {
+      200: { description: 'The checks.', body: ReadinessAnswer },
+      ...problems(400, [404, 'No record of the environment.']),
     },
   },
   GetMetrics: {

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import type { LocalStackInfo } from '../../cli/local-stack.js';
 import { parseRedeployTargets } from '../../functions/core/redeploy/targets.js';
 import { composeNotifier } from '../../functions/events/notifier.js';
+import { composeReadinessRefresh } from '../../functions/events/readiness-refresh.js';
 import { ok } from '../../functions/lib/http.js';
 import { consoleRoutes, type LocalConsoleOptions } from './console-routes.js';
 import {
@@ -28,6 +29,9 @@ import { CHAT_NOTIFICATIONS_NAME, FilePublisher, readJsonLines, readNotification
 import { RUN_HOST_PATH, type RunHost, startRunHost } from './run-host.js';
 import { type LocalRoutes, type ResponseObserver, startApiServer } from './server.js';
 import { type StreamPoller, startStreamPoller } from './stream-poller.js';
+
+/** How often local mode refreshes every environment's readiness, as the deployed schedule does. */
+export const READINESS_EVERY_MS = 60 * 60_000;
 
 export interface LocalStack extends LocalStackInfo {
   /** Where the notification path writes the chat renderings (when it runs). */
@@ -70,6 +74,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ? { endpoint: options.dynamodbEndpoint, stop: async () => {} }
     : await startDynamoDbLocal({ dataDir: options.dataDir });
   let poller: StreamPoller | undefined;
+  let readinessPoller: StreamPoller | undefined;
+  let hourly: NodeJS.Timeout | undefined;
   let runHost: RunHost | undefined;
   const chatFile =
     options.notifications &&
@@ -134,6 +140,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         // otherwise flood the terminal until start.ts notices and stops.
         onError: (error) => console.error(`stream poller: ${error instanceof Error ? error.message : String(error)}`),
       });
+      // The readiness refresh, composed as its Lambda entry composes it: a second consumer of the
+      // stream (as in AWS, where it has an event source mapping of its own), and the hourly
+      // schedule as a timer. A failed refresh is retried by the poller, as Lambda's retries would.
+      const refresh = composeReadinessRefresh();
+      readinessPoller = await startStreamPoller({
+        endpoint: db.endpoint,
+        tableName,
+        handler: async (event) => {
+          await refresh(event);
+          return { batchItemFailures: [] };
+        },
+        onError: (error) =>
+          console.error(`readiness refresh: ${error instanceof Error ? error.message : String(error)}`),
+      });
+      hourly = setInterval(() => {
+        refresh({ source: 'local.timer', 'detail-type': 'Scheduled Event' }).catch((error: unknown) =>
+          console.error(`readiness refresh: ${error instanceof Error ? error.message : String(error)}`),
+        );
+      }, READINESS_EVERY_MS);
+      hourly.unref();
       localRoutes['GET /_local/notifications'] = async () => ok(await readNotifications(notifications.file));
       localRoutes['GET /_local/chat-notifications'] = async () => ok(await readJsonLines(chatFile));
     }
@@ -154,12 +180,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
         await runHost?.stop();
+        clearInterval(hourly);
+        await readinessPoller?.stop();
         await poller?.stop();
         await db.stop();
       },
     };
   } catch (error) {
     await runHost?.stop();
+    clearInterval(hourly);
+    await readinessPoller?.stop();
     await poller?.stop();
     await db.stop();
     throw error;

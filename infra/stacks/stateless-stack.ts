@@ -23,6 +23,7 @@ import { AutoRollback } from '../constructs/auto-rollback.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { Notifier } from '../constructs/notifier.js';
 import { OrganizationAlarmBus } from '../constructs/organization-alarm-bus.js';
+import { grantReadinessChecks, ReadinessRefresh } from '../constructs/readiness.js';
 import { RollbackRuns } from '../constructs/rollback-runs.js';
 import { ServiceFunction } from '../constructs/service-function.js';
 import { Sweeper } from '../constructs/sweeper.js';
@@ -87,6 +88,8 @@ export class StatelessStack extends Stack {
   /** `watch()` an alarm of this app here; existing alarms come from the `autoRollback` setting. */
   readonly autoRollback: AutoRollback;
   readonly rollbackRuns: RollbackRuns;
+  /** Keeps the environment items' readiness current (stream and hourly). */
+  readonly readinessRefresh: ReadinessRefresh;
   /** The bus alarms of the organization's other accounts reach the rollback through (`organizationId` set). */
   readonly organizationAlarms: OrganizationAlarmBus | undefined;
   /** The service's health alarms (all notify the rollback topic) and its dashboard. */
@@ -160,6 +163,7 @@ export class StatelessStack extends Stack {
       if (route.startsRuns) this.rollbackRuns.grantStart(fn);
       if (route.readsTargets) fn.fn.addEnvironment('REDEPLOY_TARGETS', this.rollbackRuns.targets);
       if (route.rollsBack && holdAfterRollback) fn.fn.addEnvironment('HOLD_AFTER_ROLLBACK', holdAfterRollback);
+      if (route.checksReadiness) grantReadinessChecks(fn, fn, settings.redeployTargets);
       this.functions.set(route.id, fn);
       new HttpRoute(this.api, `${route.id}Route`, {
         httpApi: this.api,
@@ -205,6 +209,11 @@ export class StatelessStack extends Stack {
     if (props.chatTopic) {
       new NotificationTopicPolicy(this, 'ChatTopicPolicy', { topic: props.chatTopic, publishers, services: 'chat' });
     }
+    this.readinessRefresh = new ReadinessRefresh(this, 'ReadinessRefresh', {
+      table,
+      targets: settings.redeployTargets,
+      logRetention: settings.logRetention,
+    });
     this.autoRollback = new AutoRollback(this, 'AutoRollback', { table, logRetention: settings.logRetention });
     this.rollbackRuns.grantStart(this.autoRollback.function);
     if (holdAfterRollback) {
@@ -233,8 +242,9 @@ export class StatelessStack extends Stack {
         ['AutoRollback', this.autoRollback.function],
         ['Sweeper', this.sweeper.function],
         ['RollbackRuns', this.rollbackRuns.function],
+        ['ReadinessRefresh', this.readinessRefresh.function],
       ]),
-      alarms: [this.sweeper.alarm],
+      alarms: [this.sweeper.alarm, this.readinessRefresh.failures.alarm],
       notifier: this.notifier,
       autoRollback: this.autoRollback,
       alarmTopic: props.topic,

@@ -51,7 +51,10 @@ async function deploy(environment: string, imageTag: string): Promise<{ id: stri
 async function eventsUntil(count: number): Promise<string[]> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const lines = (await get('/_local/notifications')) as { messageAttributes: { eventType: string } }[];
+    // The alarm path's messages: readiness's own (the refresh runs beside it) are readiness-local.test.ts's.
+    const lines = ((await get('/_local/notifications')) as { messageAttributes: { eventType: string } }[]).filter(
+      (n) => !n.messageAttributes.eventType.startsWith('ROLLBACK_READINESS'),
+    );
     if (lines.length >= count || Date.now() > deadline) return lines.map((n) => n.messageAttributes.eventType);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -67,6 +67,7 @@ describe('environments and metrics over HTTP, after the contract rollback exampl
       activeRun: null,
       // The rollback of v2.1.0 held prod (in its own write); the redeploy, a rollbackOf, went through.
       hold: expect.objectContaining({ cause: { kind: 'rollback', deploymentId: bad.id, runId: null } }),
+      // No notification path here, so no readiness refresh: not checked yet (readiness-local.test.ts).
       readiness: null,
     });
     expect(staging.current).toMatchObject({ imageTag: 'v2.2.0-0123456', status: 'IN_PROGRESS' });

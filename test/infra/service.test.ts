@@ -150,9 +150,9 @@ describe('the HTTP API', () => {
     expect(targetOf('$default')).toBe(logicalId(fallback?.fn));
   });
 
-  it('has one route and one function per route, plus the fallback, the notifier, the auto-rollback, the sweeper and the run workflow', () => {
+  it('has one route and one function per route, plus the fallback, the notifier, the auto-rollback, the sweeper, the run workflow and the readiness refresh', () => {
     api.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length + 1);
-    api.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 1 + 4);
+    api.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 1 + 5);
     const targets = new Set([...ROUTES.map((r) => `${r.method} ${r.path}`), '$default'].map(targetOf));
     expect(targets.size).toBe(ROUTES.length + 1);
   });
@@ -366,6 +366,7 @@ const EXPECTED_TABLE_RIGHTS: Record<string, string[]> = {
   HoldEnvironment: ['GetItem table ENVIRONMENTS', 'PutItem table OUTBOX#*', 'UpdateItem table ENVIRONMENTS'],
   ReleaseEnvironment: ['GetItem table ENVIRONMENTS', 'PutItem table OUTBOX#*', 'UpdateItem table ENVIRONMENTS'],
   CheckGate: ['GetItem table ENV#* ENVIRONMENTS', 'Query index/ByTag TAG#*'],
+  GetReadiness: ['Query table ENV#*'],
   GetMetrics: ['Query table ENV#*'],
   StartRollbackRun: [
     'GetItem table ENVIRONMENTS IDEMPOTENCY#* RUN#* RUNS#*',
@@ -393,6 +394,12 @@ const EXPECTED_TABLE_RIGHTS: Record<string, string[]> = {
     'Query index/ByTag TAG#*',
     'Query table ENV#*',
     'UpdateItem table ENV#* ENVIRONMENTS RUNS#*',
+  ],
+  ReadinessRefresh: [
+    'GetItem table ENVIRONMENTS',
+    'PutItem table OUTBOX#*',
+    'Query table ENV#* ENVIRONMENTS',
+    'UpdateItem table ENVIRONMENTS',
   ],
 };
 
@@ -424,6 +431,7 @@ describe('least privilege', () => {
     ['Notifier', logicalId(service.stateless.notifier.function.role)],
     ['Sweeper', logicalId(service.stateless.sweeper.function.role)],
     ['RollbackRuns', logicalId(service.stateless.rollbackRuns.function.role)],
+    ['ReadinessRefresh', logicalId(service.stateless.readinessRefresh.function.role)],
   ];
 
   it('every function has exactly the table actions, indexes and item key prefixes its code uses', () => {
@@ -441,7 +449,7 @@ describe('least privilege', () => {
     );
   });
 
-  it('only the rollback paths, the holds and the guarded create put outbox items; only the notifier and the sweeper update them', () => {
+  it('only the rollback paths, the holds, the guarded create and the readiness refresh put outbox items; only the notifier and the sweeper update them', () => {
     for (const [id, role] of roles()) {
       const writesOutbox = tableRights(role).some((r) => /^(PutItem|UpdateItem) table .*OUTBOX#\*/.test(r));
       expect(writesOutbox, id).toBe(
@@ -455,6 +463,7 @@ describe('least privilege', () => {
           'Notifier',
           'Sweeper',
           'RollbackRuns',
+          'ReadinessRefresh',
         ].includes(id),
       );
     }
@@ -486,8 +495,9 @@ describe('least privilege', () => {
     const starred = resourcesOf(api, 'AWS::IAM::Policy')
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[])
       .filter((s) => s.Resource === '*' || (Array.isArray(s.Resource) && s.Resource.includes('*')));
-    const functions = ROUTES.length + 1 + 4;
-    expect(starred.length).toBe(functions + 1);
+    const functions = ROUTES.length + 1 + 5;
+    // One ListStreams for each stream consumer: the notifier and the readiness refresh.
+    expect(starred.length).toBe(functions + 2);
     expect([...new Set(starred.flatMap(actionsOf))].sort()).toEqual([
       'dynamodb:ListStreams',
       'xray:PutTelemetryRecords',
@@ -736,7 +746,7 @@ describe('the cursor key', () => {
     const signers = ['ListHistory', 'ListRollbackRuns'];
     expect(ROUTES.filter((r) => r.cursorKey).map((r) => r.id)).toEqual(signers);
     const functions = resourcesOf(api, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(ROUTES.length + 1 + 4);
+    expect(functions).toHaveLength(ROUTES.length + 1 + 5);
     const holders = functions.filter(([, fn]) => fn.Properties.Environment?.Variables?.CURSOR_KEY_SECRET_ARN);
     expect(holders.map(([id]) => id).sort()).toEqual(
       signers.map((id) => logicalId(service.stateless.functions.get(id)?.fn)).sort(),
@@ -769,12 +779,56 @@ describe('the cursor key', () => {
   });
 });
 
+describe('the readiness refresh (table stream and hourly schedule → environment items)', () => {
+  const refresh = () => service.stateless.readinessRefresh;
+
+  it('is fed by the stream, deployment records only, retried then sent to its failure queue, and run hourly', () => {
+    const fnRef = JSON.stringify({ Ref: logicalId(refresh().function.fn) });
+    const mappings = resourcesOf(api, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => JSON.stringify(m.Properties.FunctionName) === fnRef,
+    );
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]?.[1].Properties).toMatchObject({
+      StartingPosition: 'LATEST',
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 3,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(refresh().failures.queue), 'Arn'] } },
+      },
+      FilterCriteria: {
+        Filters: [{ Pattern: JSON.stringify({ dynamodb: { NewImage: { entity: { S: ['deployment'] } } } }) }],
+      },
+    });
+    const rules = resourcesOf(api, 'AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(r.Properties.Targets).includes(logicalId(refresh().function.fn)),
+    );
+    expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(1 hour)']);
+  });
+
+  it('reads the verify alarms and the repository the targets name, and nothing else outside the table', () => {
+    for (const role of [
+      logicalId(refresh().function.role),
+      logicalId(service.stateless.functions.get('GetReadiness')?.role),
+    ]) {
+      const outside = roleStatements(role)
+        .flatMap(actionsOf)
+        // Beside the table, X-Ray, its logs and (the refresh) its failure queue.
+        .filter((a) => !/^(dynamodb|xray|logs|sqs):/.test(a));
+      expect([...new Set(outside)].sort(), role).toEqual(['cloudwatch:DescribeAlarms', 'ecr:DescribeImages']);
+    }
+  });
+});
+
 describe('the notifier (table stream → function → rollback topic)', () => {
   const notifier = () => service.stateless.notifier;
 
   it('is fed by the table stream, outbox INSERTs only, bisecting and reporting failed items, with an on-failure queue', () => {
-    const [[, mapping] = []] = resourcesOf(api, 'AWS::Lambda::EventSourceMapping');
-    api.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    // Two consumers of the stream: the notifier and the readiness refresh (test/infra/readiness.test.ts).
+    api.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    const [[, mapping] = []] = resourcesOf(api, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) =>
+        JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ Ref: logicalId(notifier().function.fn) }),
+    );
     const { Tags: _tags, ...properties } = mapping?.Properties ?? {};
     expect(properties).toEqual({
       FunctionName: { Ref: logicalId(notifier().function.fn) },
@@ -1009,13 +1063,14 @@ describe('the service health alarms and dashboard', () => {
     ['AutoRollback', service.stateless.autoRollback.function] as const,
     ['Sweeper', service.stateless.sweeper.function] as const,
     ['RollbackRuns', service.stateless.rollbackRuns.function] as const,
+    ['ReadinessRefresh', service.stateless.readinessRefresh.function] as const,
   ];
 
   it.each(['Errors', 'Throttles'])(
-    'alarm on the %s of every function: routes, fallback, notifier, auto-rollback, sweeper, run workflow',
+    'alarm on the %s of every function: routes, fallback, notifier, auto-rollback, sweeper, run workflow, readiness refresh',
     (metric) => {
       const functions = allFunctions();
-      expect(functions).toHaveLength(ROUTES.length + 5);
+      expect(functions).toHaveLength(ROUTES.length + 6);
       for (const [name, fn] of functions) {
         const matching = alarms().filter(
           ([, a]) =>
@@ -1042,13 +1097,18 @@ describe('the service health alarms and dashboard', () => {
   });
 
   it('reuse the failure-queue and late-notification alarms of the constructs (one each, not duplicated)', () => {
-    const { notifier, autoRollback } = service.stateless;
+    const { notifier, autoRollback, readinessRefresh } = service.stateless;
     const tracked = monitoring().alarms.map(logicalId);
-    for (const alarm of [notifier.failures.alarm, notifier.iteratorAgeAlarm, autoRollback.failures.alarm]) {
+    for (const alarm of [
+      notifier.failures.alarm,
+      notifier.iteratorAgeAlarm,
+      autoRollback.failures.alarm,
+      readinessRefresh.failures.alarm,
+    ]) {
       expect(tracked).toContain(logicalId(alarm));
     }
     expect(alarms().filter(([, a]) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(
-      2,
+      3,
     );
     expect(alarms().filter(([, a]) => a.Properties.MetricName === 'IteratorAge')).toHaveLength(1);
   });
@@ -1056,7 +1116,7 @@ describe('the service health alarms and dashboard', () => {
   it('every alarm of the stack but the one watched from code is a health alarm, notifying the rollback topic of ALARM and OK', () => {
     const topicRef = { 'Fn::ImportValue': expect.stringMatching(/ExportsOutputRefRollbackTopic/) };
     const health = new Set(monitoring().alarms.map(logicalId));
-    expect(health.size).toBe(allFunctions().length * 2 + 1 + 3 + 1); // + the sweeper's alarm
+    expect(health.size).toBe(allFunctions().length * 2 + 1 + 3 + 1 + 1); // + the sweeper's and the readiness refresh's failure alarms
     const others = alarms().filter(([id]) => !health.has(id));
     expect(others.map(([id]) => id)).toEqual([logicalId(watchedInCode)]);
     for (const id of health) {

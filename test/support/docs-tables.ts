@@ -22,7 +22,7 @@ export function accessTable(): string {
 
 /**
  * The functions that are not routes, with their TABLE_ACCESS entry as their constructs bind it
- * (infra/constructs/: auto-rollback.ts, notifier.ts, sweeper.ts, rollback-runs.ts); the
+ * (infra/constructs/: auto-rollback.ts, notifier.ts, sweeper.ts, rollback-runs.ts, readiness.ts); the
  * fallback gets no table at all. test/infra/service.test.ts checks that the page names exactly
  * the functions the stack has.
  */
@@ -32,6 +32,7 @@ export const OTHER_FUNCTIONS: readonly [string, keyof typeof TABLE_ACCESS | null
   ['Notifier', 'notifier'],
   ['Sweeper', 'sweeper'],
   ['RollbackRuns', 'runWorkflow'],
+  ['ReadinessRefresh', 'refreshReadiness'],
 ];
 
 /** One function's grants as the page writes them: actions with the same keys together. */

@@ -4,6 +4,7 @@
  * store (reads.ts, the writes) and the runs store take their keys from here.
  */
 import type { Deployment } from '../../core/deployment.js';
+import type { ReadinessSummary } from '../../core/guards.js';
 import type { OutboxEvent } from '../../core/notifications.js';
 import type { Position } from '../../core/ports.js';
 
@@ -165,5 +166,16 @@ export function toOutboxItem(event: OutboxEvent, nowSeconds: number) {
     message: JSON.stringify(event.message),
     createdAt: event.message.occurredAt,
     expiresAt: nowSeconds + TTL.outbox,
+  };
+}
+
+/** An environment item's readiness summary as stored (null before the first check), in the contract's member order. */
+export function readinessOfItem(value: unknown): ReadinessSummary | null {
+  if (!value || typeof value !== 'object') return null;
+  const r = value as Record<string, unknown>;
+  return {
+    ready: r.ready === true,
+    checkedAt: String(r.checkedAt),
+    failing: (Array.isArray(r.failing) ? r.failing : []) as ReadinessSummary['failing'],
   };
 }

@@ -4,10 +4,10 @@
  * (aws.ts, `readRouteApp`), and its bundle then holds none of the writes.
  */
 import { type Deployment, newestFirst, type Status } from '../../core/deployment.js';
-import type { Hold, ReadinessSummary } from '../../core/guards.js';
+import type { Hold } from '../../core/guards.js';
 import type { DeploymentReader, EnvironmentState, HistoryPage, Position, TimeRange } from '../../core/ports.js';
 import { TABLE_SCHEMA } from '../table-schema.js';
-import { ENVIRONMENTS_PK, environmentKey, envKey, fromItem, idKey, sortKey } from './items.js';
+import { ENVIRONMENTS_PK, environmentKey, envKey, fromItem, idKey, readinessOfItem, sortKey } from './items.js';
 import { getItem, query, type Table } from './table.js';
 
 /** How many of an environment's newest records a fresh tag lookup reads from the table. */
@@ -27,7 +27,7 @@ function environmentState(item: Record<string, unknown>): EnvironmentState {
     lastDeployedAt: current?.deployedAt ?? null,
     activeRun: typeof item.activeRun === 'string' ? item.activeRun : null,
     hold: (item.hold as Hold | undefined) ?? null,
-    readiness: (item.readiness as ReadinessSummary | undefined) ?? null,
+    readiness: readinessOfItem(item.readiness),
     rollbacks: typeof item.rollbacks === 'number' ? item.rollbacks : 0,
   };
 }
