@@ -1,8 +1,9 @@
 /**
  * The readiness lookups at the SDK boundary (aws-sdk-client-mock): what each answer of ECS,
- * ECR, CodePipeline and CloudWatch makes of a check. moto_server would serve the found and
- * not-found cases too; these stay at the boundary until the shared moto harness lands, and
- * throttling and 5xx are faults only a mock makes anyway.
+ * ECR, CodePipeline and CloudWatch makes of a check, including the faults only a mock makes
+ * (throttling, 5xx) and a pipeline that exists (moto's GetPipeline answer is one the SDK
+ * cannot read). The same lookups against moto_server, over the real store:
+ * test/integration/moto-readiness.test.ts.
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient, GetPipelineCommand, PipelineNotFoundException } from '@aws-sdk/client-codepipeline';
