@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -13,6 +13,7 @@ import { parseRepository } from '../../functions/core/safety.js';
 import { TABLE_ACCESS } from '../../functions/table-access.js';
 import { FailureQueue } from './notifier.js';
 import { ServiceFunction } from './service-function.js';
+import { repositoryArn, verifyAlarmArns } from './target-arns.js';
 
 /**
  * The read-only calls of the readiness checks (functions/adapters/readiness-probes.ts), on
@@ -28,21 +29,10 @@ import { ServiceFunction } from './service-function.js';
 export function readinessStatements(stack: Stack, targets: RedeployTargets): PolicyStatement[] {
   const all = Object.values(targets);
   const statements: PolicyStatement[] = [];
-  const alarms = [...new Set(all.flatMap((t) => t.verify.alarms))].sort();
+  const alarms = verifyAlarmArns(stack, all);
   if (alarms.length > 0) {
     statements.push(
-      new PolicyStatement({
-        sid: 'ReadinessVerifyAlarms',
-        actions: ['cloudwatch:DescribeAlarms'],
-        resources: alarms.map((name) =>
-          stack.formatArn({
-            service: 'cloudwatch',
-            resource: 'alarm',
-            resourceName: name,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ),
-      }),
+      new PolicyStatement({ sid: 'ReadinessVerifyAlarms', actions: ['cloudwatch:DescribeAlarms'], resources: alarms }),
     );
   }
   const own = all.filter((t) => !('roleArn' in t && t.roleArn));
@@ -56,15 +46,7 @@ export function readinessStatements(stack: Stack, targets: RedeployTargets): Pol
         if (ref.region && ref.registryId) {
           return [`arn:${partitionOf(ref.region)}:ecr:${ref.region}:${ref.registryId}:repository/${ref.name}`];
         }
-        return [
-          stack.formatArn({
-            service: 'ecr',
-            resource: 'repository',
-            resourceName: ref.name,
-            ...(ref.region ? { region: ref.region } : {}),
-            ...(ref.registryId ? { account: ref.registryId } : {}),
-          }),
-        ];
+        return [repositoryArn(stack, t.ecrRepository)];
       }),
       ...own.flatMap((t) => (t.via === 'ecs' && t.imageRepositoryArn ? [t.imageRepositoryArn] : [])),
     ]),

@@ -1,14 +1,14 @@
-import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RedeployTarget, RedeployTargets } from '../../functions/core/redeploy/targets.js';
-import { parseRepository } from '../../functions/core/safety.js';
 import { TABLE_ACCESS } from '../../functions/table-access.js';
 import { RedeployGrants } from './redeploy-grants.js';
 import { ServiceFunction } from './service-function.js';
+import { repositoryArn, verifyAlarmArns } from './target-arns.js';
 
 export interface RollbackRunsProps {
   table: ITable;
@@ -52,21 +52,9 @@ export class RollbackRuns extends Construct {
         resources: [`${this.function.fn.functionArn}:*`],
       }),
     ];
-    const alarms = [...new Set(Object.values(props.targets).flatMap((t) => t.verify.alarms))].sort();
+    const alarms = verifyAlarmArns(stack, Object.values(props.targets));
     if (alarms.length > 0) {
-      statements.push(
-        new PolicyStatement({
-          actions: ['cloudwatch:DescribeAlarms'],
-          resources: alarms.map((name) =>
-            stack.formatArn({
-              service: 'cloudwatch',
-              resource: 'alarm',
-              resourceName: name,
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          ),
-        }),
-      );
+      statements.push(new PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: alarms }));
     }
     const repositories = [
       ...new Set(Object.values(props.targets).flatMap((t) => (t.ecrRepository ? [t.ecrRepository] : []))),
@@ -75,16 +63,7 @@ export class RollbackRuns extends Construct {
       statements.push(
         new PolicyStatement({
           actions: ['ecr:DescribeImages'],
-          resources: repositories.map((value) => {
-            const ref = parseRepository(value);
-            return stack.formatArn({
-              service: 'ecr',
-              resource: 'repository',
-              resourceName: ref.name,
-              ...(ref.region ? { region: ref.region } : {}),
-              ...(ref.registryId ? { account: ref.registryId } : {}),
-            });
-          }),
+          resources: repositories.map((value) => repositoryArn(stack, value)),
         }),
       );
     }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { BatchDeleteImageCommand, CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
+import { BatchDeleteImageCommand, CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EcrImages } from '../../functions/adapters/ecr-images.js';
 import type { Deployment } from '../../functions/core/deployment.js';
 import { imageCheckResult, parseRepository } from '../../functions/core/safety.js';
+import { pushImage } from '../support/ecr-push.js';
 import { deploymentFixture } from '../support/fixtures.js';
 
 /**
@@ -19,25 +20,7 @@ const ecr = new ECRClient({ region: REGION });
 const images = new EcrImages((region) => new ECRClient({ region: region ?? REGION }));
 const repository = `team/app-${randomUUID().slice(0, 8)}`;
 
-/** A distinct image manifest (schema 2) per `seed`, so each has its own digest. */
-function manifest(seed: string): string {
-  const layer = (n: number) => `sha256:${Buffer.from(`${seed}-${n}`).toString('hex').padEnd(64, '0').slice(0, 64)}`;
-  return JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-    config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: 1469, digest: layer(0) },
-    layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: 3208942, digest: layer(1) }],
-  });
-}
-
-async function push(imageTag: string, seed: string): Promise<string> {
-  const answer = await ecr.send(
-    new PutImageCommand({ repositoryName: repository, imageManifest: manifest(seed), imageTag }),
-  );
-  const digest = answer.image?.imageId?.imageDigest;
-  if (!digest) throw new Error('moto answered PutImage without a digest');
-  return digest;
-}
+const push = (imageTag: string, seed: string) => pushImage(ecr, repository, imageTag, seed);
 
 /** The check's result for a target record of `imageTag` with `imageDigest`, looked up in `where`. */
 async function check(target: Pick<Deployment, 'imageTag' | 'imageDigest'>, where = repository) {

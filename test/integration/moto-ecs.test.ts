@@ -15,6 +15,7 @@ import { EcsRedeployer, RUN_ID_TAG } from '../../functions/adapters/redeploy/ecs
 import { redeployerFor } from '../../functions/adapters/redeploy/index.js';
 import { EcsTarget } from '../../functions/core/redeploy/aws.js';
 import { RedeployRefusedError, type RedeployRequest } from '../../functions/core/redeploy/port.js';
+import { manifest, pushImage } from '../support/ecr-push.js';
 import { deploymentFixture } from '../support/fixtures.js';
 
 /**
@@ -139,29 +140,7 @@ describe('the ECS target starts a redeploy in moto', () => {
     const s = await scene('register');
     const repositoryName = `shop-${run}-register`;
     const repository = await ecr.send(new CreateRepositoryCommand({ repositoryName }));
-    const pushed = await ecr.send(
-      new PutImageCommand({
-        repositoryName,
-        imageTag: 'v0.9.0',
-        imageManifest: JSON.stringify({
-          schemaVersion: 2,
-          mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-          config: {
-            mediaType: 'application/vnd.docker.container.image.v1+json',
-            size: 1,
-            digest: `sha256:${'9'.repeat(64)}`,
-          },
-          layers: [
-            {
-              mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-              size: 1,
-              digest: `sha256:${'9'.repeat(64)}`,
-            },
-          ],
-        }),
-      }),
-    );
-    const digest = pushed.image?.imageId?.imageDigest as string;
+    const digest = await pushImage(ecr, repositoryName, 'v0.9.0', '9');
     const target = ecsTarget(s, { imageRepositoryArn: repository.repository?.repositoryArn });
     const request = requestFor({ imageTag: 'v0.9.0', imageDigest: digest });
 
@@ -195,24 +174,6 @@ describe('the ECS target starts a redeploy in moto', () => {
     const s = await scene('drift');
     const repositoryName = `shop-${run}-drift`;
     const repository = await ecr.send(new CreateRepositoryCommand({ repositoryName }));
-    const manifest = (seed: string) =>
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-        config: {
-          mediaType: 'application/vnd.docker.container.image.v1+json',
-          size: 1,
-          digest: `sha256:${seed.repeat(64)}`,
-        },
-        // moto derives an image's digest from its layers: a layer of its own per image.
-        layers: [
-          {
-            mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-            size: 1,
-            digest: `sha256:${seed.repeat(64)}`,
-          },
-        ],
-      });
     const first = await ecr.send(
       new PutImageCommand({ repositoryName, imageTag: 'v0.8.0', imageManifest: manifest('8') }),
     );

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CloudWatchClient, DeleteAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
-import { BatchDeleteImageCommand, CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
+import { BatchDeleteImageCommand, CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   CreateClusterCommand,
   CreateServiceCommand,
@@ -29,6 +29,7 @@ import { parseRedeployTargets } from '../../functions/core/redeploy/targets.js';
 import { RecordDeploymentInput } from '../../functions/core/schemas.js';
 import { recordDeployment } from '../../functions/core/use-cases/record-deployment.js';
 import { freshTable } from '../support/dynamodb.js';
+import { pushImage } from '../support/ecr-push.js';
 
 const REGION = 'us-east-1';
 /** moto's default account. */
@@ -47,25 +48,7 @@ const cloudwatch = new CloudWatchClient({ region: REGION });
 type Table = Awaited<ReturnType<typeof freshTable>>;
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
-/** A distinct image manifest (schema 2) per `seed`, so each has its own digest. */
-function manifest(seed: string): string {
-  const layer = (n: number) => `sha256:${Buffer.from(`${seed}-${n}`).toString('hex').padEnd(64, '0').slice(0, 64)}`;
-  return JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-    config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: 1469, digest: layer(0) },
-    layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: 3208942, digest: layer(1) }],
-  });
-}
-
-async function push(imageTag: string, seed: string): Promise<string> {
-  const answer = await ecr.send(
-    new PutImageCommand({ repositoryName: repository, imageManifest: manifest(seed), imageTag }),
-  );
-  const digest = answer.image?.imageId?.imageDigest;
-  if (!digest) throw new Error('moto answered PutImage without a digest');
-  return digest;
-}
+const push = (imageTag: string, seed: string) => pushImage(ecr, repository, imageTag, seed);
 
 async function putAlarm(name: string) {
   await cloudwatch.send(
